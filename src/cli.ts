@@ -1,0 +1,137 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runCheckCommand, UsageError, type CheckArgs } from './commands/check-command.ts';
+import { runDemoCommand } from './commands/demo-command.ts';
+import { runExplainCommand } from './commands/explain-command.ts';
+import { defaultDeps } from './pipeline/default-deps.ts';
+import { FORMATS, type Format } from './types.ts';
+import { VERSION } from './version.ts';
+
+const io = { stdout: process.stdout, stderr: process.stderr };
+
+/** The one place that decides the process exit code (contract §2). */
+function finish(code: number): void {
+  process.exitCode = code;
+}
+
+function internalError(error: unknown): void {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`mcp-doctor: internal error (please report this at the project's issue tracker):\n${message}\n`);
+  finish(3);
+}
+
+function colorWanted(flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  return true;
+}
+
+function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
+  const format: Format = argv.json === true ? 'json' : ((argv.format as Format | undefined) ?? 'text');
+  const dashDash = (argv['--'] as string[] | undefined) ?? [];
+  return {
+    names: ((argv.names as string[] | undefined) ?? []).map(String),
+    config: argv.config as string | undefined,
+    format,
+    timeout: argv.timeout as number | undefined,
+    verbose: argv.verbose === true,
+    strict: argv.strict === true,
+    color: colorWanted(argv.color as boolean | undefined),
+    url: argv.url as string | undefined,
+    headers: ((argv.header as string[] | undefined) ?? []).map(String),
+    bearerEnv: argv['bearer-env'] as string | undefined,
+    command: dashDash.length > 0 ? dashDash.map(String) : undefined,
+    concurrency: (argv.concurrency as number | undefined) ?? 16,
+  };
+}
+
+const parser = yargs(hideBin(process.argv))
+  .scriptName('mcp-doctor')
+  .parserConfiguration({ 'populate--': true })
+  .usage('$0 <command> [options]\n\nDiagnose the MCP servers configured for the Codex CLI.')
+  .command(
+    'check [names..]',
+    'Probe the servers of the Codex config (or only the named ones) and report what is wrong and how to fix it',
+    (y) =>
+      y
+        .positional('names', { type: 'string', array: true, describe: 'Server names ([mcp_servers.NAME]); default: all' })
+        .option('config', { type: 'string', describe: 'Config file (default: $CODEX_HOME/config.toml, CODEX_HOME defaults to ~/.codex)' })
+        .option('format', { choices: FORMATS, default: 'text' as Format, describe: 'Output format' })
+        .option('json', { type: 'boolean', describe: 'Short for --format json' })
+        .option('timeout', { type: 'number', describe: "Upper bound in seconds for one server's whole check (default: its startup_timeout_sec)" })
+        .option('verbose', { alias: 'v', type: 'boolean', describe: 'Also print the wire transcript (redacted)' })
+        .option('strict', { type: 'boolean', describe: 'Warnings count as failures for the exit code' })
+        .option('color', { type: 'boolean', default: true, describe: 'Colour output (--no-color, or NO_COLOR, turns it off)' })
+        .option('url', { type: 'string', describe: 'Probe one Streamable HTTP / SSE endpoint with no config file' })
+        .option('header', { type: 'string', array: true, describe: 'With --url: a header "Name: value" (repeatable)' })
+        .option('bearer-env', { type: 'string', describe: 'With --url: name of the variable holding a bearer token' })
+        .option('concurrency', { type: 'number', default: 16, describe: 'How many servers are checked at once' })
+        .example('$0 check', 'Check every server in ~/.codex/config.toml')
+        .example('$0 check github linear --json', 'Check two servers, JSON report')
+        .example('$0 check --url https://mcp.example.com/mcp --bearer-env MY_TOKEN', 'Check one URL with no config file')
+        .example('$0 check -- npx -y @modelcontextprotocol/server-everything', 'Check one stdio command with no config file')
+        .example('$0 check --format markdown > report.md', 'A report to paste into a bug report'),
+    async (argv) => {
+      try {
+        const args = checkArgsFrom(argv as Record<string, unknown>);
+        if (args.concurrency < 1 || !Number.isFinite(args.concurrency)) throw new UsageError('--concurrency must be at least 1');
+        if (args.timeout !== undefined && (!(args.timeout > 0) || !Number.isFinite(args.timeout))) throw new UsageError('--timeout must be a positive number of seconds');
+        finish(await runCheckCommand(args, io, defaultDeps()));
+      } catch (error) {
+        if (error instanceof UsageError) {
+          process.stderr.write(`mcp-doctor: ${error.message}\n`);
+          finish(2);
+        } else {
+          internalError(error);
+        }
+      }
+    },
+  )
+  .command(
+    'explain <code>',
+    'Print the documentation of one finding code',
+    (y) => y.positional('code', { type: 'string', demandOption: true }).example('$0 explain auth.login-required', 'What the code means and how to fix it'),
+    (argv) => {
+      finish(runExplainCommand(String(argv.code), io));
+    },
+  )
+  .command(
+    'demo',
+    'Start local demo servers (one healthy, several broken in the classic ways), check them and print the report',
+    (y) =>
+      y
+        .option('format', { choices: FORMATS, default: 'text' as Format })
+        .option('json', { type: 'boolean' })
+        .option('verbose', { alias: 'v', type: 'boolean' })
+        .option('color', { type: 'boolean', default: true })
+        .example('$0 demo', 'See what mcp-doctor reports, with no Codex installed'),
+    async (argv) => {
+      try {
+        const args = checkArgsFrom(argv as Record<string, unknown>);
+        finish(await runDemoCommand(args, io));
+      } catch (error) {
+        internalError(error);
+      }
+    },
+  )
+  .demandCommand(1, 'Name a command: check, explain or demo.')
+  .strict()
+  .completion('completion', 'Print a shell completion script (bash/zsh)')
+  .version(VERSION)
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .fail((message, error) => {
+    if (error) {
+      internalError(error);
+      return;
+    }
+    process.stderr.write(`mcp-doctor: ${message}\nRun "mcp-doctor --help" for usage.\n`);
+    process.exit(2);
+  });
+
+try {
+  await parser.parseAsync();
+} catch (error) {
+  internalError(error);
+}

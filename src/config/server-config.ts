@@ -1,0 +1,71 @@
+import type { Finding, Transport } from '../types.ts';
+
+/** Codex's default `startup_timeout_sec` since PR #16080 (2026-03); 10 s before that. */
+export const CODEX_DEFAULT_STARTUP_TIMEOUT_SEC = 30;
+
+export interface EnvVarRef {
+  name: string;
+  source: 'local' | 'remote';
+}
+
+export interface OAuthConfig {
+  clientId?: string;
+  callbackUrl?: string;
+  callbackPort?: number;
+}
+
+/**
+ * One `[mcp_servers.NAME]` table after layers are merged and values normalised. `raw` keeps the
+ * merged table as written, for fixes that must quote the user's own text.
+ */
+export interface ServerConfig {
+  name: string;
+  /** The config file the table came from (the last layer that defined it). */
+  source: string;
+  transport: Transport;
+  raw: Record<string, unknown>;
+  enabled: boolean;
+  required: boolean;
+  // stdio
+  command?: string;
+  args: string[];
+  env: Record<string, string>;
+  envVars: EnvVarRef[];
+  cwd?: string;
+  // Streamable HTTP
+  url?: string;
+  bearerTokenEnvVar?: string;
+  httpHeaders: Record<string, string>;
+  envHttpHeaders: Record<string, string>;
+  oauthResource?: string;
+  oauth?: OAuthConfig;
+  scopes?: string[];
+  // both
+  /** Effective startup timeout in seconds (Codex's default when unset). */
+  startupTimeoutSec: number;
+  /** Whether `startup_timeout_sec` (or the legacy `startup_timeout_ms`) was set explicitly. */
+  startupTimeoutExplicit: boolean;
+  toolTimeoutSec?: number;
+  enabledTools?: string[];
+  disabledTools?: string[];
+}
+
+export interface ServerEntry {
+  config: ServerConfig;
+  /** Findings of the `config` stage for this server. */
+  findings: Finding[];
+}
+
+export interface LoadedConfig {
+  /** The user config path (the file named by --config, or the default). */
+  path: string;
+  /** Every file read, user config first, then trusted project configs. */
+  files: string[];
+  /** File-level findings (parse errors, untrusted project config, obsolete top-level keys). */
+  findings: Finding[];
+  servers: ServerEntry[];
+  /** Set when the config cannot be used at all: exit 2. */
+  fatal?: 'not-found' | 'parse-error';
+  /** The merged top-level document. */
+  document: Record<string, unknown>;
+}

@@ -1,0 +1,528 @@
+import type { Severity, StageName } from '../types.ts';
+
+/**
+ * The one registry of finding codes. Codes are public names (contract §5): never rename or
+ * remove one. `docs/codes/<code>.md` and `mcp-doctor explain` are generated from this table, and
+ * a test keeps them in step.
+ */
+export interface FindingSpec {
+  title: string;
+  /** Default severity; a few codes vary by variant (see `severityNote`). */
+  severity: Severity;
+  severityNote?: string;
+  stage: StageName | 'file';
+  /** What it means and why it happens. */
+  explanation: string;
+  /** How mcp-doctor detects it. */
+  detection: string;
+  /** The generic fix; findings carry a server-specific one. */
+  fix: string;
+  /** Text Codex prints for this situation, so users can match the line they saw. */
+  codexSays?: string[];
+  /** Spec sections and upstream issues. */
+  refs?: string[];
+}
+
+const SPEC = 'https://modelcontextprotocol.io/specification';
+
+export const REGISTRY = {
+  // ── config ──────────────────────────────────────────────────────────────────────────────────
+  'config.not-found': {
+    title: 'Config file not found',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      'The Codex config file does not exist at the path checked. Codex reads `$CODEX_HOME/config.toml` (CODEX_HOME defaults to `~/.codex`); with no file there are no MCP servers to start.',
+    detection: 'The file at `--config` (or the default path) cannot be opened.',
+    fix: 'Pass the right file with `--config PATH`, set `CODEX_HOME`, or add a server with `codex mcp add NAME -- COMMAND` / `codex mcp add NAME --url URL`.',
+    codexSays: ['No MCP servers configured yet. Try `codex mcp add my-tool -- my-command`.'],
+  },
+  'config.parse-error': {
+    title: 'Config file is not valid TOML',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      'The config file does not parse as TOML. Codex refuses to start at all (every session fails), not only the MCP servers.',
+    detection: 'smol-toml reports a syntax error; the message gives the line and column.',
+    fix: 'Correct the TOML at the line and column shown (common causes: an unquoted string, a table defined twice, a stray comma, Windows paths in "..." with single backslashes — use single quotes).',
+    codexSays: ['Error loading config.toml: …'],
+  },
+  'config.invalid-server-name': {
+    title: 'Server name Codex rejects',
+    severity: 'error',
+    stage: 'config',
+    explanation:
+      'Codex requires MCP server names (the `[mcp_servers.NAME]` key) to match `^[a-zA-Z0-9_-]+$`. Quoted keys such as `"@scope/pkg"`, `"ai.exa/exa"` or `"My Server"` parse as TOML but the server fails at startup.',
+    detection: 'The table key is checked against the pattern.',
+    fix: 'Rename the table to letters, digits, `_` and `-` only. If the server uses OAuth, log in again afterwards: stored credentials are keyed by name.',
+    codexSays: ["MCP startup failed: Invalid MCP server name '…': must match pattern ^[a-zA-Z0-9_-]+$"],
+    refs: ['https://github.com/openai/codex/issues/5635'],
+  },
+  'config.missing-transport': {
+    title: 'Neither `command` nor `url`',
+    severity: 'error',
+    stage: 'config',
+    explanation:
+      'Codex infers the transport from `command` (stdio) or `url` (Streamable HTTP). A table with neither makes Codex refuse the whole config with `invalid transport` — often an option-only table (`startup_timeout_sec` alone) or a mis-keyed sub-table such as `[mcp_servers."x.env"]`.',
+    detection: 'The merged server table has no `command` and no `url`.',
+    fix: 'Add `command = "..."` (stdio) or `url = "https://.../mcp"` (HTTP), or remove the stray table.',
+    codexSays: ['Error loading config.toml: invalid transport', 'in `mcp_servers.NAME`'],
+    refs: ['https://github.com/openai/codex/issues/29396'],
+  },
+  'config.unsupported-field': {
+    title: 'Field not supported by this transport',
+    severity: 'error',
+    stage: 'config',
+    explanation:
+      'Codex rejects fields that belong to the other transport: stdio servers may not have `url`, `bearer_token_env_var`, `http_headers`, `env_http_headers`, `oauth`, `oauth_resource`, `auth`; HTTP servers may not have `args`, `env`, `env_vars`, `cwd`. The whole config fails to load.',
+    detection: 'The forbidden-field matrix of Codex (`mcp_types.rs`) is applied to the inferred transport.',
+    fix: 'Remove the field, or move it to the right kind of server.',
+    codexSays: ['invalid configuration: {field} is not supported for stdio', '… is not supported for streamable_http'],
+  },
+  'config.inline-bearer-token': {
+    title: 'Inline `bearer_token`',
+    severity: 'error',
+    stage: 'config',
+    explanation:
+      'Codex no longer accepts a token written into the config. Since about 0.149 the key makes the whole config fail to load, so every Codex session dies — not only this server.',
+    detection: 'The key `bearer_token` is present.',
+    fix: 'Put the token in an environment variable and name the variable: `bearer_token_env_var = "MY_TOKEN"`.',
+    codexSays: ['invalid configuration: bearer_token is not supported for streamable_http'],
+    refs: ['https://github.com/openai/codex/pull/5073'],
+  },
+  'config.unknown-field': {
+    title: 'Key Codex does not know',
+    severity: 'warning',
+    stage: 'config',
+    explanation:
+      'Codex ignores keys it does not know, so the setting has no effect. Most come from other clients\' configs (`type`, `transport`, `headers`, `disabled`, `timeout`) or are typos. Under `--strict-config` they are errors.',
+    detection: 'Every key is compared with the keys Codex defines; a did-you-mean is offered.',
+    fix: 'Remove the key or rename it to the Codex key suggested.',
+    codexSays: ['unknown configuration field `mcp_servers.NAME.KEY` (strict config only)'],
+  },
+  'config.obsolete-field': {
+    title: 'Obsolete key from an old guide',
+    severity: 'warning',
+    stage: 'config',
+    explanation:
+      'Keys such as `experimental_use_rmcp_client` and `[features] rmcp_client` were needed in late 2025; Codex has since removed them and ignores them (or warns).',
+    detection: 'Known obsolete keys are looked for at the top level, under `[features]` and in server tables.',
+    fix: 'Delete the key; the behaviour it enabled is now the default.',
+    codexSays: ['unknown feature key in config: rmcp_client'],
+  },
+  'config.env-var-unset': {
+    title: 'Named environment variable is not set',
+    severity: 'error',
+    stage: 'config',
+    explanation:
+      'A variable named by `bearer_token_env_var`, `env_vars` or `env_http_headers` is not set (or is empty) in the environment mcp-doctor runs in. Codex started the same way would send no token, or the server would start without its key. GUI launches (VS Code, the desktop app, launchd) often do not see variables exported in shell rc files.',
+    detection: 'Each named variable is looked up in the current environment.',
+    fix: 'Export the variable where Codex is launched (or, for GUI apps, with `launchctl setenv` / the OS user environment).',
+    codexSays: ["Environment variable {VAR} for MCP server '{name}' is not set"],
+  },
+  'config.env-var-looks-like-secret': {
+    title: 'A token where a variable name belongs',
+    severity: 'error',
+    stage: 'config',
+    explanation:
+      'Keys such as `bearer_token_env_var`, `env_vars` and `env_http_headers` take the NAME of an environment variable, not its value. The value looks like a token (`ghp_…`, `sk-…`, a JWT…). Codex looks for a variable with that name, finds none, and the token itself ends up in logs.',
+    detection: 'The value is matched against token shapes and is not a valid variable name.',
+    fix: 'Store the token in a variable (e.g. `export GITHUB_PAT=…`), write the variable\'s name in the config, and rotate the token: it has been written into a file.',
+    codexSays: ["Environment variable ghp_… for MCP server '{name}' is not set"],
+    refs: ['https://github.com/github/github-mcp-server/issues/1633'],
+  },
+  'config.server-disabled': {
+    title: 'Server disabled',
+    severity: 'info',
+    stage: 'config',
+    explanation: '`enabled = false`: Codex does not start this server, and mcp-doctor does not probe it.',
+    detection: 'The `enabled` key is false.',
+    fix: 'Set `enabled = true` (or remove the key) to use it.',
+  },
+  'config.project-untrusted': {
+    title: 'Project config ignored (project not trusted)',
+    severity: 'warning',
+    stage: 'file',
+    explanation:
+      'A `.codex/config.toml` exists between the working directory and the project root, but the project is not trusted in the user config, so Codex silently drops its MCP servers.',
+    detection: 'The project config is found and `[projects."<path>"] trust_level` is not "trusted".',
+    fix: 'Trust the project (`[projects."/abs/path"] trust_level = "trusted"` in the user config) or move the servers to the user config.',
+    refs: ['https://github.com/openai/codex/issues/9676'],
+  },
+  'config.invalid-value': {
+    title: 'Value of the wrong type',
+    severity: 'error',
+    stage: 'config',
+    explanation:
+      'A key has a value Codex cannot deserialize (a string where a number belongs, a negative timeout, an `env_vars` entry that is neither a string nor `{ name, source }`). Codex refuses the whole config.',
+    detection: 'Each known key is type-checked as Codex deserializes it.',
+    fix: 'Write the value with the type shown.',
+  },
+  'config.var-not-expanded': {
+    title: '`$VAR` is not expanded by Codex',
+    severity: 'warning',
+    stage: 'config',
+    explanation:
+      'Codex passes `args`, `env` values and `url` literally: no shell, no `$VAR` or `${VAR}` interpolation. The server receives the literal text.',
+    detection: 'A `$NAME` or `${NAME}` pattern in `args`, `env` values, `url` or header values.',
+    fix: 'Forward the variable by name with `env_vars = ["NAME"]` (stdio) or use `bearer_token_env_var` / `env_http_headers` (HTTP).',
+    refs: ['https://github.com/openai/codex/issues/7521'],
+  },
+
+  // ── stdio ───────────────────────────────────────────────────────────────────────────────────
+  'stdio.command-not-found': {
+    title: 'Command not found',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The `command` does not resolve on the PATH the server would get from Codex (Codex passes its own PATH; GUI launches and version managers such as nvm often give a shorter one). On Windows Codex applies PATHEXT, so `npx` means `npx.cmd`.',
+    detection: 'The command is resolved against the child PATH (and PATHEXT on Windows), relative to `cwd`.',
+    fix: 'Use the absolute path of the program in `command`, or fix the PATH Codex is launched with.',
+    codexSays: ['MCP startup failed: No such file or directory (os error 2)', 'program not found'],
+    refs: ['https://github.com/openai/codex/issues/2945'],
+  },
+  'stdio.exited-early': {
+    title: 'Server exited before answering `initialize`',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The process ended before it answered `initialize`. Codex only says `connection closed: initialize response`; the cause is on the server\'s stderr, which Codex writes to its log, not to the screen.',
+    detection: 'The process exits (or closes stdout) before the answer; the exit code and stderr tail are evidence.',
+    fix: 'Read the stderr tail: typical causes are a missing API key (forward it with `env_vars`), a missing module or wrong runtime version, `docker run` without `-i`, or a server that speaks HTTP, not stdio.',
+    codexSays: ['MCP startup failed: handshaking with MCP server failed: connection closed: initialize response'],
+  },
+  'stdio.stdout-noise': {
+    title: 'Non-protocol output on stdout',
+    severity: 'error',
+    severityNote:
+      'error when the output corrupts messages (text glued to a JSON message, pretty-printed multi-line JSON): Codex times out; warning for whole non-JSON lines (a banner, log lines): Codex skips them, the spec forbids them and other clients fail.',
+    stage: 'initialize',
+    explanation:
+      'On stdio, stdout carries only newline-delimited JSON-RPC messages. Banners and logs belong on stderr.',
+    detection: 'Every stdout line is parsed; lines that are not JSON-RPC, JSON split over lines, and text glued before a message are reported with the bytes seen.',
+    fix: 'Start the server in its quiet/stdio mode (often `--stdio` or `--quiet`), or make it log to stderr.',
+    codexSays: ['serde error expected value at line 1 column 1', 'timed out handshaking with MCP server after …'],
+    refs: [`${SPEC}/2025-06-18/basic/transports#stdio`],
+  },
+  'stdio.env-not-forwarded': {
+    title: 'Needs a variable Codex does not forward',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'Codex starts stdio servers with a cleared environment plus a short whitelist (HOME, PATH, USER, SHELL, LANG, TERM, TMPDIR, TZ, …), `env_vars` and `env`. API keys exported in your shell are not passed. The server fails under that environment but works with your full one.',
+    detection: 'The server is run once more with the full environment; if it then works, the variables it needs are found (names in its stderr first, then a bounded search).',
+    fix: 'Forward the variables by name: `env_vars = ["NAME"]`.',
+    codexSays: ['MCP startup failed: handshaking with MCP server failed: connection closed: initialize response'],
+  },
+  'stdio.slow-shutdown': {
+    title: 'Server ignores end of input',
+    severity: 'warning',
+    stage: 'tools',
+    explanation: 'After stdin was closed the server kept running until it was signalled. Clients then have to kill it; a server should exit on EOF.',
+    detection: 'stdin is closed and the process is watched; it is then sent SIGTERM and SIGKILL.',
+    fix: 'Make the server exit when stdin ends.',
+  },
+
+  // ── network and HTTP ────────────────────────────────────────────────────────────────────────
+  'net.dns-failed': {
+    title: 'Host name does not resolve',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'DNS lookup of the URL\'s host failed: a typo, a VPN not connected, or an internal name not resolvable here.',
+    detection: 'The connection fails with ENOTFOUND/EAI_AGAIN.',
+    fix: 'Check the host name in `url`; connect the VPN if it is internal.',
+    codexSays: ['Client error: error sending request for url (…), when send initialize request'],
+  },
+  'net.connection-refused': {
+    title: 'Nothing listens on the port',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The host answered, but no server accepts connections on that port: the server (or the desktop app providing it) is not running, or the port is wrong.',
+    detection: 'The connection fails with ECONNREFUSED.',
+    fix: 'Start the server (or the app that provides it) and check the port in `url`.',
+    codexSays: ['Client error: error sending request for url (…), when send initialize request'],
+  },
+  'net.tls-failed': {
+    title: 'TLS certificate not accepted',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies).',
+    detection: 'The TLS error code from the connection.',
+    fix: 'Use a valid certificate, or point Codex at the CA bundle: `CODEX_CA_CERTIFICATE=/path/ca.pem` (or `SSL_CERT_FILE`).',
+    codexSays: ['invalid peer certificate: UnknownIssuer'],
+  },
+  'net.timeout': {
+    title: 'Connected, but no response in time',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The request was sent but no response arrived before the deadline.',
+    detection: 'The per-request deadline expired while waiting for response headers (or the first event).',
+    fix: 'Check that the server is healthy; if it is just slow, raise `startup_timeout_sec`.',
+    codexSays: ['timed out handshaking with MCP server after …'],
+  },
+  'http.unexpected-status': {
+    title: 'HTTP status outside the protocol',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The endpoint answered with a status the protocol does not use (e.g. 500, 502, 503). Codex retries 408/429/500/502/503/504 twice within the startup deadline; a status that persists fails the start.',
+    detection: 'The status of the `initialize` POST, after the same retries Codex makes.',
+    fix: 'Look at the server\'s logs; a 502/503 usually means the server behind a proxy, or the app providing it, is not running.',
+    codexSays: ['HTTP {status}: {body}'],
+  },
+  'http.not-mcp-endpoint': {
+    title: 'The URL is not an MCP endpoint',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The URL answers, but not as MCP: an HTML page (a dashboard or login page), a 404 page, or a body that is not JSON-RPC. Usually a wrong path (`/` instead of `/mcp`).',
+    detection: 'The response to `initialize` has the wrong content type or no JSON-RPC body.',
+    fix: 'Use the server\'s MCP endpoint URL (usually ending in `/mcp`).',
+    codexSays: ['Unexpected content type: Some("missing-content-type; body: …")'],
+    refs: ['https://github.com/openai/codex/issues/26955'],
+  },
+  'http.redirect': {
+    title: 'Endpoint redirects',
+    severity: 'warning',
+    stage: 'discovery',
+    explanation: 'The endpoint answers with a redirect (e.g. `/mcp` → `/mcp/`, or http → https). Codex follows it, but some clients and proxies do not re-send the POST, and each connection costs an extra round trip.',
+    detection: 'Redirects are never followed silently: the chain is recorded.',
+    fix: 'Configure the final URL.',
+  },
+  'transport.sse-only': {
+    title: 'Legacy HTTP+SSE server',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The server speaks only the deprecated HTTP+SSE transport (GET an event stream, POST to a separate endpoint). Codex speaks Streamable HTTP only.',
+    detection: 'The POST is refused (404/405) and a GET yields an `endpoint` event.',
+    fix: 'Use the server\'s Streamable HTTP URL (often `/mcp`), or bridge it over stdio with `npx -y mcp-remote URL`.',
+    codexSays: ['HTTP 405', 'Unexpected content type: Some("missing-content-type; body: ")'],
+    refs: ['https://github.com/openai/codex/issues/2320'],
+  },
+  'transport.hybrid-sse': {
+    title: 'Legacy `endpoint` event inside a Streamable response',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The server answered the Streamable HTTP POST with an event stream whose first event is `event: endpoint` — the legacy HTTP+SSE transport mixed into the new one. Clients ignore that event and wait for a `message` event that never comes.',
+    detection: 'The events of the POST response are read; an `endpoint` event appears before any JSON-RPC message.',
+    fix: 'A server bug: the server must answer the POST with the JSON-RPC response (as `application/json`, or as an SSE `message` event). Until it is fixed, bridge it with `mcp-remote`.',
+    codexSays: ['handshaking with MCP server failed: connection closed: initialize response'],
+  },
+  'transport.modern-only': {
+    title: 'Server speaks only the stateless protocol (2026-07-28+)',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The server implements only the 2026-07-28 protocol, which has no `initialize` handshake, and rejects `initialize`. Clients that speak only the initialize-based protocol (Codex today) cannot connect.',
+    detection: '`server/discover` succeeds, and `initialize` is answered with -32022 (unsupported version) or 404/-32601.',
+    fix: 'Ask the server to keep serving initialize-based clients, or bridge it with `npx -y mcp-remote URL --protocol auto`.',
+  },
+  'transport.dual-era': {
+    title: 'Server speaks both protocol eras',
+    severity: 'info',
+    stage: 'discovery',
+    explanation: 'The server answers both the 2026-07-28 `server/discover` and the initialize-based handshake.',
+    detection: 'Both probes succeed.',
+    fix: 'Nothing to do.',
+  },
+
+  // ── auth ────────────────────────────────────────────────────────────────────────────────────
+  'auth.login-required': {
+    title: 'OAuth login required',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The server answered 401, it supports OAuth, and Codex has no usable stored credentials for it.',
+    detection: '401 without a token, OAuth metadata discoverable, no usable credentials for this name and URL.',
+    fix: 'Run `codex mcp login NAME`.',
+    codexSays: ['Auth required, when send initialize request', 'The NAME MCP server is not logged in. Run `codex mcp login NAME`.'],
+  },
+  'auth.oauth-unsupported': {
+    title: '401 and no OAuth metadata',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The server requires authentication but publishes no OAuth metadata, so `codex mcp login` cannot work. A token must be configured.',
+    detection: '401, and neither protected-resource nor authorization-server metadata can be found.',
+    fix: 'Create a token with the provider, export it, and set `bearer_token_env_var = "VAR"`.',
+    codexSays: ['Auth required, when send initialize request'],
+  },
+  'auth.token-rejected': {
+    title: 'Token rejected',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'A token was sent and the server answered 401: it is invalid, expired, revoked, or for another server.',
+    detection: '401 to a request that carried `Authorization`.',
+    fix: 'Create a new token (or log in again) and check that it is for this server.',
+    codexSays: ['MCP server rejected the access token with HTTP 401 Unauthorized'],
+  },
+  'auth.insufficient-scope': {
+    title: 'Token lacks a required scope',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The server answered 403 with `insufficient_scope`: the token is valid but does not grant what this call needs.',
+    detection: '403 with `WWW-Authenticate: Bearer error="insufficient_scope"`.',
+    fix: 'Log in again requesting the scopes the server names (`scopes = [...]` in the server table), or create a token with them.',
+  },
+  'auth.resource-mismatch': {
+    title: 'Protected resource metadata names another resource',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The `resource` in the server\'s protected resource metadata (RFC 9728) does not match the configured URL, so spec-following clients refuse the metadata and tokens get the wrong audience.',
+    detection: 'The PRM `resource` is compared with the URL (exact, trailing slash, path prefix, other path, other origin, query string).',
+    fix: 'Configure the URL the metadata names, or set `oauth_resource` to it.',
+    codexSays: ["Metadata error: Protected resource metadata resource mismatch: reference '…', permitted '…'"],
+    refs: ['https://github.com/openai/codex/issues/37387'],
+  },
+  'auth.metadata-invalid': {
+    title: 'Authorization server metadata unusable',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The authorization server metadata is missing or lacks what a client needs: the authorization and token endpoints, `response_types_supported` with `code`, PKCE `S256`, or an `issuer` that matches.',
+    detection: 'RFC 8414 and OIDC discovery URLs are fetched in the spec\'s order and the document is validated.',
+    fix: 'A server-side fix: publish complete metadata.',
+  },
+  'auth.registration-unavailable': {
+    title: 'No way to register a client automatically',
+    severity: 'warning',
+    stage: 'auth',
+    explanation: 'The authorization server offers neither dynamic client registration nor client ID metadata documents, so a client ID must be registered with the provider by hand.',
+    detection: 'No `registration_endpoint` and no `client_id_metadata_document_supported` in the metadata.',
+    fix: 'Register an OAuth app with the provider and set `[mcp_servers.NAME.oauth] client_id = "…"`.',
+    codexSays: ['Registration failed: Dynamic registration failed: Registration failed: Dynamic client registration not supported'],
+  },
+  'auth.token-not-resource-bound': {
+    title: 'Stored token is for another audience',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The stored token\'s audience (`aud`) does not name this server\'s resource: it was obtained without the RFC 8707 `resource` parameter, so the server rejects it.',
+    detection: 'The JWT claims of the stored token are compared with the PRM `resource`, corroborated by the server\'s `invalid_token` answer.',
+    fix: 'Set `oauth_resource` to the server\'s resource and run `codex mcp login NAME` again.',
+    codexSays: ['Auth required, when send initialize request'],
+    refs: ['https://github.com/openai/codex/issues/12589'],
+  },
+  'auth.token-expired': {
+    title: 'Stored token expired',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The stored OAuth token has expired and there is no refresh token to renew it.',
+    detection: '`expires_at` in the stored credentials is in the past and `refresh_token` is empty.',
+    fix: 'Run `codex mcp login NAME`.',
+    codexSays: ['OAuth authorization required, when send initialize request'],
+  },
+
+  // ── initialize and session ──────────────────────────────────────────────────────────────────
+  'init.protocol-error': {
+    title: 'Invalid answer to `initialize`',
+    severity: 'error',
+    stage: 'initialize',
+    explanation: 'The answer to `initialize` is not a valid JSON-RPC response carrying an InitializeResult (`protocolVersion`, `capabilities`, `serverInfo`).',
+    detection: 'The answer is parsed and its shape checked.',
+    fix: 'A server-side fix; report it to the server\'s maintainers with the transcript (`--verbose`).',
+    codexSays: ['expect initialized result, but received: …'],
+  },
+  'init.jsonrpc-error': {
+    title: '`initialize` answered with an error',
+    severity: 'error',
+    stage: 'initialize',
+    explanation: 'The server answered `initialize` with a JSON-RPC error.',
+    detection: 'The response carries `error` instead of `result`; code and message are evidence.',
+    fix: 'Read the error message; it often names a missing key or setting.',
+    codexSays: ['handshaking with MCP server failed: JSON-RPC error: …'],
+  },
+  'init.version-unsupported': {
+    title: 'Protocol version not agreed',
+    severity: 'error',
+    severityNote:
+      'error when the server rejects Codex\'s protocol version (a JSON-RPC error to `initialize`); warning when it answers with a version the client does not know (Codex proceeds; spec-following clients disconnect).',
+    stage: 'initialize',
+    explanation: 'Codex sends `protocolVersion: "2025-06-18"`. A server must answer with that version or another it supports; the client disconnects if it does not know the answer.',
+    detection: 'The error to `initialize`, or the version in the result, is compared with the known revisions.',
+    fix: 'Upgrade the server (or its MCP SDK) so that it negotiates instead of rejecting.',
+    codexSays: ['handshaking with MCP server failed: JSON-RPC error: -32602: Unsupported protocol version'],
+  },
+  'init.initialized-rejected': {
+    title: '`notifications/initialized` not accepted',
+    severity: 'error',
+    stage: 'initialize',
+    explanation: 'Over Streamable HTTP a notification must be answered `202 Accepted` with no body. Codex fails the start when the server answers otherwise.',
+    detection: 'The status and body of the `notifications/initialized` POST.',
+    fix: 'A server-side fix (answer 202); until then bridge it with `mcp-remote`.',
+    codexSays: ['Transport channel closed, when send initialized notification'],
+  },
+  'timeout.startup': {
+    title: 'Startup took longer than `startup_timeout_sec`',
+    severity: 'error',
+    stage: 'initialize',
+    explanation: 'Codex allows `startup_timeout_sec` (30 s by default) for `initialize` plus `tools/list`. First runs of `npx`/`uvx`/`docker` download packages and often exceed it.',
+    detection: 'The stage deadline expired; where the server answers later, the time it really took is measured.',
+    fix: 'Raise `startup_timeout_sec` to the measured value, or pre-install the package and point `command` at it.',
+    codexSays: ['MCP client for `NAME` timed out after 30 seconds. Add or adjust `startup_timeout_sec` in your config.toml'],
+  },
+  'session.stale-not-404': {
+    title: 'Unknown session not answered with 404',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation: 'A request with an unknown `Mcp-Session-Id` must get 404, which tells clients to initialize again. This server answers otherwise (e.g. 401 "Session not found"), so once its session expires — after a restart or an idle timeout — clients keep failing until they are restarted.',
+    detection: 'A request with a random session id after a healthy handshake.',
+    fix: 'A server-side fix: answer unknown sessions with 404. Until then restart Codex when tool calls start failing.',
+    codexSays: ['unexpected server response: HTTP 401: unknown session', 'Unauthorized: Session not found'],
+    refs: ['https://github.com/openai/codex/issues/12869', 'https://github.com/modelcontextprotocol/rust-sdk/issues/559'],
+  },
+
+  // ── tools ───────────────────────────────────────────────────────────────────────────────────
+  'tools.list-failed': {
+    title: '`tools/list` failed',
+    severity: 'error',
+    stage: 'tools',
+    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, so Codex gets no tools.',
+    detection: '`tools/list` is called (following `nextCursor`) and the result validated.',
+    fix: 'A server-side fix; the error is in the evidence.',
+  },
+  'tools.invalid-name': {
+    title: 'Tool name Codex rewrites',
+    severity: 'warning',
+    stage: 'tools',
+    explanation: 'Tool names must match `^[a-zA-Z0-9_-]+$` and be at most 64 characters for the model API. Codex renames others (`search.docs` → `search_docs`, with a hash suffix when names then collide), so the model sees names that differ from the server\'s docs; older Codex versions fail.',
+    detection: 'Each tool name is checked as Codex exposes it.',
+    fix: 'A server-side fix (rename the tools); meanwhile `disabled_tools` can drop them.',
+    codexSays: ["Invalid 'tools[N].name': string does not match pattern"],
+  },
+  'tools.invalid-schema': {
+    title: 'Tool input schema invalid',
+    severity: 'error',
+    stage: 'tools',
+    explanation: 'Every tool needs an `inputSchema` whose root is `type: "object"`.',
+    detection: 'Each tool\'s `inputSchema` is checked.',
+    fix: 'A server-side fix; meanwhile `disabled_tools` can drop the tool.',
+  },
+  'tools.unknown-filter': {
+    title: 'Tool filter names a tool that does not exist',
+    severity: 'warning',
+    stage: 'tools',
+    explanation: '`enabled_tools` / `disabled_tools` match exact raw tool names (no wildcards). A name the server does not have has no effect — and an `enabled_tools` list with only unknown names leaves no tools at all.',
+    detection: 'The filter names are compared with the tools the server lists.',
+    fix: 'Use the exact names the server lists.',
+  },
+  'tools.none': {
+    title: 'Server offers no tools',
+    severity: 'info',
+    stage: 'tools',
+    explanation: 'The server answered `tools/list` with no tools (or the filters removed them all).',
+    detection: 'The tool count after `enabled_tools` / `disabled_tools`.',
+    fix: 'Check the server\'s own configuration, and the filters.',
+  },
+  'internal.stage-crashed': {
+    title: 'mcp-doctor crashed in a stage',
+    severity: 'error',
+    stage: 'file',
+    explanation: 'mcp-doctor itself threw an exception while checking this server. This is a bug in mcp-doctor, not in your setup.',
+    detection: 'A stage threw.',
+    fix: 'Please report it with the output of `mcp-doctor check --format markdown --verbose`.',
+  },
+} as const satisfies Record<string, FindingSpec>;
+
+export type FindingCode = keyof typeof REGISTRY;
+
+export function isFindingCode(code: string): code is FindingCode {
+  return Object.hasOwn(REGISTRY, code);
+}
+
+export function findingSpec(code: FindingCode): FindingSpec {
+  return REGISTRY[code];
+}

@@ -1,0 +1,80 @@
+import type { spawn } from 'node:child_process';
+import type { Dispatcher } from 'undici';
+import type { ServerConfig } from '../config/server-config.ts';
+import type { Redactor } from '../redact.ts';
+import type { Finding, ServerInfo, StageName, ToolsSummary, TranscriptEntry } from '../types.ts';
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Everything a stage may touch outside its own memory. Tests pass fakes or loopback servers;
+ * stages never reach for globals (process.env, Date.now, child_process) directly.
+ */
+export interface Deps {
+  /** undici dispatcher for every HTTP request; undefined means undici's global dispatcher. */
+  dispatcher?: Dispatcher;
+  spawn: typeof spawn;
+  clock: Clock;
+  /** The environment mcp-doctor runs in: what Codex, started from the same shell, would inherit. */
+  env: Record<string, string | undefined>;
+  platform: NodeJS.Platform;
+  cwd: string;
+  /** `$CODEX_HOME` (default `~/.codex`): credentials and logs live there. */
+  codexHome: string;
+  readFile(path: string): Promise<string>;
+  fileExists(path: string): Promise<boolean>;
+}
+
+export interface CheckOptions {
+  /** `--timeout` in ms: the upper bound of one server's whole check. */
+  timeoutMs?: number;
+  verbose: boolean;
+  /** At most this many servers are checked at once. */
+  concurrency: number;
+}
+
+export interface Transcript {
+  readonly entries: TranscriptEntry[];
+  /** Records an event; `text` is redacted here, so callers may pass raw wire bytes. */
+  add(kind: TranscriptEntry['kind'], text: string): void;
+}
+
+export interface ServerContext {
+  server: ServerConfig;
+  deps: Deps;
+  options: CheckOptions;
+  /** `clock.now()` value by which the whole check of this server must end. */
+  deadline: number;
+  /** Codex's own budget for initialize + tools/list (startup_timeout_sec) in ms. */
+  codexBudgetMs: number;
+  /** Aborted when the deadline passes. */
+  signal: AbortSignal;
+  redact: Redactor;
+  transcript: Transcript;
+  /** Redacted stderr lines of a stdio server (the tail is kept). */
+  stderr: string[];
+  /** Milliseconds left before the deadline. */
+  remainingMs(): number;
+}
+
+/** What a stage returns. The runner derives the stage status from the findings. */
+export interface StageOutcome {
+  summary: string;
+  findings?: Finding[];
+  /** The stage does not apply to this server; `summary` is the reason. */
+  skipped?: boolean;
+  server?: Partial<ServerInfo>;
+  tools?: ToolsSummary;
+}
+
+export type StageFn = (ctx: ServerContext) => Promise<StageOutcome>;
+
+/** The stages after `config` for one transport, sharing state through the closure that made them. */
+export interface ServerPlan {
+  stages: Record<Exclude<StageName, 'config'>, StageFn>;
+  /** Always called, even after a crash or a timeout: must end every process and socket. */
+  cleanup(ctx: ServerContext): Promise<void>;
+}

@@ -1,0 +1,270 @@
+import type { ServerEntry } from '../config/server-config.ts';
+import { makeFinding } from '../findings/make-finding.ts';
+import type { Redactor } from '../redact.ts';
+import type {
+  Finding,
+  ServerInfo,
+  ServerReport,
+  ServerStatus,
+  Stage,
+  StageName,
+  StageStatus,
+  ToolsSummary,
+  TranscriptEntry,
+} from '../types.ts';
+import { STAGE_NAMES } from '../types.ts';
+import type { CheckOptions, Deps, ServerContext, ServerPlan, StageOutcome, Transcript } from './context.ts';
+
+/** How long a stage may overrun the deadline before the runner stops waiting for it. */
+const STAGE_GRACE_MS = 1500;
+/** Upper bound for cleanup (closing stdin, SIGTERM, then SIGKILL of a process group). */
+const CLEANUP_BOUND_MS = 4000;
+const STDERR_TAIL_LINES = 20;
+
+export type PlanFactory = (ctx: ServerContext) => ServerPlan;
+
+export interface RunServerInput {
+  entry: ServerEntry;
+  deps: Deps;
+  options: CheckOptions;
+  redact: Redactor;
+  /** False when the server was not named on the command line: reported as skipped. */
+  selected: boolean;
+  plans: { stdio: PlanFactory; streamable_http: PlanFactory };
+  onStage?: (server: string, stage: StageName) => void;
+}
+
+export function stageStatusFromFindings(findings: Finding[]): StageStatus {
+  if (findings.some((f) => f.severity === 'error')) return 'fail';
+  if (findings.some((f) => f.severity === 'warning')) return 'warn';
+  return 'pass';
+}
+
+export function serverStatusFromFindings(findings: Finding[]): ServerStatus {
+  if (findings.some((f) => f.severity === 'error')) return 'fail';
+  if (findings.some((f) => f.severity === 'warning')) return 'warn';
+  return 'ok';
+}
+
+export function createTranscript(redact: Redactor, now: () => number): Transcript {
+  const start = now();
+  const entries: TranscriptEntry[] = [];
+  return {
+    entries,
+    add(kind, text) {
+      entries.push({ t: Math.max(0, Math.round(now() - start)), kind, text: redact.text(text) });
+    },
+  };
+}
+
+function targetOf(entry: ServerEntry, redact: Redactor): string {
+  const { config } = entry;
+  if (config.transport === 'stdio' && config.command) {
+    return redact.text([config.command, ...config.args].map(quoteArg).join(' '));
+  }
+  if (config.url) return redact.url(config.url);
+  return '';
+}
+
+function quoteArg(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg);
+}
+
+/**
+ * Runs one server through config → discovery → auth → initialize → tools. A stage after a failed
+ * one is skipped with the reason; a throw becomes `crashed`; the deadline bounds everything.
+ */
+export async function runServer(input: RunServerInput): Promise<ServerReport> {
+  const { entry, deps, options, redact } = input;
+  const { config } = entry;
+  const clock = deps.clock;
+  const stages: Stage[] = [];
+  const findings: Finding[] = [];
+  const server: ServerInfo = {};
+  let tools: ToolsSummary | null = null;
+
+  const report = (): ServerReport => {
+    const base: ServerReport = {
+      name: config.name,
+      transport: config.transport,
+      target: targetOf(entry, redact),
+      status: serverStatusFromFindings(findings),
+      stages,
+      findings,
+      server,
+      tools,
+      source: config.source,
+    };
+    return base;
+  };
+
+  const configStage: Stage = {
+    name: 'config',
+    status: stageStatusFromFindings(entry.findings),
+    durationMs: 0,
+    summary: summarizeConfig(entry),
+  };
+  stages.push(configStage);
+  findings.push(...entry.findings);
+
+  const skipRest = (from: number, reason: string) => {
+    for (const name of STAGE_NAMES.slice(from)) stages.push({ name, status: 'skipped', durationMs: 0, summary: reason });
+  };
+
+  if (!input.selected) {
+    skipRest(1, 'not selected on the command line');
+    return { ...report(), status: 'skipped' };
+  }
+  if (!config.enabled) {
+    skipRest(1, 'server is disabled (enabled = false)');
+    return { ...report(), status: 'skipped' };
+  }
+  if (configStage.status === 'fail') {
+    skipRest(1, 'config stage failed');
+    return report();
+  }
+  if (config.transport === 'unknown') {
+    skipRest(1, 'no transport: neither command nor url');
+    return report();
+  }
+
+  const codexBudgetMs = Math.round(config.startupTimeoutSec * 1000);
+  const budgetMs = options.timeoutMs ?? codexBudgetMs;
+  const deadline = clock.now() + budgetMs;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('deadline')), Math.max(0, budgetMs));
+  timer.unref?.();
+  const transcript = createTranscript(redact, () => clock.now());
+  const stderr: string[] = [];
+  const ctx: ServerContext = {
+    server: config,
+    deps,
+    options,
+    deadline,
+    codexBudgetMs,
+    signal: controller.signal,
+    redact,
+    transcript,
+    stderr,
+    remainingMs: () => Math.max(0, deadline - clock.now()),
+  };
+
+  let plan: ServerPlan | undefined;
+  try {
+    plan = input.plans[config.transport](ctx);
+    const names = STAGE_NAMES.slice(1) as Exclude<StageName, 'config'>[];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      input.onStage?.(config.name, name);
+      const started = clock.now();
+      let outcome: StageOutcome;
+      let crashed = false;
+      try {
+        outcome = await withGrace(plan.stages[name](ctx), ctx, name);
+      } catch (error) {
+        crashed = true;
+        outcome = crashOutcome(error, name, redact);
+      }
+      const stageFindings = (outcome.findings ?? []).map((f) => ({ ...f, stage: f.stage === 'file' ? f.stage : f.stage ?? name }));
+      findings.push(...stageFindings);
+      Object.assign(server, outcome.server ?? {});
+      if (outcome.tools) tools = outcome.tools;
+      const status: StageStatus = crashed ? 'crashed' : outcome.skipped ? 'skipped' : stageStatusFromFindings(stageFindings);
+      stages.push({ name, status, durationMs: Math.round(clock.now() - started), summary: outcome.summary });
+      if (status === 'fail' || status === 'crashed') {
+        skipRest(i + 2, status === 'crashed' ? `${name} stage crashed` : `${name} stage failed`);
+        break;
+      }
+    }
+  } catch (error) {
+    // A plan factory that throws is a bug too: report it, keep the other servers going.
+    findings.push(crashOutcome(error, 'discovery', redact).findings![0]!);
+    for (const name of STAGE_NAMES.slice(stages.length)) {
+      stages.push({ name, status: stages.length === 1 ? 'crashed' : 'skipped', durationMs: 0, summary: 'mcp-doctor crashed' });
+    }
+  } finally {
+    clearTimeout(timer);
+    if (plan) {
+      await boundedCleanup(plan, ctx);
+    }
+  }
+
+  const out = report();
+  if (options.verbose) out.transcript = transcript.entries;
+  if (stderr.length > 0) out.stderrTail = stderr.slice(-STDERR_TAIL_LINES);
+  return out;
+}
+
+function summarizeConfig(entry: ServerEntry): string {
+  const { config } = entry;
+  const errors = entry.findings.filter((f) => f.severity === 'error').length;
+  const warnings = entry.findings.filter((f) => f.severity === 'warning').length;
+  const kind = config.transport === 'stdio' ? 'stdio' : config.transport === 'streamable_http' ? 'Streamable HTTP' : 'unknown transport';
+  if (errors > 0) return `${errors} error${errors > 1 ? 's' : ''} in the [mcp_servers.${config.name}] table`;
+  if (warnings > 0) return `${kind}; ${warnings} warning${warnings > 1 ? 's' : ''}`;
+  return `${kind}, valid`;
+}
+
+async function withGrace(promise: Promise<StageOutcome>, ctx: ServerContext, name: StageName): Promise<StageOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<StageOutcome>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          summary: 'did not finish before the deadline',
+          findings: [
+            makeFinding('timeout.startup', {
+              message: `The ${name} stage of "${ctx.server.name}" was still waiting when the deadline passed.`,
+              stage: name,
+              fix: timeoutFix(ctx),
+            }),
+          ],
+        }),
+      ctx.remainingMs() + STAGE_GRACE_MS,
+    );
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([promise, overrun]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function timeoutFix(ctx: ServerContext, measuredMs?: number) {
+  const current = ctx.server.startupTimeoutSec;
+  const proposed = measuredMs ? Math.max(Math.ceil((measuredMs * 1.5) / 1000 / 5) * 5, current + 5) : Math.max(current * 2, 60);
+  return {
+    summary: measuredMs
+      ? `The server answered after ${(measuredMs / 1000).toFixed(1)} s; allow it more time.`
+      : `Allow the server more time to start (it did not answer within ${current} s).`,
+    toml: `[mcp_servers.${ctx.server.name}]\nstartup_timeout_sec = ${proposed}`,
+  };
+}
+
+function crashOutcome(error: unknown, stage: StageName, redact: Redactor): StageOutcome {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const stack = (err.stack ?? '').split('\n').slice(0, 6).map((l) => redact.text(l));
+  return {
+    summary: `mcp-doctor crashed: ${redact.text(err.message)}`,
+    findings: [
+      makeFinding('internal.stage-crashed', {
+        message: `mcp-doctor crashed in the ${stage} stage: ${redact.text(err.message)}. This is a bug in mcp-doctor; please report it.`,
+        stage,
+        evidence: { stack },
+      }),
+    ],
+  };
+}
+
+async function boundedCleanup(plan: ServerPlan, ctx: ServerContext): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    plan.cleanup(ctx).catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLEANUP_BOUND_MS);
+      timer.unref?.();
+    }),
+  ]);
+  clearTimeout(timer);
+}

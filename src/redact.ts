@@ -1,0 +1,166 @@
+/**
+ * Redaction happens when evidence is captured (contract §4): every string that enters a finding,
+ * a transcript or a stderr tail goes through a Redactor first, so no renderer can leak.
+ */
+
+export const REDACTED = '<redacted>';
+
+const SECRET_HEADER_NAMES = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'x-auth-token',
+  'x-access-token',
+  'private-token',
+]);
+
+const SECRET_PARAM = /^(?:token|access_token|refresh_token|id_token|key|api_key|apikey|api-key|secret|client_secret|password|passwd|pwd|sig|signature|auth|code|code_verifier|session|sessionid|x-amz-signature|x-amz-credential|x-goog-signature)$/i;
+
+/** Token shapes that are secrets wherever they appear. */
+const TOKEN_PATTERNS: RegExp[] = [
+  /\bgh[pousr]_[A-Za-z0-9]{16,}\b/g,
+  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
+  /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}\b/g,
+  /\bxox[abpors]-[A-Za-z0-9-]{10,}\b/g,
+  /\blin_(?:api|oauth)_[A-Za-z0-9]{16,}\b/g,
+  /\bglpat-[A-Za-z0-9_-]{16,}\b/g,
+  /\bAKIA[0-9A-Z]{16}\b/g,
+  /\bAIza[0-9A-Za-z_-]{30,}\b/g,
+  /\bnpm_[A-Za-z0-9]{30,}\b/g,
+];
+
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}\b/g;
+const BEARER_IN_TEXT = /\b(Bearer|Basic|Token)\s+(?!<redacted>)[A-Za-z0-9._~+/=-]{6,}/gi;
+const SECRET_FLAG = /(--?(?:api[-_]?key|token|access[-_]?token|secret|client[-_]?secret|password|passwd|auth|key|bearer)(?:=|\s+))("[^"]*"|'[^']*'|[^\s"']+)/gi;
+const KEY_VALUE_IN_TEXT = /\b([A-Za-z_][A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Za-z0-9_]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;]+)/g;
+const JSON_SECRET_FIELD = /("(?:access_token|refresh_token|id_token|client_secret|password|token|api_key|apiKey|secret)"\s*:\s*)"[^"]*"/g;
+
+export interface Redactor {
+  /** Redacts known secret values and secret-shaped substrings in free text. */
+  text(input: string): string;
+  /** Redacts a URL's credential-looking query parameters and userinfo. */
+  url(input: string): string;
+  /** Redacts header values: secret header names entirely (keeping an auth scheme), the rest as text. */
+  headers(input: Record<string, string | string[] | undefined>): Record<string, string>;
+  /** Deeply redacts any JSON-like value (strings go through `text`; secret-named keys are blanked). */
+  value<T>(input: T): T;
+  /** Registers more secret values (e.g. a token read from a credential store). */
+  addSecret(value: string | undefined): void;
+}
+
+export function createRedactor(secrets: Iterable<string | undefined> = []): Redactor {
+  const known = new Set<string>();
+  const add = (value: string | undefined): void => {
+    if (!value) return;
+    const trimmed = value.trim();
+    // Very short values would redact ordinary words; they are not meaningful secrets either.
+    if (trimmed.length >= 4) known.add(trimmed);
+    const bearer = /^(?:Bearer|Basic|Token)\s+(.+)$/i.exec(trimmed);
+    if (bearer?.[1] && bearer[1].length >= 4) known.add(bearer[1]);
+  };
+  for (const s of secrets) add(s);
+
+  const replaceKnown = (input: string): string => {
+    if (known.size === 0) return input;
+    // Longest first, so that a secret containing another is removed whole.
+    let out = input;
+    for (const secret of [...known].sort((a, b) => b.length - a.length)) {
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    }
+    return out;
+  };
+
+  const text = (input: string): string => {
+    let out = replaceKnown(input);
+    out = out.replace(JWT, (jwt) => redactJwt(jwt));
+    for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
+    out = out.replace(BEARER_IN_TEXT, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+    out = out.replace(SECRET_FLAG, (_m, flag: string) => `${flag}${REDACTED}`);
+    out = out.replace(KEY_VALUE_IN_TEXT, (_m, key: string, sep: string) => `${key}${sep}${REDACTED}`);
+    out = out.replace(JSON_SECRET_FIELD, (_m, prefix: string) => `${prefix}"${REDACTED}"`);
+    out = out.replace(/https?:\/\/[^\s"'<>]+/g, (u) => redactUrl(u));
+    return out;
+  };
+
+  const url = (input: string): string => redactUrl(replaceKnown(input));
+
+  const headers = (input: Record<string, string | string[] | undefined>): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [name, raw] of Object.entries(input)) {
+      if (raw === undefined) continue;
+      const value = Array.isArray(raw) ? raw.join(', ') : raw;
+      if (SECRET_HEADER_NAMES.has(name.toLowerCase())) {
+        const scheme = /^(Bearer|Basic|Token|DPoP)\s+/i.exec(value);
+        out[name] = scheme ? `${scheme[1]} ${REDACTED}` : REDACTED;
+      } else {
+        out[name] = text(value);
+      }
+    }
+    return out;
+  };
+
+  const value = <T>(input: T): T => deepRedact(input, text) as T;
+
+  return { text, url, headers, value, addSecret: add };
+}
+
+function redactUrl(input: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(input);
+  } catch {
+    return input;
+  }
+  let changed = false;
+  if (parsed.password) {
+    parsed.password = 'redacted';
+    changed = true;
+  }
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (SECRET_PARAM.test(key)) {
+      parsed.searchParams.set(key, 'REDACTED');
+      changed = true;
+    }
+  }
+  if (!changed) return input;
+  // URLSearchParams encodes '<' and '>'; use a marker and restore the readable form.
+  return parsed.toString().replaceAll('REDACTED', REDACTED).replace(/:redacted@/, `:${REDACTED}@`);
+}
+
+/** Keeps a JWT's header and claims (useful evidence), never its signature. */
+export function redactJwt(jwt: string): string {
+  const parts = jwt.split('.');
+  if (parts.length !== 3) return REDACTED;
+  return `${parts[0]}.${parts[1]}.${REDACTED}`;
+}
+
+/** Decodes a JWT's claims without verifying it (evidence only). */
+export function decodeJwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const json = Buffer.from(parts[1], 'base64url').toString('utf8');
+    const claims: unknown = JSON.parse(json);
+    return claims && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const SECRET_KEY_NAMES = /^(?:authorization|cookie|access_token|refresh_token|id_token|client_secret|password|token|api_key|apikey|secret|bearer_token)$/i;
+
+function deepRedact(input: unknown, text: (s: string) => string): unknown {
+  if (typeof input === 'string') return text(input);
+  if (Array.isArray(input)) return input.map((item) => deepRedact(item, text));
+  if (input && typeof input === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, val] of Object.entries(input)) {
+      out[key] = SECRET_KEY_NAMES.test(key) && typeof val === 'string' && val !== '' ? REDACTED : deepRedact(val, text);
+    }
+    return out;
+  }
+  return input;
+}

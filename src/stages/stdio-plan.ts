@@ -1,0 +1,12 @@
+// PLACEHOLDER: replaced by the stdio work.
+import type { PlanFactory } from '../pipeline/run-server.ts';
+
+export const createStdioPlan: PlanFactory = () => ({
+  stages: {
+    discovery: async () => ({ summary: 'not implemented', skipped: true }),
+    auth: async () => ({ summary: 'not implemented', skipped: true }),
+    initialize: async () => ({ summary: 'not implemented', skipped: true }),
+    tools: async () => ({ summary: 'not implemented', skipped: true }),
+  },
+  cleanup: async () => {},
+});
