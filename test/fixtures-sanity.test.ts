@@ -186,7 +186,7 @@ test('healthy-json: the SDK client sends initialize, initialized, GET (405) and 
   });
 });
 
-test('healthy-json: exact transport answers (202, 405, 406, 415, 403 Origin, 404 stale, DELETE)', BOUNDED, async () => {
+test('healthy-json: exact transport answers (202, 405, 406, 415, 403 Origin, 400 version, 404 stale, DELETE)', BOUNDED, async () => {
   await withServer('healthy-json', async (server) => {
     const init = await post(server.url, INIT);
     assert.equal(init.status, 200);
@@ -222,6 +222,12 @@ test('healthy-json: exact transport answers (202, 405, 406, 415, 403 Origin, 404
     const noSession = await post(server.url, TOOLS_LIST);
     assert.equal(noSession.status, 400);
     await noSession.text();
+    const badVersion = await post(server.url, TOOLS_LIST, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '1999-01-01' });
+    assert.equal(badVersion.status, 400);
+    await badVersion.text();
+    const goodVersion = await post(server.url, TOOLS_LIST, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' });
+    assert.equal(goodVersion.status, 200);
+    await goodVersion.text();
 
     const stale = await post(server.url, TOOLS_LIST, { 'mcp-session-id': randomUUID() });
     assert.equal(stale.status, 404);
