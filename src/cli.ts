@@ -88,11 +88,16 @@ const parser = yargs(hideBin(process.argv))
     },
   )
   .command(
-    'explain <code>',
-    'Print the documentation of one finding code',
-    (y) => y.positional('code', { type: 'string', demandOption: true }).example('$0 explain auth.login-required', 'What the code means and how to fix it'),
+    'explain [code]',
+    'Print the documentation of one finding code (with no code: list them all)',
+    (y) =>
+      y
+        .positional('code', { type: 'string', describe: 'A finding code, e.g. auth.login-required' })
+        .example('$0 explain auth.login-required', 'What the code means and how to fix it')
+        .example('$0 explain login-required', 'Unknown or partial code: the close matches (exit 2)')
+        .example('$0 explain', 'Every code, grouped by stage'),
     (argv) => {
-      finish(runExplainCommand(String(argv.code), io));
+      finish(runExplainCommand(argv.code === undefined ? undefined : String(argv.code), io));
     },
   )
   .command(

@@ -1,5 +1,5 @@
 import { Chalk } from 'chalk';
-import { release, type as osType } from 'node:os';
+import { arch, release, type as osType } from 'node:os';
 import { adHocCommandConfig, adHocUrlConfig, loadConfig } from '../config/load-config.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { distance } from '../findings/explain.ts';
@@ -8,7 +8,7 @@ import { runChecks } from '../pipeline/run-checks.ts';
 import { createRedactor, type Redactor } from '../redact.ts';
 import { buildReport, exitCodeFor } from '../report/build-report.ts';
 import { renderJson } from '../report/render-json.ts';
-import { renderMarkdown } from '../report/render-markdown.ts';
+import { renderMarkdown, type MarkdownEnvironment } from '../report/render-markdown.ts';
 import { renderText } from '../report/render-text.ts';
 import { createProgress } from '../report/progress.ts';
 import { createHttpPlan } from '../stages/http-plan.ts';
@@ -76,9 +76,12 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
 
   const redact: Redactor = createRedactor(collectSecrets(config, deps.env));
 
+  // `codex --version` runs while the servers are checked; it is bounded, and only markdown needs it.
+  const environment = args.format === 'markdown' ? markdownEnvironment(deps) : undefined;
+
   if (config.fatal) {
     const report = buildReport({ configPath: config.path, files: config.files, findings: redact.value(config.findings), servers: [] });
-    io.stdout.write(render(report, args, redact, io));
+    io.stdout.write(render(report, args, redact, io, await environment));
     return 2;
   }
 
@@ -99,7 +102,13 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     verbose: args.verbose,
     concurrency: args.concurrency,
   };
-  const progress = createProgress({ enabled: args.format === 'text' && io.stderr.isTTY === true, stream: io.stderr });
+  const probed = config.servers.filter((s) => s.config.enabled && (adHoc || args.names.length === 0 || args.names.includes(s.config.name)));
+  const progress = createProgress({
+    enabled: args.format === 'text' && io.stderr.isTTY === true,
+    stream: io.stderr,
+    total: probed.length,
+    color: args.color,
+  });
   let servers;
   try {
     servers = await runChecks({
@@ -120,20 +129,81 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     findings: redact.value(config.findings),
     servers,
   });
-  io.stdout.write(render(report, args, redact, io));
+  io.stdout.write(render(report, args, redact, io, await environment));
   return exitCodeFor(report, args.strict);
 }
 
-export function render(report: Report, args: Pick<CheckArgs, 'format' | 'verbose' | 'color'>, _redact: Redactor, io: Io): string {
+/** Text wraps to the terminal, but no wider than this: long lines are hard to read. */
+const MAX_TEXT_WIDTH = 120;
+const CODEX_VERSION_TIMEOUT_MS = 2000;
+
+/**
+ * Renders the report in the chosen format. Renderers are pure; `environment` (markdown only) is
+ * collected by the caller, and without it the markdown report leaves Codex's version out.
+ */
+export function render(
+  report: Report,
+  args: Pick<CheckArgs, 'format' | 'verbose' | 'color'>,
+  _redact: Redactor,
+  io: Io,
+  environment?: MarkdownEnvironment,
+): string {
   switch (args.format) {
     case 'json':
       return renderJson(report, { verbose: args.verbose });
     case 'markdown':
-      return renderMarkdown(report, { os: `${osType()} ${release()}`, node: process.version });
+      return renderMarkdown(report, environment ?? baseEnvironment());
     default: {
       const useColor = args.color && io.stdout.isTTY === true;
       const chalk = new Chalk({ level: useColor ? 1 : 0 });
-      return renderText(report, { chalk, verbose: args.verbose, width: io.stdout.columns ?? 100 });
+      return renderText(report, { chalk, verbose: args.verbose, width: Math.min(io.stdout.columns ?? 100, MAX_TEXT_WIDTH) });
     }
   }
+}
+
+function baseEnvironment(): MarkdownEnvironment {
+  return { os: `${osType()} ${release()} (${arch()})`, node: process.version };
+}
+
+/** What the markdown report's Environment section says, including `codex --version` when Codex is on the PATH. */
+export async function markdownEnvironment(deps: Pick<Deps, 'spawn' | 'env' | 'platform'>): Promise<MarkdownEnvironment> {
+  return { ...baseEnvironment(), codexVersion: await codexVersion(deps) };
+}
+
+/**
+ * `codex --version`, bounded by two seconds. Null when Codex is not on the PATH (or fails);
+ * a note when it does not answer in time.
+ */
+export function codexVersion(deps: Pick<Deps, 'spawn' | 'env' | 'platform'>, timeoutMs = CODEX_VERSION_TIMEOUT_MS): Promise<string | null> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let output = '';
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (value: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(value);
+    };
+    let child: ReturnType<Deps['spawn']>;
+    try {
+      // On Windows `codex` is a .cmd shim, which only a shell resolves.
+      child = deps.spawn('codex', ['--version'], { env: deps.env, stdio: ['ignore', 'pipe', 'ignore'], shell: deps.platform === 'win32', windowsHide: true });
+    } catch {
+      settle(null);
+      return;
+    }
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      settle(`unknown (codex --version did not answer within ${timeoutMs / 1000} s)`);
+    }, timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (output.length < 1000) output += chunk.toString('utf8');
+    });
+    child.on('error', () => settle(null));
+    child.on('close', (code) => {
+      const line = output.trim().split('\n')[0]?.trim() ?? '';
+      settle(code === 0 && line ? line.slice(0, 100) : null);
+    });
+  });
 }

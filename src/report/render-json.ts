@@ -1,11 +1,50 @@
-import type { Report } from '../types.ts';
+import type { Finding, Report, ServerReport } from '../types.ts';
 
-/** Contract §3: one JSON document; the transcript only with --verbose. */
+/**
+ * Contract §3: one JSON document on stdout. The contract's fields come first, in its order;
+ * fields other engineers add follow them untouched; `transcript` appears only with --verbose.
+ * Keys whose value is undefined are dropped by JSON.stringify, so absent facts stay absent.
+ */
 export function renderJson(report: Report, options: { verbose: boolean }): string {
-  const servers = report.servers.map((server) => {
-    if (options.verbose) return server;
-    const { transcript: _transcript, ...rest } = server;
-    return rest;
-  });
-  return `${JSON.stringify({ ...report, servers }, null, 2)}\n`;
+  return `${JSON.stringify(jsonReport(report, options), null, 2)}\n`;
+}
+
+export function jsonReport(report: Report, options: { verbose: boolean }): Record<string, unknown> {
+  return ordered(
+    {
+      ...report,
+      findings: report.findings.map(jsonFinding),
+      servers: report.servers.map((server) => jsonServer(server, options.verbose)),
+    },
+    ['schemaVersion', 'tool', 'config', 'findings', 'servers', 'summary'],
+  );
+}
+
+function jsonServer(server: ServerReport, verbose: boolean): Record<string, unknown> {
+  return ordered(
+    {
+      ...server,
+      stages: server.stages.map((stage) => ordered(stage, ['name', 'status', 'durationMs', 'summary'])),
+      findings: server.findings.map(jsonFinding),
+      server: ordered(server.server, ['protocolVersion', 'name', 'version', 'httpTransport', 'era']),
+    },
+    ['name', 'transport', 'target', 'status', 'stages', 'findings', 'server', 'tools'],
+    verbose ? [] : ['transcript'],
+  );
+}
+
+function jsonFinding(finding: Finding): Record<string, unknown> {
+  return ordered(
+    { ...finding, fix: finding.fix ? ordered(finding.fix, ['summary', 'toml', 'command']) : undefined },
+    ['code', 'severity', 'stage', 'message', 'evidence', 'fix'],
+  );
+}
+
+/** A copy of `value` with `first` keys leading (when present), the rest after, `omit` left out. */
+function ordered(value: object, first: readonly string[], omit: readonly string[] = []): Record<string, unknown> {
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of first) if (key in source) out[key] = source[key];
+  for (const [key, v] of Object.entries(source)) if (!(key in out) && !omit.includes(key)) out[key] = v;
+  return out;
 }

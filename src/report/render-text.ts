@@ -1,20 +1,186 @@
-// PLACEHOLDER: replaced by the output work.
 import type { ChalkInstance } from 'chalk';
-import type { Report } from '../types.ts';
+import type { Finding, Report, ServerReport, Stage, TranscriptEntry } from '../types.ts';
+import { evidenceFacts } from './evidence-facts.ts';
+import { ISSUES_URL } from './links.ts';
+import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel, type Mark } from './symbols.ts';
+import { transcriptLines } from './transcript-lines.ts';
+import { inert, wrapText } from './wrap.ts';
 
 export interface TextOptions {
+  /** Level 0 for no colour: the layout never depends on colour. */
   chalk: ChalkInstance;
+  /** Full evidence, info-finding fixes, the wire transcript and the whole stderr tail. */
   verbose: boolean;
-  width: number;
+  /** Columns to wrap prose to (default 100). TOML snippets, commands and URLs are never broken. */
+  width?: number;
 }
 
-export function renderText(report: Report, _options: TextOptions): string {
-  const lines: string[] = [];
-  for (const server of report.servers) {
-    lines.push(`${server.status.toUpperCase()} ${server.name} (${server.transport}) ${server.target}`);
-    for (const stage of server.stages) lines.push(`  ${stage.name}: ${stage.status} - ${stage.summary}`);
-    for (const f of server.findings) lines.push(`  ${f.severity} ${f.code}: ${f.message}`);
+const DEFAULT_WIDTH = 100;
+/** Findings' continuation lines (fix, evidence, explain) hang under the severity mark. */
+const DETAIL = '      ';
+/** Snippets, commands and stack lines sit one step further in. */
+const BLOCK = '          ';
+const STDERR_LINES_DEFAULT = 8;
+
+/** The text report: pure `Report → string`; the caller writes it to stdout. */
+export function renderText(report: Report, options: TextOptions): string {
+  return `${textLines(report, options).join('\n')}\n`;
+}
+
+export function textLines(report: Report, options: TextOptions): string[] {
+  const c = options.chalk;
+  const width = Math.max(40, options.width ?? DEFAULT_WIDTH);
+  const out: string[] = [headerLine(report)];
+
+  if (report.internalError) out.push('', ...internalErrorLines(report.internalError, c, width));
+
+  if (report.findings.length > 0) {
+    out.push('');
+    for (const finding of report.findings) out.push(...findingLines(finding, undefined, options, width));
   }
-  lines.push(`${report.summary.ok} ok, ${report.summary.warn} warn, ${report.summary.fail} fail, ${report.summary.skipped} skipped`);
-  return `${lines.join('\n')}\n`;
+
+  for (const server of report.servers) out.push('', ...serverLines(server, options, width));
+
+  out.push('', ...closingLines(report, options, width));
+  return out;
+}
+
+function headerLine(report: Report): string {
+  const parts = [`mcp-doctor ${report.tool.version}`];
+  if (report.config === null) parts.push('no config file (ad-hoc check)');
+  else {
+    const extra = (report.config.files ?? []).filter((f) => f !== report.config!.path);
+    parts.push(`config ${inert(report.config.path)}${extra.length ? ` + ${extra.map(inert).join(', ')}` : ''}`);
+  }
+  parts.push(plural(report.servers.length, 'server'));
+  return parts.join(' · ');
+}
+
+function paint(c: ChalkInstance, mark: Mark, pad = 0): string {
+  return c[mark.color](`${mark.symbol} ${mark.word.padEnd(pad)}`);
+}
+
+function serverLines(server: ServerReport, options: TextOptions, width: number): string[] {
+  const c = options.chalk;
+  const mark = SERVER_MARKS[server.status];
+  const head = [paint(c, mark), c.bold(inert(server.name)), transportLabel(server.transport, server.server.httpTransport)];
+  if (server.target) head.push(inert(server.target));
+  if (server.tools) head.push(`· ${plural(server.tools.count, 'tool')}`);
+  const lines: string[] = [];
+
+  // A disabled or unselected server has nothing to show stage by stage: one reason is enough.
+  if (server.status === 'skipped' && !options.verbose) {
+    const reason = server.stages.find((s) => s.status === 'skipped')?.summary;
+    lines.push(head.join('  ') + (reason ? c.gray(` — ${inert(reason)}`) : ''));
+    for (const finding of server.findings) lines.push(...findingLines(finding, server, options, width));
+    return lines;
+  }
+
+  lines.push(head.join('  '));
+  for (const stage of server.stages) lines.push(...stageLines(stage, c, width));
+
+  const stderrKeys = server.stderrTail?.length ? stderrEvidenceKeys(server.findings) : [];
+  for (const finding of server.findings) lines.push(...findingLines(finding, server, options, width, stderrKeys));
+
+  if (options.verbose && server.transcript?.length) lines.push(...transcriptBlock(server.transcript));
+  if (server.stderrTail?.length && (options.verbose || server.status !== 'ok')) {
+    const tail = options.verbose ? server.stderrTail : server.stderrTail.slice(-STDERR_LINES_DEFAULT);
+    const of = tail.length < server.stderrTail.length ? ` of ${server.stderrTail.length}` : '';
+    lines.push(`  stderr (last ${plural(tail.length, 'line')}${of}):`);
+    for (const line of tail) lines.push(`${DETAIL}${c.gray('│')} ${inert(line)}`);
+  }
+  return lines;
+}
+
+function stageLines(stage: Stage, c: ChalkInstance, width: number): string[] {
+  const mark = STAGE_MARKS[stage.status];
+  const duration = stage.status === 'skipped' ? '' : `${stage.durationMs} ms`;
+  const prefix = `  ${paint(c, mark, 7)}  ${stage.name.padEnd(10)}  ${c.gray(duration.padStart(8))}  `;
+  const rest = ' '.repeat(2 + 2 + 7 + 2 + 10 + 2 + 8 + 2);
+  return wrapText(inert(stage.summary), width, prefix, rest);
+}
+
+/** Evidence keys that repeat the server's stderr tail, which is printed once below the findings. */
+function stderrEvidenceKeys(findings: Finding[]): string[] {
+  const keys = new Set<string>();
+  for (const f of findings) for (const key of Object.keys(f.evidence ?? {})) if (/^stderr/i.test(key)) keys.add(key);
+  return [...keys];
+}
+
+function findingLines(finding: Finding, server: ServerReport | undefined, options: TextOptions, width: number, skipKeys: string[] = []): string[] {
+  const c = options.chalk;
+  const crashed = finding.code === CRASH_CODE;
+  const mark = crashed ? CRASH_MARK : SEVERITY_MARKS[finding.severity];
+  const lines = wrapText(inert(finding.message), width, `  ${paint(c, mark)}  ${c.bold(inert(finding.code))}  `, DETAIL);
+  // `info` is worth knowing, not acting on: one line unless --verbose.
+  if (finding.severity === 'info' && !options.verbose) return lines;
+
+  if (crashed) {
+    lines.push(...wrapText(`This is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} with the output of:`, width, DETAIL, DETAIL));
+    lines.push(`${BLOCK}mcp-doctor check${server ? ` ${shellWord(server.name)}` : ''} --format markdown --verbose`);
+    const stack = finding.evidence?.stack;
+    if (Array.isArray(stack)) for (const line of stack) lines.push(`${BLOCK}${c.gray(inert(String(line).trim()))}`);
+  }
+
+  if (finding.fix) {
+    const fix = finding.fix;
+    const label = fix.verified === true ? 'fix (verified):' : fix.verified === false ? 'fix (tried; did not clear it):' : 'fix:';
+    lines.push(...wrapText(inert(fix.summary), width, `${DETAIL}${c.green(label)} `, BLOCK));
+    if (fix.toml) for (const line of fix.toml.split('\n')) lines.push(`${BLOCK}${c.cyan(inert(line))}`);
+    if (fix.command) lines.push(`${BLOCK}${c.cyan(`$ ${inert(fix.command)}`)}`);
+  }
+
+  if (finding.evidence && Object.keys(finding.evidence).length > 0) {
+    if (options.verbose) {
+      lines.push(`${DETAIL}${c.gray('evidence:')}`);
+      for (const line of JSON.stringify(finding.evidence, null, 2).split('\n')) lines.push(`${BLOCK}${inert(line)}`);
+    } else {
+      const { facts, more } = evidenceFacts(finding.evidence, crashed ? ['stack', ...skipKeys] : skipKeys);
+      const text = [...facts.map(inert), ...(more.length ? [`(${more.map(inert).join(', ')}: with --verbose)`] : [])].join(' · ');
+      if (text) lines.push(...wrapText(text, width, `${DETAIL}${c.gray('evidence:')} `, BLOCK));
+    }
+  }
+
+  if (!crashed) lines.push(`${DETAIL}${c.gray('explain:')} mcp-doctor explain ${inert(finding.code)}`);
+  return lines;
+}
+
+function transcriptBlock(entries: TranscriptEntry[]): string[] {
+  return [`  wire transcript (redacted, ${plural(entries.length, 'event')}):`, ...transcriptLines(entries).map((line) => `${DETAIL}${line}`)];
+}
+
+function internalErrorLines(error: string, c: ChalkInstance, width: number): string[] {
+  const [first = 'unknown error', ...rest] = inert(error).split('\n');
+  return [
+    ...wrapText(first, width, `${paint(c, CRASH_MARK)}  mcp-doctor crashed: `, DETAIL),
+    ...wrapText(`This is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} and include this output.`, width, DETAIL, DETAIL),
+    ...rest.slice(0, 12).map((line) => `${DETAIL}${c.gray(line.trim())}`),
+  ];
+}
+
+function closingLines(report: Report, options: TextOptions, width: number): string[] {
+  const all = [...report.findings, ...report.servers.flatMap((s) => s.findings)];
+  const errors = all.filter((f) => f.severity === 'error').length;
+  const warnings = all.filter((f) => f.severity === 'warning').length;
+  const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
+  const { ok, warn, fail, skipped } = report.summary;
+  const n = report.servers.length;
+  const summary = n > 0 ? `${ok} of ${plural(n, 'server')} ok · ${warn} warn · ${fail} fail · ${skipped} skipped — ${counts}` : `No servers checked — ${counts}`;
+  const lines = [options.chalk.bold(summary)];
+
+  const hints: string[] = [];
+  const crashed = report.internalError !== undefined || all.some((f) => f.code === CRASH_CODE);
+  if (crashed) hints.push(`mcp-doctor itself crashed (☠ above): please report it at ${ISSUES_URL}.`);
+  if (n === 0 && errors === 0 && report.config !== null) {
+    hints.push('No MCP servers are configured. Add one with: codex mcp add NAME -- COMMAND (stdio), or codex mcp add NAME --url URL (HTTP).');
+  }
+  if (errors + warnings > 0) hints.push('For what a finding means and how to fix it: mcp-doctor explain CODE');
+  hints.push(`Run with --format markdown to paste this report into a bug report${options.verbose ? '' : ' (add --verbose for the wire transcript)'}.`);
+  for (const hint of hints) lines.push(...wrapText(hint, width).map((l) => options.chalk.gray(l)));
+  return lines;
+}
+
+/** Quotes a server name for a command line when it needs it (names Codex rejects can hold anything). */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
