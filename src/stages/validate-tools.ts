@@ -1,0 +1,349 @@
+import { createHash } from 'node:crypto';
+import type { ServerConfig } from '../config/server-config.ts';
+import { makeFinding } from '../findings/make-finding.ts';
+import type { Redactor } from '../redact.ts';
+import type { Finding, StageName } from '../types.ts';
+
+/**
+ * Checks a server's tool list the way Codex consumes it, for every transport: names as the model
+ * will see them, input schemas, and the `enabled_tools` / `disabled_tools` filters.
+ */
+
+/** What the model API accepts, and what contract §5 calls a valid tool name. */
+const VALID_TOOL_NAME = /^[a-zA-Z0-9_-]+$/;
+const MAX_TOOL_NAME_CHARS = 64;
+
+// Codex 0.169.0 (codex-mcp `mcp_tool_names.rs`), confirmed by capturing the tools it sends to the
+// model: each server's tools sit in a namespace `mcp__<server>__`; names are sanitized to
+// [A-Za-z0-9_] (so '-' and '.' become '_'); names that then collide all get `_<sha1[..12]>`; and
+// `mcp__<server>__<tool>` is kept within 128 bytes by truncating the tool part before the hash.
+const CODEX_QUALIFIED_MAX = 128;
+const CODEX_HASH_LEN = 12;
+
+export interface ToolCheckInput {
+  /** The `tools` array exactly as the server returned it (all pages). */
+  tools: unknown[];
+  server: Pick<ServerConfig, 'name' | 'enabledTools' | 'disabledTools'>;
+  redact: Redactor;
+  /** The stage the findings belong to (default `tools`). */
+  stage?: StageName;
+}
+
+export interface ToolCheckResult {
+  findings: Finding[];
+  /** Raw names of the tools Codex keeps after `enabled_tools` / `disabled_tools`, in server order. */
+  names: string[];
+  /** The count after filters (what Codex offers the model). */
+  count: number;
+  /** Raw name → the name Codex shows the model inside its `mcp__<server>` namespace. */
+  codexNames: Map<string, string>;
+}
+
+interface ToolEntry {
+  index: number;
+  name: string;
+  schemaProblem?: string;
+  /** True when only `type` is missing: Codex adds `type: "object"` itself. */
+  schemaTolerated?: boolean;
+}
+
+export function checkTools(input: ToolCheckInput): ToolCheckResult {
+  const { server, redact } = input;
+  const stage = input.stage ?? 'tools';
+  const findings: Finding[] = [];
+  const entries: ToolEntry[] = [];
+  const unnamed: number[] = [];
+
+  input.tools.forEach((tool, index) => {
+    if (!isObject(tool) || typeof tool.name !== 'string' || tool.name === '') {
+      unnamed.push(index);
+      return;
+    }
+    entries.push({ index, name: tool.name, ...schemaProblem(tool) });
+  });
+
+  const schemaFinding = invalidSchemaFinding(entries, unnamed, server.name, redact, stage);
+  if (schemaFinding) findings.push(...schemaFinding);
+
+  const allNames = unique(entries.map((e) => e.name));
+  const kept = applyFilters(allNames, server);
+  const codexNames = codexToolNames(server.name, kept);
+
+  const nameFinding = invalidNameFinding(entries, kept, codexNames, server, redact, stage);
+  if (nameFinding) findings.push(nameFinding);
+
+  const filterFinding = unknownFilterFinding(allNames, server, redact, stage);
+  if (filterFinding) findings.push(filterFinding);
+
+  if (kept.length === 0) {
+    const filtered = allNames.length > 0;
+    findings.push(
+      makeFinding('tools.none', {
+        stage,
+        message: filtered
+          ? `"${server.name}" lists ${allNames.length} tool${allNames.length === 1 ? '' : 's'}, but enabled_tools / disabled_tools remove all of them, so Codex offers none.`
+          : `"${server.name}" lists no tools, so Codex offers none from it.`,
+        evidence: filtered ? redact.value({ serverTools: allNames.slice(0, 50) }) : undefined,
+      }),
+    );
+  }
+
+  return { findings, names: kept, count: kept.length, codexNames };
+}
+
+/** `enabled_tools` first (exact names; `[]` keeps nothing), then `disabled_tools`, as Codex does. */
+export function applyFilters(names: string[], server: Pick<ServerConfig, 'enabledTools' | 'disabledTools'>): string[] {
+  let kept = names;
+  if (server.enabledTools !== undefined) {
+    const allowed = new Set(server.enabledTools);
+    kept = kept.filter((n) => allowed.has(n));
+  }
+  if (server.disabledTools !== undefined) {
+    const denied = new Set(server.disabledTools);
+    kept = kept.filter((n) => !denied.has(n));
+  }
+  return kept;
+}
+
+/**
+ * The names Codex 0.169.0 gives a server's tools inside the `mcp__<server>` namespace. Duplicate
+ * raw names are dropped by Codex (it keeps the first), so they map to one entry here.
+ */
+export function codexToolNames(serverName: string, rawNames: string[]): Map<string, string> {
+  const namespace = `mcp__${sanitize(serverName)}__`;
+  const candidates = unique(rawNames).map((raw) => ({
+    raw,
+    identity: `${serverName}\0${serverName}\0\0${raw}\0${raw}`,
+    callable: sanitize(raw),
+  }));
+
+  const byCallable = new Map<string, number>();
+  for (const c of candidates) byCallable.set(c.callable, (byCallable.get(c.callable) ?? 0) + 1);
+  for (const c of candidates) {
+    if ((byCallable.get(c.callable) ?? 0) > 1) c.callable = `${c.callable}${hashSuffix(c.identity)}`;
+  }
+
+  // Codex assigns the final names in identity order, so a later clash is resolved the same way.
+  const ordered = [...candidates].sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+  const used = new Set<string>();
+  const out = new Map<string, string>();
+  for (const c of ordered) {
+    let name = c.callable;
+    if (!(namespace.length + name.length <= CODEX_QUALIFIED_MAX && !used.has(namespace + name))) {
+      for (let attempt = 0; ; attempt++) {
+        const suffix = hashSuffix(attempt === 0 ? c.identity : `${c.identity}\0${attempt}`);
+        const room = Math.max(0, CODEX_QUALIFIED_MAX - namespace.length - suffix.length);
+        name = `${c.callable.slice(0, room)}${suffix}`;
+        if (!used.has(namespace + name)) break;
+      }
+    }
+    used.add(namespace + name);
+    out.set(c.raw, name);
+  }
+  return out;
+}
+
+/** The model-visible qualified form, e.g. `mcp__docs__search_docs`. */
+export function codexQualifiedName(serverName: string, codexName: string): string {
+  return `mcp__${sanitize(serverName)}__${codexName}`;
+}
+
+export function isValidToolName(name: string): boolean {
+  return VALID_TOOL_NAME.test(name) && name.length <= MAX_TOOL_NAME_CHARS;
+}
+
+function sanitize(name: string): string {
+  const out = name.replace(/[^A-Za-z0-9_]/g, '_');
+  return out === '' ? '_' : out;
+}
+
+function hashSuffix(identity: string): string {
+  return `_${createHash('sha1').update(identity).digest('hex').slice(0, CODEX_HASH_LEN)}`;
+}
+
+function schemaProblem(tool: Record<string, unknown>): Pick<ToolEntry, 'schemaProblem' | 'schemaTolerated'> {
+  if (!('inputSchema' in tool) || tool.inputSchema === undefined) return { schemaProblem: 'no inputSchema' };
+  const schema = tool.inputSchema;
+  if (schema === null) return { schemaProblem: 'inputSchema is null' };
+  if (!isObject(schema)) return { schemaProblem: `inputSchema is ${Array.isArray(schema) ? 'an array' : `a ${typeof schema}`}, not an object` };
+  if (!('type' in schema)) return { schemaProblem: 'inputSchema has no "type" (must be "object")', schemaTolerated: true };
+  if (schema.type !== 'object') return { schemaProblem: `inputSchema type is ${JSON.stringify(schema.type)}, not "object"` };
+  return {};
+}
+
+function invalidSchemaFinding(entries: ToolEntry[], unnamed: number[], serverName: string, redact: Redactor, stage: StageName): Finding[] {
+  const bad = entries.filter((e) => e.schemaProblem);
+  const findings: Finding[] = [];
+  const breaking = bad.filter((e) => !e.schemaTolerated);
+  const tolerated = bad.filter((e) => e.schemaTolerated);
+  // A tool Codex cannot deserialize (no schema, no name) fails the whole tools/list; a schema of
+  // the wrong type is passed to the model API, which rejects the request.
+  const fatal = breaking.some((e) => e.schemaProblem === 'no inputSchema' || e.schemaProblem === 'inputSchema is null') || unnamed.length > 0;
+  if (breaking.length > 0 || unnamed.length > 0) {
+    const described = [
+      ...breaking.map((e) => `\`${e.name}\` (${e.schemaProblem})`),
+      ...unnamed.map((i) => `tools[${i}] (no name)`),
+    ];
+    const fixable = breaking.filter((e) => e.schemaProblem !== 'no inputSchema' && e.schemaProblem !== 'inputSchema is null');
+    findings.push(
+      makeFinding('tools.invalid-schema', {
+        stage,
+        message:
+          `${described.length} tool${described.length === 1 ? '' : 's'} of "${serverName}" cannot be used: ${described.join(', ')}. ` +
+          (fatal
+            ? 'Codex rejects the whole tools/list answer ("Unexpected response type"), so the server starts with no tools.'
+            : 'Codex passes the schema on and the model API rejects it, so turns that include these tools fail.'),
+        evidence: redact.value({
+          tools: [
+            ...breaking.map((e) => ({ index: e.index, name: e.name, problem: e.schemaProblem })),
+            ...unnamed.map((index) => ({ index, problem: 'no name' })),
+          ],
+        }),
+        fix: fatal
+          ? { summary: 'A server-side fix: every tool needs a name and an inputSchema object with "type": "object". Report it to the server maintainers.' }
+          : {
+              summary: 'A server-side fix (inputSchema must have "type": "object"); until then, hide the tools from Codex.',
+              toml: `${serverHeader(serverName)}\ndisabled_tools = ${tomlArray(fixable.map((e) => e.name))}`,
+            },
+      }),
+    );
+  }
+  if (tolerated.length > 0) {
+    findings.push(
+      makeFinding('tools.invalid-schema', {
+        stage,
+        severity: 'warning',
+        message:
+          `${tolerated.length} tool${tolerated.length === 1 ? '' : 's'} of "${serverName}" ha${tolerated.length === 1 ? 's' : 've'} an inputSchema without "type": ${tolerated.map((e) => `\`${e.name}\``).join(', ')}. ` +
+          'Codex adds "type": "object" itself, but the official MCP SDK client rejects the whole tool list.',
+        evidence: redact.value({ tools: tolerated.map((e) => ({ index: e.index, name: e.name, problem: e.schemaProblem })) }),
+        fix: { summary: 'A server-side fix: declare "type": "object" at the root of every inputSchema.' },
+      }),
+    );
+  }
+  return findings;
+}
+
+function invalidNameFinding(
+  entries: ToolEntry[],
+  kept: string[],
+  codexNames: Map<string, string>,
+  server: ToolCheckInput['server'],
+  redact: Redactor,
+  stage: StageName,
+): Finding | undefined {
+  const keptSet = new Set(kept);
+  const invalid = unique(entries.map((e) => e.name)).filter((n) => keptSet.has(n) && !isValidToolName(n));
+  if (invalid.length === 0) return undefined;
+  const invalidSet = new Set(invalid);
+  // Valid names can be renamed too, when an invalid one collides with them after sanitizing.
+  const renamedValid = kept.filter((n) => !invalidSet.has(n) && codexNames.get(n) !== n);
+  const describe = (n: string) => `\`${n}\` → \`${codexNames.get(n) ?? n}\``;
+  const reasons = (n: string) => [
+    ...(VALID_TOOL_NAME.test(n) ? [] : ['characters outside [a-zA-Z0-9_-]']),
+    ...(n.length > MAX_TOOL_NAME_CHARS ? [`${n.length} characters (over ${MAX_TOOL_NAME_CHARS})`] : []),
+  ];
+  let message =
+    `${invalid.length} tool name${invalid.length === 1 ? '' : 's'} of "${server.name}" ${invalid.length === 1 ? 'is' : 'are'} not valid for the model API, so Codex renames ${invalid.length === 1 ? 'it' : 'them'}: ` +
+    `${invalid.map(describe).join(', ')}.`;
+  if (renamedValid.length > 0) message += ` Because of the collision Codex also renames ${renamedValid.map(describe).join(', ')}.`;
+  message += ' The model sees these names, not the ones in the server\'s docs; older Codex versions fail with "Invalid \'tools[N].name\'".';
+  const disabled = unique([...(server.disabledTools ?? []), ...invalid]);
+  return makeFinding('tools.invalid-name', {
+    stage,
+    message,
+    evidence: redact.value({
+      tools: [...invalid, ...renamedValid].map((n) => ({
+        name: n,
+        codexName: codexNames.get(n) ?? n,
+        qualifiedName: codexQualifiedName(server.name, codexNames.get(n) ?? n),
+        ...(invalidSet.has(n) ? { problems: reasons(n) } : { problems: ['collides with a renamed tool'] }),
+      })),
+    }),
+    fix: {
+      summary: 'Ask the server maintainers to use names matching ^[a-zA-Z0-9_-]{1,64}$. To hide these tools from Codex meanwhile, disable them.',
+      toml: `${serverHeader(server.name)}\ndisabled_tools = ${tomlArray(disabled)}`,
+    },
+  });
+}
+
+function unknownFilterFinding(allNames: string[], server: ToolCheckInput['server'], redact: Redactor, stage: StageName): Finding | undefined {
+  const known = new Set(allNames);
+  const unknownEnabled = (server.enabledTools ?? []).filter((n) => !known.has(n));
+  const unknownDisabled = (server.disabledTools ?? []).filter((n) => !known.has(n));
+  if (unknownEnabled.length === 0 && unknownDisabled.length === 0) return undefined;
+  const parts: string[] = [];
+  if (unknownEnabled.length > 0) parts.push(`enabled_tools names ${list(unknownEnabled)}`);
+  if (unknownDisabled.length > 0) parts.push(`disabled_tools names ${list(unknownDisabled)}`);
+  const suggestions: Record<string, string> = {};
+  for (const n of [...unknownEnabled, ...unknownDisabled]) {
+    const close = closest(n, allNames);
+    if (close) suggestions[n] = close;
+  }
+  const hint = Object.entries(suggestions).map(([n, c]) => `\`${n}\` → did you mean \`${c}\`?`);
+  const lines: string[] = [];
+  if (server.enabledTools !== undefined) {
+    lines.push(`enabled_tools = ${tomlArray(unique(server.enabledTools.map((n) => suggestions[n] ?? n).filter((n) => known.has(n))))}`);
+  }
+  if (server.disabledTools !== undefined) {
+    lines.push(`disabled_tools = ${tomlArray(unique(server.disabledTools.map((n) => suggestions[n] ?? n).filter((n) => known.has(n))))}`);
+  }
+  return makeFinding('tools.unknown-filter', {
+    stage,
+    message:
+      `${parts.join('; ')}, which "${server.name}" does not list (names are exact, no wildcards), so ${unknownEnabled.length + unknownDisabled.length === 1 ? 'that entry has' : 'those entries have'} no effect.` +
+      (hint.length > 0 ? ` ${hint.join(' ')}` : ''),
+    evidence: redact.value({ unknownEnabled, unknownDisabled, serverTools: allNames.slice(0, 100) }),
+    fix: {
+      summary: hint.length > 0 ? 'Use the exact names the server lists (suggested corrections applied).' : 'Remove the names the server does not list.',
+      toml: `${serverHeader(server.name)}\n${lines.join('\n')}`,
+    },
+  });
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(name.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function list(names: string[]): string {
+  return names.map((n) => `"${n}"`).join(', ');
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function serverHeader(name: string): string {
+  return `[mcp_servers.${/^[A-Za-z0-9_-]+$/.test(name) ? name : JSON.stringify(name)}]`;
+}
+
+function tomlArray(values: string[]): string {
+  return `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
+}
