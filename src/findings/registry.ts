@@ -158,6 +158,15 @@ export const REGISTRY = {
     detection: 'Each known key is type-checked as Codex deserializes it.',
     fix: 'Write the value with the type shown.',
   },
+  'config.env-var-invalid-name': {
+    title: 'Variable name a shell cannot export',
+    severity: 'warning',
+    stage: 'config',
+    explanation:
+      'A variable named by `bearer_token_env_var`, `env_vars` or `env_http_headers` is set here, but its name is not a valid shell identifier (letters, digits and `_`, not starting with a digit). Codex looks it up verbatim, so it works in this environment, but a shell cannot `export` it: Codex started from another shell, an IDE or a launcher will not see it.',
+    detection: 'The name is checked against `^[A-Za-z_][A-Za-z0-9_]*$`. (When such a variable is not set at all, `config.env-var-unset` is reported instead.)',
+    fix: 'Rename the variable to UPPER_SNAKE_CASE and update the config.',
+  },
   'config.var-not-expanded': {
     title: '`$VAR` is not expanded by Codex',
     severity: 'warning',
@@ -221,6 +230,44 @@ export const REGISTRY = {
     explanation: 'After stdin was closed the server kept running until it was signalled. Clients then have to kill it; a server should exit on EOF.',
     detection: 'stdin is closed and the process is watched; it is then sent SIGTERM and SIGKILL.',
     fix: 'Make the server exit when stdin ends.',
+  },
+  'stdio.cwd-not-found': {
+    title: '`cwd` does not exist',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The `cwd` of the server table names a directory that does not exist (or is not a directory). The process cannot be started there; Codex reports the same OS error as for a missing program.',
+    detection: 'The directory is checked before the command is resolved (relative paths against the directory mcp-doctor runs in).',
+    fix: 'Correct `cwd` (an absolute path is safest), or remove it.',
+    codexSays: ['MCP startup failed: No such file or directory (os error 2)', '{name}: cwd does not exist (…) (codex doctor)'],
+  },
+  'stdio.spawn-failed': {
+    title: 'The command could not be started',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The program was found but the operating system refused to start it: it is not executable (permission denied), not a program for this machine (exec format error), or a script whose `#!` line names a missing interpreter.',
+    detection: 'The error of the spawn call (EACCES, ENOEXEC, …).',
+    fix: 'Make the file executable (`chmod +x`), or run it through its interpreter (`command = "node"`, `args = ["/path/server.js"]`).',
+    codexSays: ['MCP startup failed: Permission denied (os error 13)', 'Exec format error (os error 8)'],
+  },
+  'stdio.crlf-line-endings': {
+    title: 'Messages end with CRLF',
+    severity: 'info',
+    stage: 'initialize',
+    explanation:
+      'The server ends its JSON-RPC lines with `\\r\\n`. The stdio transport delimits messages with `\\n`; JSON parsers treat the `\\r` as trailing whitespace, so Codex and the official SDKs accept it, but stricter line readers may not.',
+    detection: 'Every stdout line is checked for a trailing carriage return.',
+    fix: 'Nothing is needed for Codex; a server-side fix is to write `\\n` only (on Windows, open stdout in binary mode).',
+  },
+  'stdio.bridge': {
+    title: 'Bridge to a remote server',
+    severity: 'info',
+    stage: 'discovery',
+    explanation:
+      'The command runs a stdio-to-HTTP bridge (`mcp-remote`, `mcp-proxy`, `supergateway`) in front of a URL. Codex speaks Streamable HTTP itself, so `url = "…"` may work without the bridge, unless the server speaks only the legacy HTTP+SSE transport; the bridge keeps its own OAuth state (`~/.mcp-auth`).',
+    detection: 'The command line names a known bridge and a URL.',
+    fix: 'Check the URL directly with `mcp-doctor check --url URL`; if it passes, configure `url` instead of the bridge.',
   },
 
   // ── network and HTTP ────────────────────────────────────────────────────────────────────────
