@@ -4,6 +4,7 @@ import { runCheckCommand, UsageError, type CheckArgs } from './commands/check-co
 import { runDemoCommand } from './commands/demo-command.ts';
 import { runExplainCommand } from './commands/explain-command.ts';
 import { defaultDeps } from './pipeline/default-deps.ts';
+import { REGISTRY } from './findings/registry.ts';
 import { FORMATS, type Format } from './types.ts';
 import { VERSION } from './version.ts';
 
@@ -68,9 +69,10 @@ const parser = yargs(hideBin(process.argv))
         .option('concurrency', { type: 'number', default: 16, describe: 'How many servers are checked at once' })
         .example('$0 check', 'Check every server in ~/.codex/config.toml')
         .example('$0 check github linear --json', 'Check two servers, JSON report')
-        .example('$0 check --url https://mcp.example.com/mcp --bearer-env MY_TOKEN', 'Check one URL with no config file')
-        .example('$0 check -- npx -y @modelcontextprotocol/server-everything', 'Check one stdio command with no config file')
-        .example('$0 check --format markdown > report.md', 'A report to paste into a bug report'),
+        .example('$0 check --url URL --bearer-env VAR', 'Check one HTTP endpoint with no config file')
+        .example('$0 check -- npx -y PACKAGE', 'Check one stdio command with no config file')
+        .example('$0 check --format markdown > report.md', 'A report to paste into a bug report')
+        .example('$0 check -v --timeout 60', 'With the wire transcript; 60 s per server'),
     async (argv) => {
       try {
         const args = checkArgsFrom(argv as Record<string, unknown>);
@@ -121,7 +123,19 @@ const parser = yargs(hideBin(process.argv))
   )
   .demandCommand(1, 'Name a command: check, explain or demo.')
   .strict()
-  .completion('completion', 'Print a shell completion script (bash/zsh)')
+  .example('$0 check', 'Check every server in ~/.codex/config.toml')
+  .example('$0 explain auth.login-required', 'What a finding code means and how to fix it')
+  .example('$0 demo', 'Check local demo servers, broken on purpose')
+  .example('$0 completion >> ~/.bashrc', 'Tab completion for bash (zsh: >> ~/.zshrc)')
+  .completion('completion', 'Print a shell completion script (bash/zsh)', (current: string, argv: { _: unknown[] }, completionFilter: () => void, done: (completions: string[]) => void) => {
+    // Finding codes complete after `explain`; everything else is yargs' own completion.
+    const words = argv._.map(String);
+    if (words[words.length - 1] === 'explain' || (words.includes('explain') && words[words.length - 1] === current)) {
+      done(Object.keys(REGISTRY).filter((code) => code.startsWith(current)));
+      return;
+    }
+    completionFilter();
+  })
   .version(VERSION)
   .help()
   .alias('h', 'help')

@@ -21,7 +21,7 @@ function spec(code: FindingCode): FindingSpec {
 export function renderExplain(code: FindingCode): string {
   const s = spec(code);
   const lines = [`# ${code}: ${s.title}`, ''];
-  lines.push(`- Severity: ${s.severity}${s.severityNote ? ` — ${s.severityNote}` : ''}`);
+  lines.push(`- Severity: ${s.severityNote ? `${otherSeverities(s)}, by variant — ${s.severityNote}` : s.severity}`);
   lines.push(`- Stage: ${s.stage === 'file' ? 'file (the config file as a whole, or mcp-doctor itself)' : s.stage}`, '');
   lines.push('## What it means', '', s.explanation, '');
   lines.push('## How mcp-doctor detects it', '', s.detection, '');
@@ -44,7 +44,7 @@ export function renderExplain(code: FindingCode): string {
 
 /** docs/codes/CODE.md: the explain page and a way back to the index. */
 export function renderCodePage(code: FindingCode): string {
-  return `${renderExplain(code)}---\n\n[All finding codes](README.md) · generated from \`src/findings/registry.ts\` by \`scripts/gen-docs.ts\`: edit the registry, not this file.\n`;
+  return `${renderExplain(code)}\n---\n\n[All finding codes](README.md) · generated from \`src/findings/registry.ts\` by \`scripts/gen-docs.ts\`: edit the registry, not this file.\n`;
 }
 
 /** docs/codes/README.md: every code, grouped by stage, with severity and title. */
@@ -53,6 +53,7 @@ export function renderCodeIndex(): string {
     '# Finding codes',
     '',
     'Every finding in an mcp-doctor report has one of these codes. `mcp-doctor explain CODE` prints the same page in the terminal.',
+    '',
     'Severity: **error** — the current Codex release cannot start or use the server (or refuses the whole config); **warning** — Codex works today, but the behaviour violates the MCP spec, breaks other clients or older Codex versions, or will break later; **info** — worth knowing.',
     '',
   ];
@@ -62,13 +63,17 @@ export function renderCodeIndex(): string {
     lines.push(`## ${GROUP_TITLES[group]}`, '');
     for (const code of codes) {
       const s = spec(code);
-      const severity = s.severityNote ? `${s.severity} or ${s.severity === 'error' ? 'warning' : 'error'}` : s.severity;
-      lines.push(`- [\`${code}\`](${code}.md) — ${severity} — ${s.title}`);
+      lines.push(`- [\`${code}\`](${code}.md) — ${s.severityNote ? otherSeverities(s) : s.severity} — ${s.title}`);
     }
     lines.push('');
   }
   lines.push('Generated from `src/findings/registry.ts` by `scripts/gen-docs.ts`.', '');
   return lines.join('\n');
+}
+
+/** "error or warning" for codes whose severity depends on the variant (the default first). */
+function otherSeverities(s: FindingSpec): string {
+  return s.severity === 'error' ? 'error or warning' : `${s.severity} or error`;
 }
 
 /** The plain list printed by `mcp-doctor explain` with no code. */
