@@ -1,12 +1,383 @@
-// PLACEHOLDER: replaced by the stdio work.
+import { isAbsolute, join } from 'node:path';
+import { makeFinding } from '../findings/make-finding.ts';
+import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
 import type { PlanFactory } from '../pipeline/run-server.ts';
+import type { Finding, StageName } from '../types.ts';
+import { buildChildEnv, buildFullEnv, droppedVariables, lookupEnv } from '../transports/stdio/child-env.ts';
+import { searchNeededVariables } from '../transports/stdio/env-search.ts';
+import { exitHints, mentionedVariables } from '../transports/stdio/exit-hints.ts';
+import { detectBridge, detectLauncher, type Launcher } from '../transports/stdio/launchers.ts';
+import { envInterpreter, realFileProbe, resolveCommand } from '../transports/stdio/resolve-command.ts';
+import { observeEof, shutdown } from '../transports/stdio/shutdown.ts';
+import {
+  commandNotFoundFinding,
+  crlfFinding,
+  cwdNotFoundFinding,
+  envNotForwardedFinding,
+  exitedEarlyFinding,
+  noiseFindings,
+  slowShutdownFinding,
+  spawnFailedFinding,
+  startupTimeoutFinding,
+  stderrTail,
+} from '../transports/stdio/stdio-findings.ts';
+import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../transports/stdio/stdio-session.ts';
+import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
+import { checkTools } from './validate-tools.ts';
 
-export const createStdioPlan: PlanFactory = () => ({
-  stages: {
-    discovery: async () => ({ summary: 'not implemented', skipped: true }),
-    auth: async () => ({ summary: 'not implemented', skipped: true }),
-    initialize: async () => ({ summary: 'not implemented', skipped: true }),
-    tools: async () => ({ summary: 'not implemented', skipped: true }),
-  },
-  cleanup: async () => {},
-});
+export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
+
+/** The official SDK client gives a server 2 s after closing stdin before it sends SIGTERM. */
+const EOF_GRACE_MS = 2000;
+const MAX_TOOL_PAGES = 50;
+/** A JSON-RPC error to initialize that reads like missing credentials is worth an env re-run. */
+const CREDENTIAL_WORDS = /auth|api.?key|token|credential|unauthori[sz]ed|forbidden|log ?in|secret|password|environment|env var|not set|missing.*key/i;
+
+/** Every process a plan starts; after cleanup a late arrival is ended at once. */
+class SessionPool {
+  private readonly sessions = new Set<StdioSession>();
+  private closed = false;
+  add(session: StdioSession): void {
+    if (this.closed) void shutdown(session);
+    else this.sessions.add(session);
+  }
+  delete(session: StdioSession): void {
+    this.sessions.delete(session);
+  }
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.sessions].map((s) => shutdown(s)));
+    this.sessions.clear();
+  }
+}
+
+interface StdioState {
+  pool: SessionPool;
+  session?: StdioSession;
+  spec?: Omit<SpawnSpec, 'env'>;
+  childEnv: Record<string, string>;
+  launcher?: Launcher;
+  /** How many of the session's noise records have been reported. */
+  noiseReported: number;
+  crlfReported: boolean;
+}
+
+/**
+ * The stdio pipeline: discovery resolves and spawns the command as Codex would (cleared
+ * environment, child PATH); initialize and tools speak newline-delimited JSON-RPC to it and
+ * classify what comes back; cleanup ends the whole process group.
+ */
+export const createStdioPlan: PlanFactory = () => {
+  const state: StdioState = { pool: new SessionPool(), childEnv: {}, noiseReported: 0, crlfReported: false };
+  return {
+    stages: {
+      discovery: (ctx) => discoveryStage(ctx, state),
+      auth: async () => ({ summary: STDIO_AUTH_SKIPPED, skipped: true }),
+      initialize: (ctx) => initializeStage(ctx, state),
+      tools: (ctx) => toolsStage(ctx, state),
+    },
+    cleanup: async () => {
+      await state.pool.closeAll();
+    },
+  };
+};
+
+async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<StageOutcome> {
+  const { server, deps, redact } = ctx;
+  const command = server.command ?? '';
+  const findings: Finding[] = [];
+
+  const bridge = detectBridge(command, server.args);
+  if (bridge) {
+    findings.push(
+      makeFinding('stdio.bridge', {
+        message: `"${server.name}" runs ${bridge.kind}, a bridge to ${redact.url(bridge.url)}. Codex speaks Streamable HTTP itself; if that URL passes \`mcp-doctor check --url\`, the bridge is not needed.`,
+        evidence: { bridge: bridge.kind, url: redact.url(bridge.url) },
+        fix: { summary: 'Check the URL directly; if it passes, configure `url` instead of the bridge.', command: `mcp-doctor check --url ${redact.url(bridge.url)}` },
+      }),
+    );
+  }
+
+  const cwd = server.cwd ? (isAbsolute(server.cwd) ? server.cwd : join(deps.cwd, server.cwd)) : deps.cwd;
+  if (server.cwd && !(await realFileProbe.isDirectory(cwd))) {
+    return { summary: `cwd ${redact.text(cwd)} does not exist`, findings: [...findings, cwdNotFoundFinding(ctx, cwd)] };
+  }
+
+  state.childEnv = buildChildEnv(server, deps.env, deps.platform);
+  state.launcher = detectLauncher(command, server.args);
+  const resolution = await resolveCommand({ command, cwd, childEnv: state.childEnv, userEnv: deps.env, platform: deps.platform });
+  if (!resolution.found || !resolution.path) {
+    const childPath = lookupEnv(state.childEnv, 'PATH', deps.platform);
+    let interpreterDir: string | undefined;
+    if (resolution.elsewhere && deps.platform !== 'win32') {
+      // nvm's npx is `#!/usr/bin/env node`: the absolute path alone still needs node on PATH.
+      const interpreter = await envInterpreter(resolution.elsewhere.path);
+      if (interpreter) {
+        const onChild = await resolveCommand({ command: interpreter, cwd, childEnv: state.childEnv, userEnv: {}, platform: deps.platform });
+        if (!onChild.found) interpreterDir = resolution.elsewhere.path.slice(0, resolution.elsewhere.path.lastIndexOf('/'));
+      }
+    }
+    const pathFromConfig = Object.keys(server.env).some((k) => (deps.platform === 'win32' ? k.toUpperCase() === 'PATH' : k === 'PATH'));
+    return {
+      summary: `${redact.text(command)} not found on the server's PATH`,
+      findings: [...findings, commandNotFoundFinding(ctx, resolution, { pathFromConfig, interpreterDir, childPath })],
+    };
+  }
+
+  state.spec = { file: resolution.path, args: server.args, cwd, processGroup: deps.platform !== 'win32' };
+  const started = await StdioSession.start(deps.spawn, { ...state.spec, env: state.childEnv }, {
+    redact,
+    clock: deps.clock,
+    transcript: ctx.transcript,
+    stderr: ctx.stderr,
+  });
+  if (!started.ok) {
+    const interpreter = started.error.code === 'ENOENT' ? await shebangInterpreter(resolution.path) : undefined;
+    if (started.error.code === 'ENOENT' && !interpreter) {
+      return {
+        summary: `${redact.text(command)} could not be started`,
+        findings: [...findings, commandNotFoundFinding(ctx, { ...resolution, found: false }, { pathFromConfig: false })],
+      };
+    }
+    return { summary: `${redact.text(resolution.path)} could not be started`, findings: [...findings, spawnFailedFinding(ctx, resolution.path, started.error, interpreter)] };
+  }
+  state.session = started.session;
+  state.pool.add(started.session);
+  return { summary: `spawned ${redact.text(resolution.path)} (pid ${started.session.pid})`, findings };
+}
+
+async function shebangInterpreter(file: string): Promise<string | undefined> {
+  const head = await realFileProbe.readHead(file);
+  const match = head ? /^#!\s*(\S+)/.exec(head) : null;
+  return match?.[1];
+}
+
+/** Stdout noise and CRLF seen since the last report, as findings of `stage`. */
+function takeNoise(ctx: ServerContext, state: StdioState, stage: StageName, phase: string): Finding[] {
+  const session = state.session!;
+  const records = session.noiseSince(state.noiseReported);
+  state.noiseReported = session.noise.length;
+  const findings = noiseFindings(ctx, records, stage, phase);
+  if (session.crlfLines > 0 && !state.crlfReported) {
+    state.crlfReported = true;
+    findings.push(crlfFinding(ctx, session.crlfLines, stage));
+  }
+  return findings;
+}
+
+async function initializeStage(ctx: ServerContext, state: StdioState): Promise<StageOutcome> {
+  const session = state.session!;
+  const { server, redact } = ctx;
+  const outcome = await session.request('initialize', initializeParams(), ctx.signal);
+
+  if (outcome.kind === 'aborted') {
+    session.flushUnterminated();
+    const waited = ctx.deps.clock.now() - session.startedAt;
+    return {
+      summary: `no answer to initialize within ${(waited / 1000).toFixed(1)} s`,
+      findings: [
+        ...takeNoise(ctx, state, 'initialize', 'start-up'),
+        startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', waitedMs: waited, launcher: state.launcher }),
+      ],
+    };
+  }
+
+  if (outcome.kind === 'exited') {
+    const noise = takeNoise(ctx, state, 'initialize', 'start-up');
+    const failure = `it exits with ${describeExit(outcome.exit)}`;
+    const viaEnv = await envFinding(ctx, state, { failure, exit: outcome.exit });
+    if (viaEnv.finding) return { summary: `exited (${describeExit(outcome.exit)}); needs variables Codex does not forward`, findings: [...noise, viaEnv.finding] };
+    const hints = exitHints({
+      command: server.command ?? '',
+      args: server.args,
+      stderr: session.stderrLines,
+      code: outcome.exit.code,
+      signal: outcome.exit.signal,
+      childEnv: state.childEnv,
+      userEnv: ctx.deps.env,
+    });
+    return {
+      summary: `exited (${describeExit(outcome.exit)}) before answering initialize`,
+      findings: [
+        ...noise,
+        exitedEarlyFinding(ctx, { exit: outcome.exit, startedAt: session.startedAt, stderr: session.stderrLines, hints, fullEnvTried: viaEnv.tried }),
+      ],
+    };
+  }
+
+  const elapsed = outcome.at - session.startedAt;
+  const verdict = classifyInitializeResponse(outcome.message, server.name, redact);
+  const findings: Finding[] = takeNoise(ctx, state, 'initialize', 'start-up');
+
+  if (verdict.error && (CREDENTIAL_WORDS.test(verdict.error.message) || mentionedVariables(session.stderrLines).length > 0)) {
+    const viaEnv = await envFinding(ctx, state, {
+      failure: `it answers initialize with JSON-RPC error ${String(verdict.error.code)}`,
+      error: verdict.error,
+    });
+    if (viaEnv.finding) return { summary: 'initialize fails; needs variables Codex does not forward', findings: [...findings, viaEnv.finding] };
+  }
+  findings.push(...verdict.findings);
+  if (verdict.proceed && elapsed > ctx.codexBudgetMs) {
+    findings.push(startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', measuredMs: elapsed, waitedMs: elapsed, launcher: state.launcher }));
+  }
+  if (verdict.proceed) session.notify('notifications/initialized');
+  return { summary: `${verdict.summary}, answered in ${Math.round(elapsed)} ms`, findings, server: verdict.server };
+}
+
+/**
+ * Re-runs the server with the user's full environment; when that works, names the variables it
+ * needs. Returns no finding when the full environment fails too (or nothing differs).
+ */
+async function envFinding(
+  ctx: ServerContext,
+  state: StdioState,
+  failure: { failure: string; exit?: ExitInfo; error?: { code: unknown; message: string } },
+): Promise<{ finding?: Finding; tried: boolean }> {
+  const { deps } = ctx;
+  const fullEnv = buildFullEnv(ctx.server, deps.env);
+  const candidates = droppedVariables(fullEnv, state.childEnv, deps.platform);
+  if (candidates.length === 0 || !state.spec) return { tried: false };
+  const session = state.session!;
+  ctx.transcript.add('note', `re-running with your full environment (${candidates.length} more variables; values are not recorded)`);
+  const result = await searchNeededVariables({
+    spec: state.spec,
+    reducedEnv: state.childEnv,
+    fullEnv,
+    mentioned: mentionedVariables(session.stderrLines),
+    candidates,
+    deps,
+    redact: ctx.redact,
+    signal: ctx.signal,
+    remainingMs: () => ctx.remainingMs(),
+    sessions: state.pool,
+  });
+  ctx.transcript.add(
+    'note',
+    result.fullEnvWorks
+      ? `full environment works; needed: ${(result.needed ?? []).join(', ')} (${result.runs} runs${result.minimal ? '' : ', not narrowed down'})`
+      : `full environment fails too (${result.runs} run${result.runs === 1 ? '' : 's'})`,
+  );
+  if (!result.fullEnvWorks || !result.needed || result.needed.length === 0) return { tried: result.runs > 0 };
+  for (const name of result.needed) ctx.redact.addSecret(deps.env[name]);
+  return {
+    tried: true,
+    finding: envNotForwardedFinding(ctx, {
+      needed: result.needed,
+      minimal: result.minimal,
+      runs: result.runs,
+      failure: failure.failure,
+      exit: failure.exit,
+      error: failure.error,
+      stderr: session.stderrLines,
+    }),
+  };
+}
+
+async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageOutcome> {
+  const session = state.session!;
+  const { server, redact } = ctx;
+  const findings: Finding[] = [];
+  const tools: unknown[] = [];
+  const cursors = new Set<string>();
+  let cursor: string | undefined;
+  let failure: Finding | undefined;
+
+  for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+    const outcome = await session.request('tools/list', cursor !== undefined ? { cursor } : undefined, ctx.signal);
+    if (outcome.kind === 'aborted') {
+      session.flushUnterminated();
+      const waited = ctx.deps.clock.now() - session.startedAt;
+      failure = startupTimeoutFinding(ctx, { phase: 'tools/list', stage: 'tools', waitedMs: waited, launcher: state.launcher });
+      break;
+    }
+    if (outcome.kind === 'exited') {
+      failure = listFailed(ctx, `the server exited (${describeExit(outcome.exit)}) while answering tools/list`, {
+        exitCode: outcome.exit.code,
+        signal: outcome.exit.signal,
+        stderrTail: stderrTail(session.stderrLines),
+      });
+      break;
+    }
+    const message = outcome.message;
+    if ('error' in message) {
+      const error = (message.error && typeof message.error === 'object' ? message.error : {}) as Record<string, unknown>;
+      failure = listFailed(ctx, `tools/list was answered with JSON-RPC error ${String(error.code)}: ${redact.text(String(error.message ?? ''))}`, {
+        code: error.code,
+        message: redact.text(String(error.message ?? '')),
+      });
+      break;
+    }
+    const result = message.result as Record<string, unknown> | undefined;
+    if (!result || typeof result !== 'object' || !Array.isArray(result.tools)) {
+      failure = listFailed(ctx, 'the tools/list result has no "tools" array', { result: truncateJson(redact.value(message.result)) });
+      break;
+    }
+    tools.push(...result.tools);
+    if (typeof result.nextCursor !== 'string') {
+      cursor = undefined;
+      break;
+    }
+    if (cursors.has(result.nextCursor)) {
+      failure = listFailed(ctx, `tools/list pagination loops: nextCursor ${JSON.stringify(redact.text(result.nextCursor))} came back twice`, { pages: page + 1 });
+      break;
+    }
+    cursors.add(result.nextCursor);
+    cursor = result.nextCursor;
+    if (page === MAX_TOOL_PAGES - 1) {
+      failure = listFailed(ctx, `tools/list still had a nextCursor after ${MAX_TOOL_PAGES} pages`, { pages: MAX_TOOL_PAGES });
+    }
+  }
+  const listedAt = ctx.deps.clock.now();
+  findings.push(...takeNoise(ctx, state, 'tools', 'tools/list'));
+  if (failure) {
+    findings.push(failure);
+    return { summary: failure.code === 'timeout.startup' ? 'no answer to tools/list in time' : 'tools/list failed', findings };
+  }
+
+  const total = listedAt - session.startedAt;
+  if (total > ctx.codexBudgetMs) {
+    findings.push(startupTimeoutFinding(ctx, { phase: 'tools/list', stage: 'tools', measuredMs: total, waitedMs: total, launcher: state.launcher }));
+  }
+  const checked = checkTools({ tools, server, redact, stage: 'tools' });
+  findings.push(...checked.findings);
+  findings.push(...(await eofFindings(ctx, state)));
+
+  const filtered = checked.count !== tools.length ? ` (${tools.length} listed, filters keep ${checked.count})` : '';
+  return {
+    summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}`,
+    findings,
+    tools: { count: checked.count, names: checked.names.map((n) => redact.text(n)) },
+  };
+}
+
+/** Closes stdin and watches the server exit, as a client's shutdown would begin. */
+async function eofFindings(ctx: ServerContext, state: StdioState): Promise<Finding[]> {
+  const session = state.session!;
+  if (!session.alive) return [];
+  // Waiting less than the full grace could not tell a slow exit from an ignored EOF.
+  if (ctx.remainingMs() < EOF_GRACE_MS + 200) {
+    ctx.transcript.add('note', 'not enough time left to watch the server exit on end of input');
+    return [];
+  }
+  const seen = await observeEof(session, EOF_GRACE_MS);
+  const findings = takeNoise(ctx, state, 'tools', 'shutdown');
+  if (!seen.exited || seen.leftovers.length > 0) {
+    findings.push(slowShutdownFinding(ctx, { graceMs: EOF_GRACE_MS, exited: seen.exited, leftovers: seen.leftovers }));
+  } else {
+    ctx.transcript.add('note', `exited ${seen.exitMs} ms after end of input`);
+  }
+  return findings;
+}
+
+function listFailed(ctx: ServerContext, what: string, evidence: Record<string, unknown>): Finding {
+  return makeFinding('tools.list-failed', {
+    message: `"${ctx.server.name}" finished the handshake, but ${what}. Codex gets no tools from it.`,
+    evidence,
+    fix: { summary: 'A server-side problem: report it to the server\'s maintainers with the transcript (`--verbose`).' },
+  });
+}
+
+function truncateJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 600 ? `${text.slice(0, 600)}…` : text;
+}

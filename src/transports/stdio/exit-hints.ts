@@ -1,0 +1,141 @@
+import { dockerRunWithoutInteractive, programName, unwrapShell } from './launchers.ts';
+
+/**
+ * Reads a failed server's (redacted) stderr tail and command line for the usual reasons a stdio
+ * server dies before answering `initialize` (Codex issue reports F4, F7): Codex itself only
+ * says "connection closed: initialize response" and keeps stderr in its log.
+ */
+export type HintId =
+  | 'missing-module'
+  | 'runtime-version'
+  | 'docker-no-interactive'
+  | 'port-in-use'
+  | 'http-only'
+  | 'missing-env'
+  | 'interpreter-not-found'
+  | 'killed'
+  | 'stdin-closed';
+
+export interface ExitHint {
+  id: HintId;
+  text: string;
+  /** A variable the server asks for, when the hint is about one. */
+  variable?: string;
+}
+
+export interface ExitHintInput {
+  command: string;
+  args: string[];
+  stderr: string[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Variables set in the server's environment, and in the user's. */
+  childEnv: Record<string, string | undefined>;
+  userEnv: Record<string, string | undefined>;
+}
+
+const ENV_CONTEXT = /environment|env\b|env var|variable|required|missing|not set|not found|must be set|is empty|undefined|no .*key|unset/i;
+const VAR_NAME = /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{2,}(?:KEY|TOKEN|SECRET)\b/g;
+/** Upper-case words in stack traces and error codes that are not variables. */
+const NOT_VARIABLES = /^(?:ERR_|MODULE_NOT_FOUND$|ENOENT$|EACCES$|EADDRINUSE$|ECONNREFUSED$|JSON_|HTTP_\d|UTF_8$|ISO_)/;
+
+/** Variable names a server's stderr asks for ("Error: MY_API_KEY environment variable is required"). */
+export function mentionedVariables(stderr: string[]): string[] {
+  const names = new Set<string>();
+  for (const line of stderr) {
+    if (!ENV_CONTEXT.test(line)) continue;
+    for (const match of line.matchAll(VAR_NAME)) {
+      if (!NOT_VARIABLES.test(match[0])) names.add(match[0]);
+    }
+  }
+  return [...names];
+}
+
+export function exitHints(input: ExitHintInput): ExitHint[] {
+  const hints: ExitHint[] = [];
+  const text = input.stderr.join('\n');
+  const real = unwrapShell(input.command, input.args);
+  const program = programName(real.command);
+
+  if (dockerRunWithoutInteractive(input.command, input.args)) {
+    hints.push({
+      id: 'docker-no-interactive',
+      text: '`docker run` has no `-i`: the container gets no stdin, reads end-of-file and exits. Add `-i` (and `--rm`) before the image name.',
+    });
+  }
+
+  const module = /Cannot find (?:module|package) '([^']+)'|ERR_MODULE_NOT_FOUND|ModuleNotFoundError: No module named '([^']+)'|No module named '?([\w.]+)'?|cannot load such file -- (\S+)/.exec(text);
+  if (module) {
+    const name = module[1] ?? module[2] ?? module[3] ?? module[4];
+    const python = /ModuleNotFoundError|No module named/.test(module[0]);
+    hints.push({
+      id: 'missing-module',
+      text: `A module is missing${name ? ` (${name})` : ''}: ${
+        python
+          ? 'install the server\'s dependencies into the Python environment `command` runs (`pip install …` / `uv sync`), or point `command` at that environment\'s interpreter'
+          : 'run `npm install` (and the build step) in the server\'s directory, and check `cwd` and the paths in `args`'
+      }.`,
+    });
+  }
+
+  const runtime =
+    /requires Python\s*([<>=!~]+\s*[\d.]+)?|Python ([\d.]+) or (?:newer|later|higher) is required|SyntaxError: Unexpected token|SyntaxError: .*(?:import|export|\?\?|\?\.)|ERR_REQUIRE_ESM|is not supported by this version of Node|The engine "node" is incompatible|requires Node(?:\.js)? ([^\s,]+)|Unsupported engine|node: bad option/.exec(
+      text,
+    );
+  if (runtime) {
+    const which = /python/i.test(runtime[0]) ? 'Python' : 'Node.js';
+    hints.push({
+      id: 'runtime-version',
+      text: `The server needs a newer ${which} than the one it started with (${runtime[0].trim()}). The PATH the server gets may find an older ${which} than your shell does: point \`command\` at the right interpreter's absolute path.`,
+    });
+  }
+
+  if (/EADDRINUSE|address already in use/i.test(text)) {
+    hints.push({
+      id: 'port-in-use',
+      text: 'It tried to listen on a port that is already in use: it is probably starting an HTTP server, not a stdio one. Look for its stdio mode (a `--stdio` flag or `stdio` argument), or configure it as `url = "http://127.0.0.1:PORT/mcp"` if it is meant to run separately.',
+    });
+  } else if (/listening on (?:https?:\/\/|port|\S+:\d+)|server (?:is )?running on (?:https?:\/\/|port)|started on port|Uvicorn running on|streamable.?http|transport.*sse/i.test(text)) {
+    hints.push({
+      id: 'http-only',
+      text: 'Its output suggests it runs as an HTTP server rather than over stdio. Start it in its stdio mode (often a `--stdio` flag, a `stdio` argument or `--transport stdio`), or run it separately and configure `url = "http://…/mcp"`.',
+    });
+  }
+
+  for (const name of mentionedVariables(input.stderr)) {
+    const forServer = input.childEnv[name];
+    const forUser = input.userEnv[name];
+    if (forServer !== undefined && forServer !== '') continue;
+    hints.push({
+      id: 'missing-env',
+      variable: name,
+      text:
+        forUser !== undefined && forUser !== ''
+          ? `Its stderr names ${name}, which is set in your environment but not passed to the server: Codex forwards only a few variables. Add \`env_vars = ["${name}"]\`.`
+          : `Its stderr names ${name}, which is not set, neither for the server nor in your environment: export it where Codex is launched and add \`env_vars = ["${name}"]\`, or set it in \`[mcp_servers.NAME.env]\`.`,
+    });
+  }
+
+  const envMissing = /(?:env|\/usr\/bin\/env): ['‘"]?([^'’":\s]+)['’"]?: No such file or directory/.exec(text);
+  if (input.code === 127 || envMissing) {
+    const interpreter = envMissing?.[1];
+    hints.push({
+      id: 'interpreter-not-found',
+      text: interpreter
+        ? `\`${interpreter}\` is not on the PATH the server gets (the script starts with \`#!/usr/bin/env ${interpreter}\`). Put its directory on the server's PATH (\`env = { PATH = "…" }\`) or run the script with the interpreter's absolute path as \`command\`.`
+        : 'A program it runs was not found (exit code 127): the PATH the server gets lacks something your shell has.',
+    });
+  }
+
+  if (input.signal === 'SIGKILL' || input.code === 137) {
+    hints.push({ id: 'killed', text: 'It was killed with SIGKILL (out of memory, or a sandbox/antivirus).' });
+  }
+
+  if (hints.length === 0 && input.code === 0 && program !== 'docker') {
+    hints.push({
+      id: 'stdin-closed',
+      text: 'It exited normally (code 0) without answering: it may not be an MCP stdio server, or it needs an argument to start in stdio mode.',
+    });
+  }
+  return hints;
+}

@@ -1,0 +1,199 @@
+import { spawn as nodeSpawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { StdioSession } from './stdio-session.ts';
+
+/**
+ * Process groups started by mcp-doctor that may still have members. If mcp-doctor itself is
+ * ended early (an exception, SIGINT, SIGTERM) they are SIGKILLed, so no server outlives it:
+ * detached children do not get the terminal's Ctrl-C.
+ */
+const liveGroups = new Set<number>();
+let hooksInstalled = false;
+
+const onProcessExit = () => killAllGroups();
+const onSignal = (signal: NodeJS.Signals) => {
+  killAllGroups();
+  removeHooks();
+  // Keep the default behaviour of the signal (terminate) unless someone else handles it.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+};
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', onProcessExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+}
+
+function removeHooks(): void {
+  if (!hooksInstalled) return;
+  hooksInstalled = false;
+  process.off('exit', onProcessExit);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+}
+
+export function trackGroup(pgid: number): void {
+  liveGroups.add(pgid);
+  installHooks();
+}
+
+export function forgetGroup(pgid: number): void {
+  liveGroups.delete(pgid);
+  if (liveGroups.size === 0) removeHooks();
+}
+
+function killAllGroups(): void {
+  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
+  liveGroups.clear();
+}
+
+/** Signals every process of the group; a group with no members left is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: nobody left in the group.
+  }
+}
+
+/**
+ * Live (non-zombie) members of a process group. On Linux /proc is read, because an orphaned
+ * grandchild that already exited stays a zombie where PID 1 does not reap (containers), and
+ * `kill(-pgid, 0)` would count it; elsewhere `kill(-pgid, 0)` answers yes or no.
+ */
+export function groupMembers(pgid: number): number[] | boolean {
+  if (process.platform === 'linux') {
+    const members: number[] = [];
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return groupAliveByKill(pgid);
+    }
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // Fields after the command name, which may itself contain spaces and parentheses.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+    return members;
+  }
+  return groupAliveByKill(pgid);
+}
+
+function groupAliveByKill(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  const members = groupMembers(pgid);
+  return Array.isArray(members) ? members.length > 0 : members;
+}
+
+export interface EofObservation {
+  /** The server process exited by itself after stdin closed. */
+  exited: boolean;
+  /** Milliseconds from closing stdin to the exit. */
+  exitMs?: number;
+  /** Processes of its group still running once the server exited (grandchildren it started). */
+  leftovers: number[];
+}
+
+/**
+ * Closes stdin and watches: a server SHOULD exit on EOF (spec, stdio shutdown). The official SDK
+ * client waits 2 s before SIGTERM, so that is the grace a well-behaved server gets.
+ */
+export async function observeEof(session: StdioSession, graceMs: number): Promise<EofObservation> {
+  const now = () => session.now();
+  const started = now();
+  session.closeStdin();
+  const exit = await session.waitForExit(graceMs);
+  if (!exit) return { exited: false, leftovers: [] };
+  const exitMs = Math.max(0, Math.round(exit.at - started));
+  if (!session.spec.processGroup) return { exited: true, exitMs, leftovers: [] };
+  // Give grandchildren that follow their parent a moment, within the same grace.
+  const deadline = started + graceMs;
+  let members = groupMembers(session.pid);
+  while ((Array.isArray(members) ? members.length > 0 : members) && now() < deadline) {
+    await sleep(50);
+    members = groupMembers(session.pid);
+  }
+  const leftovers = Array.isArray(members) ? members : members ? [-session.pid] : [];
+  return { exited: true, exitMs, leftovers };
+}
+
+export interface ShutdownTimings {
+  /** After closing stdin, how long to wait before SIGTERM. */
+  eofGraceMs: number;
+  /** After SIGTERM, how long to wait before SIGKILL. */
+  termGraceMs: number;
+  /** After SIGKILL, how long to wait for the exit event. */
+  killGraceMs: number;
+}
+
+export const DEFAULT_SHUTDOWN: ShutdownTimings = { eofGraceMs: 500, termGraceMs: 1000, killGraceMs: 500 };
+
+/**
+ * Ends a session and everything it started: close stdin, wait, SIGTERM the process GROUP, wait,
+ * SIGKILL the group. Grandchildren (an npx wrapper's node, a shell's children) die too, even
+ * when the server itself already exited and left them holding its pipes.
+ */
+export async function shutdown(session: StdioSession, timings: ShutdownTimings = DEFAULT_SHUTDOWN): Promise<void> {
+  session.closeStdin();
+  if (session.alive) await session.waitForExit(timings.eofGraceMs);
+  const pgid = session.pid;
+
+  if (!session.spec.processGroup) {
+    if (process.platform === 'win32') {
+      if (session.alive) await taskkillTree(pgid);
+    } else if (session.alive) {
+      session.kill('SIGTERM');
+      if (!(await session.waitForExit(timings.termGraceMs))) session.kill('SIGKILL');
+    }
+    await session.waitForExit(timings.killGraceMs);
+    return;
+  }
+
+  const anyoneLeft = () => session.alive || groupAlive(pgid);
+  if (anyoneLeft()) {
+    signalGroup(pgid, 'SIGTERM');
+    const until = session.now() + timings.termGraceMs;
+    while (anyoneLeft() && session.now() < until) await sleep(25);
+    if (anyoneLeft()) {
+      signalGroup(pgid, 'SIGKILL');
+      await session.waitForExit(timings.killGraceMs);
+    }
+  }
+  forgetGroup(pgid);
+}
+
+function taskkillTree(pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      const child = nodeSpawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
+      const timer = setTimeout(resolve, 2000);
+      child.once('exit', () => (clearTimeout(timer), resolve()));
+      child.once('error', () => (clearTimeout(timer), resolve()));
+    } catch {
+      resolve();
+    }
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

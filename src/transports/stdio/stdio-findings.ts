@@ -1,0 +1,348 @@
+import type { ServerConfig } from '../../config/server-config.ts';
+import { makeFinding } from '../../findings/make-finding.ts';
+import type { ServerContext } from '../../pipeline/context.ts';
+import { timeoutFix } from '../../pipeline/run-server.ts';
+import type { Finding, StageName } from '../../types.ts';
+import { UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';
+import type { ExitHint } from './exit-hints.ts';
+import type { Launcher } from './launchers.ts';
+import type { CommandResolution } from './resolve-command.ts';
+import type { ExitInfo, NoiseRecord } from './stdio-session.ts';
+import { describeExit } from './stdio-session.ts';
+
+/** Builders for the stdio findings: wording, evidence and fixes in one place, no I/O. */
+
+const STDERR_EVIDENCE_LINES = 20;
+const NOISE_SAMPLES = 5;
+
+function toml(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(toml).join(', ')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${toml(v)}`);
+    return entries.length ? `{ ${entries.join(', ')} }` : '{}';
+  }
+  return '""';
+}
+
+export function serverTable(name: string, lines: Array<[string, unknown]>): string {
+  const key = /^[A-Za-z0-9_-]+$/.test(name) ? name : JSON.stringify(name);
+  return [`[mcp_servers.${key}]`, ...lines.map(([k, v]) => `${k} = ${toml(v)}`)].join('\n');
+}
+
+export function stderrTail(lines: string[], count = STDERR_EVIDENCE_LINES): string[] {
+  // Trailing blank lines carry nothing; a stack trace's last lines usually do.
+  const trimmed = [...lines];
+  while (trimmed.length > 0 && trimmed[trimmed.length - 1]!.trim() === '') trimmed.pop();
+  return trimmed.slice(-count);
+}
+
+/** The most telling stderr line: the last one that looks like an error, else the last one. */
+export function keyStderrLine(lines: string[]): string | undefined {
+  const meaningful = lines.filter((l) => l.trim() !== '');
+  const errorLine = [...meaningful].reverse().find((l) => /error|exception|fatal|cannot|failed|missing|required|not found|denied/i.test(l) && !/^\s+at /.test(l));
+  const line = errorLine ?? meaningful[meaningful.length - 1];
+  return line && line.length > 240 ? `${line.slice(0, 240)}…` : line;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+export function cwdNotFoundFinding(ctx: ServerContext, cwd: string): Finding {
+  return makeFinding('stdio.cwd-not-found', {
+    message: `The cwd of "${ctx.server.name}" does not exist or is not a directory: ${ctx.redact.text(cwd)}. The server cannot be started there.`,
+    evidence: { cwd: ctx.redact.text(cwd), configured: ctx.redact.text(ctx.server.cwd ?? '') },
+    fix: { summary: 'Set `cwd` to an existing directory (an absolute path), or remove it.' },
+  });
+}
+
+export function commandNotFoundFinding(
+  ctx: ServerContext,
+  resolution: CommandResolution,
+  extra: { pathFromConfig: boolean; interpreterDir?: string; childPath?: string },
+): Finding {
+  const { server, redact } = ctx;
+  const command = server.command ?? '';
+  const shown = resolution.searched.map((d) => redact.text(d));
+  const windowsNames = resolution.names.length > 1 ? ` (trying ${resolution.names.join(', ')})` : '';
+  let message: string;
+  if (resolution.isPath) {
+    message = `"${server.name}": the command ${redact.text(command)} does not exist (or is not executable)${windowsNames}, looked for in ${shown[0] ?? '?'}.`;
+  } else {
+    message = `"${server.name}": \`${redact.text(command)}\` is not on the PATH the server gets from Codex${windowsNames}. Searched ${shown.length} director${shown.length === 1 ? 'y' : 'ies'}: ${shown.join(', ') || '(PATH is empty)'}.`;
+  }
+  const elsewhere = resolution.elsewhere;
+  if (elsewhere?.via === 'user-path') {
+    message += ` It is at ${redact.text(elsewhere.path)} on your own PATH, but ${extra.pathFromConfig ? 'the `env` table of this server sets a PATH without that directory' : 'not on the PATH the server gets'}.`;
+  } else if (elsewhere?.via === 'known-location') {
+    message += ` It is installed at ${redact.text(elsewhere.path)}, a directory your PATH here lacks: Codex started from a GUI (VS Code, the desktop app) or from a shell where nvm/fnm/Homebrew is not initialised gets a PATH without it.`;
+  } else if (!resolution.isPath) {
+    message += ' It was not found in the usual install locations either: it may not be installed.';
+  }
+
+  const lines: Array<[string, unknown]> = [];
+  if (elsewhere) {
+    lines.push(['command', elsewhere.path]);
+    if (extra.interpreterDir && extra.childPath !== undefined && Object.keys(server.env).length === 0) {
+      lines.push(['env', { PATH: [extra.interpreterDir, extra.childPath].filter(Boolean).join(ctx.deps.platform === 'win32' ? ';' : ':') }]);
+    }
+  }
+  const summary = elsewhere
+    ? `Use the absolute path in \`command\`${
+        extra.interpreterDir ? ` and put ${redact.text(extra.interpreterDir)} on the server's PATH (the program is a script that runs an interpreter from there)` : ''
+      }.`
+    : `Install ${redact.text(command)}, or set \`command\` to its absolute path (find it with \`${ctx.deps.platform === 'win32' ? 'where' : 'command -v'} ${command}\` in a shell where it works).`;
+  return makeFinding('stdio.command-not-found', {
+    message,
+    evidence: redact.value({
+      command,
+      searched: resolution.searched,
+      ...(resolution.names.length > 1 ? { namesTried: resolution.names } : {}),
+      pathSource: extra.pathFromConfig ? 'env table of the server' : 'inherited by Codex (whitelisted)',
+      ...(elsewhere ? { foundAt: elsewhere.path, foundVia: elsewhere.via } : {}),
+    }),
+    fix: {
+      summary,
+      ...(lines.length ? { toml: serverTable(server.name, lines) } : {}),
+      ...(!elsewhere ? { command: `${ctx.deps.platform === 'win32' ? 'where' : 'command -v'} ${command}` } : {}),
+    },
+  });
+}
+
+export function spawnFailedFinding(ctx: ServerContext, file: string, error: NodeJS.ErrnoException, interpreter?: string): Finding {
+  const { server, redact } = ctx;
+  const code = error.code ?? 'unknown';
+  let message: string;
+  let summary: string;
+  if (code === 'EACCES') {
+    message = `"${server.name}": ${redact.text(file)} exists but could not be executed (permission denied).`;
+    summary = `Make it executable (\`chmod +x ${file}\`), or run it through its interpreter.`;
+  } else if (code === 'ENOENT') {
+    message = `"${server.name}": ${redact.text(file)} exists but could not be started: its \`#!\` line names an interpreter${interpreter ? ` (${interpreter})` : ''} that does not exist.`;
+    summary = 'Fix the `#!` line, or set `command` to an existing interpreter and pass the script in `args`.';
+  } else if (code === 'ENOEXEC' || code === 'UNKNOWN') {
+    message = `"${server.name}": ${redact.text(file)} is not a program this machine can run (${code}).`;
+    summary = 'Use a build of the program for this operating system and architecture, or run it through its interpreter.';
+  } else {
+    message = `"${server.name}": starting ${redact.text(file)} failed with ${code}: ${redact.text(error.message)}.`;
+    summary = 'Check the command and its permissions.';
+  }
+  return makeFinding('stdio.spawn-failed', {
+    message,
+    evidence: { file: redact.text(file), code, message: redact.text(error.message) },
+    fix: { summary },
+  });
+}
+
+/** Stdout problems seen so far: one finding per severity class. */
+export function noiseFindings(ctx: ServerContext, records: NoiseRecord[], stage: StageName, phase: string): Finding[] {
+  const findings: Finding[] = [];
+  const name = ctx.server.name;
+  const corrupting = records.filter((r) => r.kind === 'glued' || r.kind === 'multi-line');
+  const lines = records.filter((r) => r.kind === 'non-json-line' || r.kind === 'not-jsonrpc');
+  const fix = {
+    summary:
+      'Make the server write logs and banners to stderr, never stdout (console.error, logging to sys.stderr), or start it in its quiet/stdio mode (often `--stdio` or `--quiet`).',
+  };
+  if (corrupting.length > 0) {
+    const glued = corrupting.filter((r) => r.kind === 'glued').length;
+    const multi = corrupting.filter((r) => r.kind === 'multi-line').length;
+    const what = [
+      glued ? `${glued === 1 ? 'text' : `${glued} times text`} glued to a JSON-RPC message on the same line` : '',
+      multi ? `${multi === 1 ? 'a JSON-RPC message' : `${multi} JSON-RPC messages`} pretty-printed over several lines` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    findings.push(
+      makeFinding('stdio.stdout-noise', {
+        stage,
+        severity: 'error',
+        message: `"${name}" corrupts its stdout during ${phase}: ${what}. Each message must be one line of JSON with nothing else on it; Codex cannot read such a message and times out (mcp-doctor recovered it only to go on checking).`,
+        evidence: { kinds: unique(corrupting.map((r) => r.kind)), count: corrupting.length, samples: corrupting.slice(0, NOISE_SAMPLES).map((r) => r.sample) },
+        fix,
+      }),
+    );
+  }
+  if (lines.length > 0) {
+    const first = lines[0]!.sample;
+    findings.push(
+      makeFinding('stdio.stdout-noise', {
+        stage,
+        severity: 'warning',
+        message: `"${name}" wrote ${lines.length} line${lines.length === 1 ? '' : 's'} to stdout during ${phase} that ${lines.length === 1 ? 'is' : 'are'} not JSON-RPC (first: ${JSON.stringify(first.length > 80 ? `${first.slice(0, 80)}…` : first)}). Codex skips such lines, but the spec forbids them and other clients fail on them.`,
+        evidence: { kinds: unique(lines.map((r) => r.kind)), count: lines.length, samples: lines.slice(0, NOISE_SAMPLES).map((r) => r.sample) },
+        fix,
+      }),
+    );
+  }
+  return findings;
+}
+
+export function crlfFinding(ctx: ServerContext, count: number, stage: StageName): Finding {
+  return makeFinding('stdio.crlf-line-endings', {
+    stage,
+    message: `"${ctx.server.name}" ends its stdout lines with \\r\\n (${count} line${count === 1 ? '' : 's'} so far). Codex and the official SDKs accept this; strict newline-delimited readers may not.`,
+    evidence: { crlfLines: count },
+    fix: { summary: 'Nothing to change for Codex. Server-side: write "\\n" only.' },
+  });
+}
+
+export function startupTimeoutFinding(
+  ctx: ServerContext,
+  input: { phase: 'initialize' | 'tools/list'; stage: StageName; measuredMs?: number; waitedMs: number; launcher?: Launcher },
+): Finding {
+  const { server } = ctx;
+  const budgetMs = ctx.codexBudgetMs;
+  const budget = `${seconds(budgetMs)} (startup_timeout_sec${server.startupTimeoutExplicit ? '' : ', the default'})`;
+  let message = input.measuredMs
+    ? `"${server.name}" answered ${input.phase} only after ${seconds(input.measuredMs)} from start, but Codex allows ${budget} for initialize and tools/list together, so Codex gives up on it.`
+    : `"${server.name}" did not answer ${input.phase} within ${seconds(input.waitedMs)}${
+        input.waitedMs > budgetMs + 500 ? ` (the --timeout; Codex allows ${budget})` : ` — Codex allows ${budget}`
+      }.`;
+  const launcher = input.launcher;
+  if (launcher) {
+    message += ` It runs through ${launcher.kind}: ${launcher.kind === 'docker' ? 'a first start pulls the image' : 'a first start downloads and installs the package'}${
+      launcher.target ? ` (${ctx.redact.text(launcher.target)})` : ''
+    }, which often takes longer than that.`;
+    if (!launcher.pinned) message += ' An unpinned version is re-checked (and re-downloaded after each release).';
+  }
+  const base = timeoutFix(ctx, input.measuredMs);
+  const advice: string[] = [base.summary];
+  if (launcher?.preinstall) {
+    advice.push(
+      `Better: install it once (\`${ctx.redact.text(launcher.preinstall)}\`)${launcher.kind === 'docker' ? '' : ' and point `command` at the installed binary'}${
+        launcher.pinned ? '' : ', pinning a version'
+      }.`,
+    );
+  } else if (!input.measuredMs) {
+    advice.push('To learn how long it really needs, run the check with a longer `--timeout`.');
+  }
+  return makeFinding('timeout.startup', {
+    stage: input.stage,
+    message,
+    evidence: {
+      phase: input.phase,
+      budgetMs,
+      waitedMs: Math.round(input.waitedMs),
+      ...(input.measuredMs ? { answeredAfterMs: Math.round(input.measuredMs) } : {}),
+      ...(launcher ? { launcher: launcher.kind, ...(launcher.target ? { package: ctx.redact.text(launcher.target) } : {}) } : {}),
+    },
+    fix: {
+      summary: advice.join(' '),
+      toml: base.toml,
+      command: launcher?.preinstall ? ctx.redact.text(launcher.preinstall) : !input.measuredMs ? `mcp-doctor check ${server.name} --timeout ${Math.max(120, Math.ceil((budgetMs * 4) / 1000))}` : undefined,
+    },
+  });
+}
+
+export function exitedEarlyFinding(
+  ctx: ServerContext,
+  input: { exit: ExitInfo; startedAt: number; stderr: string[]; hints: ExitHint[]; fullEnvTried: boolean },
+): Finding {
+  const { server, redact } = ctx;
+  const tail = stderrTail(input.stderr);
+  const key = keyStderrLine(tail);
+  let message = `"${server.name}" exited (${describeExit(input.exit)}) ${seconds(Math.max(0, input.exit.at - input.startedAt))} after start, before answering initialize. Codex shows only "connection closed: initialize response".`;
+  message += key ? ` Its stderr says: ${key}` : ' It wrote nothing to stderr.';
+  if (input.fullEnvTried) message += ' It fails the same way with your full environment, so it is not a variable Codex drops.';
+  const hintText = input.hints.map((h) => h.text);
+  const lines: Array<[string, unknown]> = [];
+  const docker = input.hints.find((h) => h.id === 'docker-no-interactive');
+  if (docker) {
+    const args = [...server.args];
+    const run = args.indexOf('run');
+    args.splice(run + 1, 0, '-i');
+    lines.push(['args', args]);
+  }
+  const forwardable = input.hints.filter((h) => h.id === 'missing-env' && h.variable && ctx.deps.env[h.variable]);
+  if (forwardable.length > 0) lines.push(['env_vars', mergeEnvVars(server, forwardable.map((h) => h.variable!))]);
+  return makeFinding('stdio.exited-early', {
+    message,
+    evidence: {
+      exitCode: input.exit.code,
+      signal: input.exit.signal,
+      stderrTail: tail,
+      ...(input.hints.length ? { hints: input.hints.map((h) => h.id) } : {}),
+    },
+    fix: {
+      summary: hintText.length
+        ? hintText.join(' ')
+        : 'Run the command yourself with the environment Codex gives it (`fix.command`) and read what it prints on stderr.',
+      ...(lines.length ? { toml: redact.text(serverTable(server.name, lines)) } : {}),
+      ...(ctx.deps.platform !== 'win32' ? { command: reproduceCommand(ctx) } : {}),
+    },
+  });
+}
+
+export function envNotForwardedFinding(
+  ctx: ServerContext,
+  input: { needed: string[]; minimal: boolean; runs: number; failure: string; exit?: ExitInfo; stderr: string[]; error?: { code: unknown; message: string } },
+): Finding {
+  const { server, redact } = ctx;
+  const whitelist = (ctx.deps.platform === 'win32' ? WINDOWS_ENV_WHITELIST : UNIX_ENV_WHITELIST).filter((n) => n !== '__CF_USER_TEXT_ENCODING');
+  const list = input.needed.map((n) => `\`${n}\``).join(', ');
+  const exact = input.minimal || input.needed.length <= 3;
+  let message = `"${server.name}" fails under the environment Codex gives it (${input.failure}) but starts with your full environment. `;
+  message += exact
+    ? `It needs ${list}, which Codex does not pass on: a stdio server gets only ${whitelist.join(', ')}, plus \`env_vars\` and \`env\`.`
+    : `It needs some of these ${input.needed.length} variables, which Codex does not pass on (the search was cut short after ${input.runs} runs): ${input.needed.slice(0, 20).join(', ')}${input.needed.length > 20 ? ', …' : ''}.`;
+  const forward = input.needed.length <= 10;
+  return makeFinding('stdio.env-not-forwarded', {
+    message,
+    evidence: {
+      needed: input.needed.slice(0, 50),
+      minimal: input.minimal,
+      spawns: input.runs,
+      ...(input.exit ? { exitCode: input.exit.code, signal: input.exit.signal } : {}),
+      ...(input.error ? { error: { code: input.error.code, message: redact.text(input.error.message) } } : {}),
+      stderrTail: stderrTail(input.stderr),
+    },
+    fix: forward
+      ? {
+          summary: `Forward ${list} by name with \`env_vars\` (the values stay in your environment, not in the config).`,
+          toml: serverTable(server.name, [['env_vars', mergeEnvVars(server, input.needed)]]),
+        }
+      : { summary: 'Forward the variables the server needs with `env_vars = ["NAME", …]`; its documentation should name them.' },
+  });
+}
+
+/** The table's `env_vars` with `names` appended, keeping existing entries as written. */
+export function mergeEnvVars(server: Pick<ServerConfig, 'raw' | 'envVars'>, names: string[]): unknown[] {
+  const raw = Array.isArray(server.raw.env_vars) ? (server.raw.env_vars as unknown[]) : [];
+  const have = new Set(server.envVars.map((v) => v.name));
+  return [...raw, ...names.filter((n) => !have.has(n))];
+}
+
+export function slowShutdownFinding(ctx: ServerContext, input: { graceMs: number; exited: boolean; leftovers: number[] }): Finding {
+  const name = ctx.server.name;
+  const message = input.exited
+    ? `"${name}" exited after its stdin was closed, but left ${input.leftovers.length} process${input.leftovers.length === 1 ? '' : 'es'} it started running${
+        input.leftovers.some((p) => p > 0) ? ` (pid ${input.leftovers.filter((p) => p > 0).join(', ')})` : ''
+      } ${seconds(input.graceMs)} later. Codex kills the whole process group, but clients that signal only the server's own process leave them behind.`
+    : `"${name}" was still running ${seconds(input.graceMs)} after its stdin was closed. A stdio server should exit when its input ends; clients then have to signal it (the official SDK waits 2 s, then sends SIGTERM).`;
+  return makeFinding('stdio.slow-shutdown', {
+    message,
+    evidence: { graceMs: input.graceMs, exitedOnEof: input.exited, ...(input.leftovers.length ? { leftoverPids: input.leftovers.filter((p) => p > 0) } : {}) },
+    fix: {
+      summary: input.exited
+        ? 'A server-side fix: end child processes when stdin closes (or run them in the foreground so they exit with it).'
+        : 'A server-side fix: exit when stdin reaches end-of-file (listen for the stream\'s end/close).',
+    },
+  });
+}
+
+/** A shell command that starts the server with Codex's environment (names only, never values). */
+export function reproduceCommand(ctx: ServerContext): string {
+  const { server } = ctx;
+  const names = [...UNIX_ENV_WHITELIST.filter((n) => ctx.deps.env[n] !== undefined), ...server.envVars.filter((v) => v.source === 'local').map((v) => v.name)];
+  const assignments = unique(names).map((n) => `${n}="$${n}"`);
+  const quote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const cd = server.cwd ? `cd ${quote(server.cwd)} && ` : '';
+  const literal = Object.keys(server.env);
+  const note = literal.length ? `  # plus the values of the env table: ${literal.join(', ')}` : '';
+  return ctx.redact.text(`${cd}env -i ${assignments.join(' ')} ${[server.command ?? '', ...server.args].map(quote).join(' ')} < /dev/null${note}`);
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}

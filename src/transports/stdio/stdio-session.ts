@@ -1,0 +1,305 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Clock, Deps, Transcript } from '../../pipeline/context.ts';
+import type { Redactor } from '../../redact.ts';
+import { trackGroup } from './shutdown.ts';
+import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
+
+export interface SpawnSpec {
+  /** Absolute path of the program (already resolved). */
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** POSIX: start the server in its own process group, so the whole tree can be signalled. */
+  processGroup: boolean;
+}
+
+export interface SessionHooks {
+  redact: Redactor;
+  clock: Clock;
+  /** Wire events go here (redacted by the transcript); omitted for probe runs. */
+  transcript?: Transcript;
+  /** Redacted stderr lines are appended here (the runner keeps the tail); omitted for probe runs. */
+  stderr?: string[];
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** clock.now() when the process exited. */
+  at: number;
+}
+
+export interface NoiseRecord {
+  kind: NoiseKind;
+  /** Redacted, truncated bytes as seen. */
+  sample: string;
+  at: number;
+}
+
+export type RequestOutcome =
+  | { kind: 'response'; message: JsonRpcMessage; at: number; recoveredFrom?: NoiseKind }
+  | { kind: 'exited'; exit: ExitInfo }
+  | { kind: 'aborted' };
+
+export type SpawnResult = { ok: true; session: StdioSession } | { ok: false; error: NodeJS.ErrnoException };
+
+const STDERR_KEEP_LINES = 400;
+const SAMPLE_CHARS = 300;
+const TRANSCRIPT_CHARS = 4000;
+/** After 'exit', how long stdout/stderr may take to drain before the exit is reported. */
+const DRAIN_MS = 300;
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+}
+
+/**
+ * One running stdio server: newline-delimited JSON-RPC over stdin/stdout, every stdout line
+ * classified, stderr kept line by line (redacted). It never prints and never outlives its
+ * owner: `shutdown()` (shutdown.ts) ends the whole process group.
+ */
+export class StdioSession {
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly spec: SpawnSpec;
+  /** Every stdout problem, in order (already redacted). */
+  readonly noise: NoiseRecord[] = [];
+  /** Redacted stderr lines of this session (capped). */
+  readonly stderrLines: string[] = [];
+  crlfLines = 0;
+  exitInfo: ExitInfo | undefined;
+  /** Resolves once the process has exited and its pipes have drained (or DRAIN_MS passed). */
+  readonly exited: Promise<ExitInfo>;
+  stdinClosed = false;
+
+  private nextId = 1;
+  private readonly waiting = new Map<number, (outcome: RequestOutcome) => void>();
+  private readonly reader = new StdoutLineReader();
+  private stderrPartial = '';
+  private readonly exitWaiters = new Set<(exit: ExitInfo) => void>();
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    spec: SpawnSpec,
+    private readonly hooks: SessionHooks,
+  ) {
+    this.pid = child.pid!;
+    this.spec = spec;
+    this.startedAt = hooks.clock.now();
+    if (spec.processGroup) trackGroup(this.pid);
+
+    child.stdout.on('data', (chunk: Buffer) => this.onEvents(this.reader.push(chunk)));
+    child.stdout.on('end', () => this.onEvents(this.reader.end()));
+    child.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
+    child.stderr.on('end', () => this.flushStderr());
+    // A server that exits or closes stdin turns our writes into EPIPE: that is its exit to report.
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
+
+    let closed = false;
+    const closedPromise = new Promise<void>((resolve) => child.once('close', () => ((closed = true), resolve())));
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.once('exit', (code, signal) => {
+        const info: ExitInfo = { code, signal, at: hooks.clock.now() };
+        this.exitInfo = info;
+        hooks.transcript?.add('process', `exited (${describeExit(info)})`);
+        // Let the last stderr lines arrive, but a grandchild holding the pipes must not block us.
+        let timer: NodeJS.Timeout | undefined;
+        const drained = closed
+          ? Promise.resolve()
+          : Promise.race([closedPromise, new Promise<void>((r) => (timer = setTimeout(r, DRAIN_MS)))]);
+        void drained.then(() => {
+          clearTimeout(timer);
+          this.flushStderr();
+          for (const waiter of this.waiting.values()) waiter({ kind: 'exited', exit: info });
+          this.waiting.clear();
+          for (const waiter of this.exitWaiters) waiter(info);
+          this.exitWaiters.clear();
+          resolve(info);
+        });
+      });
+    });
+  }
+
+  /** Spawns the server; resolves once the OS has started it (or refused to). */
+  static start(spawn: Deps['spawn'], spec: SpawnSpec, hooks: SessionHooks): Promise<SpawnResult> {
+    return new Promise((resolve) => {
+      let child: ChildProcessWithoutNullStreams;
+      try {
+        child = spawn(spec.file, spec.args, {
+          cwd: spec.cwd,
+          env: spec.env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: spec.processGroup,
+          windowsHide: true,
+        });
+      } catch (error) {
+        resolve({ ok: false, error: error as NodeJS.ErrnoException });
+        return;
+      }
+      const onError = (error: NodeJS.ErrnoException) => resolve({ ok: false, error });
+      child.once('error', onError);
+      child.once('spawn', () => {
+        child.off('error', onError);
+        child.on('error', () => undefined);
+        hooks.transcript?.add('process', `spawned ${spec.file} (pid ${child.pid})`);
+        resolve({ ok: true, session: new StdioSession(child, spec, hooks) });
+      });
+    });
+  }
+
+  now(): number {
+    return this.hooks.clock.now();
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Sends a request and waits for its response, the process's exit, or the signal. */
+  request(method: string, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<RequestOutcome> {
+    const id = this.nextId++;
+    return new Promise<RequestOutcome>((resolve) => {
+      if (this.exitInfo) {
+        void this.exited.then((exit) => resolve({ kind: 'exited', exit }));
+        return;
+      }
+      if (signal.aborted) {
+        resolve({ kind: 'aborted' });
+        return;
+      }
+      const onAbort = () => {
+        this.waiting.delete(id);
+        resolve({ kind: 'aborted' });
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.set(id, (outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      });
+      this.write({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
+    });
+  }
+
+  notify(method: string, params?: Record<string, unknown>): void {
+    this.write({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
+  }
+
+  /** Resolves with the exit, or undefined when `ms` pass first. */
+  waitForExit(ms: number): Promise<ExitInfo | undefined> {
+    if (this.exitInfo) return this.exited;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.exitWaiters.delete(done);
+        resolve(undefined);
+      }, Math.max(0, ms));
+      const done = (exit: ExitInfo) => {
+        clearTimeout(timer);
+        resolve(exit);
+      };
+      this.exitWaiters.add(done);
+    });
+  }
+
+  /** End of input: the spec's first step of a stdio shutdown. */
+  closeStdin(): void {
+    if (this.stdinClosed) return;
+    this.stdinClosed = true;
+    this.hooks.transcript?.add('note', 'closed stdin');
+    this.child.stdin.end();
+  }
+
+  /** Text still buffered without a newline, or a value that never closed: reported at stage end. */
+  flushUnterminated(): void {
+    this.onEvents(this.reader.end());
+  }
+
+  /** Noise records from `from` on (stages report what appeared while they ran). */
+  noiseSince(from: number): NoiseRecord[] {
+    return this.noise.slice(from);
+  }
+
+  /** Signals the process (or its whole group). Errors mean it is already gone. */
+  kill(signal: NodeJS.Signals): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  private write(message: Record<string, unknown>): void {
+    const line = JSON.stringify(message);
+    this.hooks.transcript?.add('stdio-in', truncate(line, TRANSCRIPT_CHARS));
+    if (this.stdinClosed || !this.child.stdin.writable) return;
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  private onEvents(events: StdoutEvent[]): void {
+    const { redact, clock, transcript } = this.hooks;
+    for (const event of events) {
+      if (event.crlf) this.crlfLines++;
+      transcript?.add('stdio-out', truncate(redact.text(event.raw), TRANSCRIPT_CHARS));
+      if (event.kind === 'noise') {
+        this.noise.push({ kind: event.noise, sample: truncate(redact.text(event.raw), SAMPLE_CHARS), at: clock.now() });
+        if (event.message) this.dispatch(event.message, event.noise);
+      } else {
+        this.dispatch(event.message);
+      }
+    }
+  }
+
+  private dispatch(message: JsonRpcMessage, recoveredFrom?: NoiseKind): void {
+    const id = message.id;
+    if (typeof message.method === 'string') {
+      // A request from the server (ping, roots/list, sampling…): answer so it is not left waiting.
+      if (id !== undefined && id !== null) {
+        if (message.method === 'ping') this.write({ jsonrpc: '2.0', id, result: {} });
+        else this.write({ jsonrpc: '2.0', id, error: { code: -32601, message: 'Method not found' } });
+      }
+      return;
+    }
+    if (typeof id !== 'number') return;
+    const waiter = this.waiting.get(id);
+    if (!waiter) return;
+    this.waiting.delete(id);
+    waiter({ kind: 'response', message, at: this.hooks.clock.now(), ...(recoveredFrom ? { recoveredFrom } : {}) });
+  }
+
+  private onStderr(text: string): void {
+    this.stderrPartial += text;
+    let index: number;
+    while ((index = this.stderrPartial.indexOf('\n')) >= 0) {
+      this.stderrLine(this.stderrPartial.slice(0, index));
+      this.stderrPartial = this.stderrPartial.slice(index + 1);
+    }
+    if (this.stderrPartial.length > 64 * 1024) {
+      this.stderrLine(this.stderrPartial);
+      this.stderrPartial = '';
+    }
+  }
+
+  private flushStderr(): void {
+    if (this.stderrPartial.length > 0) this.stderrLine(this.stderrPartial);
+    this.stderrPartial = '';
+  }
+
+  private stderrLine(raw: string): void {
+    const line = truncate(this.hooks.redact.text(raw.replace(/\r$/, '')), 1000);
+    this.hooks.transcript?.add('stderr', line);
+    this.stderrLines.push(line);
+    if (this.stderrLines.length > STDERR_KEEP_LINES) this.stderrLines.shift();
+    const sink = this.hooks.stderr;
+    if (sink) {
+      sink.push(line);
+      if (sink.length > STDERR_KEEP_LINES) sink.shift();
+    }
+  }
+}
+
+export function describeExit(exit: Pick<ExitInfo, 'code' | 'signal'>): string {
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exit code ${exit.code}`;
+}
