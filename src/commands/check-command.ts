@@ -50,7 +50,7 @@ export function parseHeaderFlags(values: string[]): Record<string, string> {
 
 /** Every value a config names as a secret, so that redaction knows it before anything is captured. */
 export function collectSecrets(config: LoadedConfig, env: Record<string, string | undefined>): string[] {
-  const secrets: string[] = [];
+  const secrets: string[] = [...(config.secrets ?? [])];
   for (const { config: server } of config.servers) {
     if (server.bearerTokenEnvVar) secrets.push(env[server.bearerTokenEnvVar] ?? '');
     for (const variable of Object.values(server.envHttpHeaders)) secrets.push(env[variable] ?? '');
@@ -67,9 +67,9 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
   const adHoc = args.url !== undefined || (args.command !== undefined && args.command.length > 0);
   let config: LoadedConfig;
   if (args.url !== undefined) {
-    config = adHocUrlConfig(args.url, parseHeaderFlags(args.headers), args.bearerEnv);
+    config = adHocUrlConfig(args.url, parseHeaderFlags(args.headers), args.bearerEnv, deps.env, deps.platform);
   } else if (args.command && args.command.length > 0) {
-    config = adHocCommandConfig(args.command[0]!, args.command.slice(1));
+    config = adHocCommandConfig(args.command[0]!, args.command.slice(1), deps.env, deps.platform);
   } else {
     config = await loadConfig({ configPath: args.config, deps });
   }

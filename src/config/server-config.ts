@@ -22,6 +22,8 @@ export interface ServerConfig {
   name: string;
   /** The config file the table came from (the last layer that defined it). */
   source: string;
+  /** Every file that contributed keys to the merged table, lowest layer first (only when more than one). */
+  definedIn?: string[];
   transport: Transport;
   raw: Record<string, unknown>;
   enabled: boolean;
@@ -37,9 +39,15 @@ export interface ServerConfig {
   bearerTokenEnvVar?: string;
   httpHeaders: Record<string, string>;
   envHttpHeaders: Record<string, string>;
+  /** V-late: a shell command printing a JSON object of extra headers. */
+  httpHeadersHelper?: string;
   oauthResource?: string;
   oauth?: OAuthConfig;
+  /** V-late `auth`: `chatgpt` uses the ChatGPT session instead of an OAuth login. */
+  auth?: 'oauth' | 'chatgpt';
   scopes?: string[];
+  /** `environment_id` (V-mid: `experimental_environment`); undefined or "local" means Codex starts it here. */
+  environmentId?: string;
   // both
   /** Effective startup timeout in seconds (Codex's default when unset). */
   startupTimeoutSec: number;
@@ -59,7 +67,11 @@ export interface ServerEntry {
 export interface LoadedConfig {
   /** The user config path (the file named by --config, or the default). */
   path: string;
-  /** Every file read, user config first, then trusted project configs. */
+  /**
+   * The files whose settings are in effect: the user config first, then trusted project configs
+   * (root first). An untrusted project config is read but not listed; a `config.project-untrusted`
+   * finding names it.
+   */
   files: string[];
   /** File-level findings (parse errors, untrusted project config, obsolete top-level keys). */
   findings: Finding[];
@@ -68,4 +80,10 @@ export interface LoadedConfig {
   fatal?: 'not-found' | 'parse-error';
   /** The merged top-level document. */
   document: Record<string, unknown>;
+  /**
+   * Secret values found in the config that the environment does not reveal (an inline
+   * `bearer_token`, a token written where a variable name belongs, header and env values), for
+   * the redactor.
+   */
+  secrets?: string[];
 }

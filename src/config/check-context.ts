@@ -1,0 +1,57 @@
+import { makeFinding, type FindingInput } from '../findings/make-finding.ts';
+import type { FindingCode } from '../findings/registry.ts';
+import type { Redactor } from '../redact.ts';
+import type { Finding, Transport } from '../types.ts';
+
+/** What every check of one `[mcp_servers.NAME]` table needs; checks append to `findings`. */
+export interface ServerCheckContext {
+  name: string;
+  /** The merged table, as written. */
+  table: Record<string, unknown>;
+  transport: Transport;
+  /** The file that defined the table last (the highest layer). */
+  source: string;
+  /** Whether that file is a project `.codex/config.toml` (often committed to a repository). */
+  fromProject: boolean;
+  /** Undefined when there is no environment to check against. */
+  env?: Record<string, string | undefined>;
+  platform?: NodeJS.Platform;
+  /** False when `environment_id` names a remote executor: launch-time rules differ. */
+  local: boolean;
+  redact: Redactor;
+  findings: Finding[];
+}
+
+/**
+ * Adds a finding with its message and evidence redacted. Fix text is built from placeholders
+ * and redacted values by the caller, so it is left as written (a redacted `export X=...` would
+ * read `export X=<redacted>`).
+ */
+export function addFinding(ctx: ServerCheckContext, code: FindingCode, input: FindingInput): void {
+  const finding = makeFinding(code, {
+    ...input,
+    message: ctx.redact.text(input.message),
+    evidence: input.evidence ? ctx.redact.value(input.evidence) : undefined,
+    fix: input.fix ? { ...input.fix, summary: ctx.redact.text(input.fix.summary) } : undefined,
+  });
+  ctx.findings.push(finding);
+}
+
+export function typeName(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a date';
+  if (typeof value === 'object') return 'a table';
+  if (typeof value === 'bigint') return 'an integer';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a float';
+  return `a ${typeof value}`;
+}
+
+export function isTable(value: unknown): value is Record<string, unknown> {
+  // smol-toml's TomlDate extends Date; tables are null-prototype objects.
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+export function where(ctx: Pick<ServerCheckContext, 'name'>): string {
+  return `[mcp_servers.${/^[A-Za-z0-9_-]+$/.test(ctx.name) ? ctx.name : JSON.stringify(ctx.name)}]`;
+}
