@@ -83,15 +83,17 @@ describe('renderText', () => {
     assert.match(verbose, /^ {27}www-authenticate: Bearer resource_metadata=/m);
   });
 
-  test('a long stderr tail is cut to its last lines unless --verbose', () => {
-    const base = sampleReport().servers[3]!;
+  test('a failing server shows its whole stderr tail; a warning one its last lines unless --verbose', () => {
     const tail = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
-    const report = withServers([{ ...base, stderrTail: tail }]);
-    const quiet = text(report);
+    const failing = text(withServers([{ ...sampleReport().servers[3]!, stderrTail: tail }]));
+    assert.match(failing, /stderr \(last 20 lines\):\n {6}│ line 1$/m);
+    const warning = withServers([{ ...sampleReport().servers[1]!, stderrTail: tail }]);
+    const quiet = text(warning);
     assert.match(quiet, /stderr \(last 8 lines of 20\):/);
     assert.doesNotMatch(quiet, /│ line 12$/m);
     assert.match(quiet, /│ line 13$/m);
-    assert.match(text(report, { verbose: true }), /│ line 1$/m);
+    assert.match(text(warning, { verbose: true }), /│ line 1$/m);
+    assert.doesNotMatch(text(withServers([{ ...sampleReport().servers[0]!, stderrTail: tail }])), /stderr/, 'a healthy server: only with --verbose');
   });
 
   test('a crashed stage renders ☠ and asks for a report, with the stack', () => {

@@ -20,7 +20,8 @@ const DEFAULT_WIDTH = 100;
 const DETAIL = '      ';
 /** Snippets, commands and stack lines sit one step further in. */
 const BLOCK = '          ';
-const STDERR_LINES_DEFAULT = 8;
+/** Lines of stderr shown for a server that works (with warnings); --verbose shows the whole tail. */
+const STDERR_LINES_WARN = 8;
 
 /** The text report: pure `Report → string`; the caller writes it to stdout. */
 export function renderText(report: Report, options: TextOptions): string {
@@ -84,7 +85,8 @@ function serverLines(server: ServerReport, options: TextOptions, width: number):
 
   if (options.verbose && server.transcript?.length) lines.push(...transcriptBlock(server.transcript));
   if (server.stderrTail?.length && (options.verbose || server.status !== 'ok')) {
-    const tail = options.verbose ? server.stderrTail : server.stderrTail.slice(-STDERR_LINES_DEFAULT);
+    // A failing server's stderr usually holds the cause (often at the top of a stack trace): show all of it.
+    const tail = options.verbose || server.status === 'fail' ? server.stderrTail : server.stderrTail.slice(-STDERR_LINES_WARN);
     const of = tail.length < server.stderrTail.length ? ` of ${server.stderrTail.length}` : '';
     lines.push(`  stderr (last ${plural(tail.length, 'line')}${of}):`);
     for (const line of tail) lines.push(`${DETAIL}${c.gray('│')} ${inert(line)}`);
