@@ -118,7 +118,8 @@ export const REGISTRY = {
       'A variable named by `bearer_token_env_var`, `env_vars` or `env_http_headers` is not set (or is empty) in the environment mcp-doctor runs in. Codex started the same way would send no token, or the server would start without its key. GUI launches (VS Code, the desktop app, launchd) often do not see variables exported in shell rc files.',
     detection: 'Each named variable is looked up in the current environment.',
     fix: 'Export the variable where Codex is launched (or, for GUI apps, with `launchctl setenv` / the OS user environment).',
-    codexSays: ["Environment variable {VAR} for MCP server '{name}' is not set"],
+    codexSays: ["Environment variable {VAR} for MCP server '{name}' is not set", "Environment variable {VAR} for MCP server '{name}' is empty"],
+    refs: ['https://github.com/github/github-mcp-server/issues/1177'],
   },
   'config.env-var-looks-like-secret': {
     title: 'A token where a variable name belongs',
@@ -199,6 +200,7 @@ export const REGISTRY = {
     detection: 'The process exits (or closes stdout) before the answer; the exit code and stderr tail are evidence.',
     fix: 'Read the stderr tail: typical causes are a missing API key (forward it with `env_vars`), a missing module or wrong runtime version, `docker run` without `-i`, or a server that speaks HTTP, not stdio.',
     codexSays: ['MCP startup failed: handshaking with MCP server failed: connection closed: initialize response'],
+    refs: ['https://github.com/openai/codex/issues/6020', 'https://github.com/openai/codex/issues/5805', 'https://github.com/openai/codex/issues/7218'],
   },
   'stdio.stdout-noise': {
     title: 'Non-protocol output on stdout',
@@ -211,7 +213,7 @@ export const REGISTRY = {
     detection: 'Every stdout line is parsed; lines that are not JSON-RPC, JSON split over lines, and text glued before a message are reported with the bytes seen.',
     fix: 'Start the server in its quiet/stdio mode (often `--stdio` or `--quiet`), or make it log to stderr.',
     codexSays: ['serde error expected value at line 1 column 1', 'timed out handshaking with MCP server after …'],
-    refs: [`${SPEC}/2025-06-18/basic/transports#stdio`],
+    refs: [`${SPEC}/2025-06-18/basic/transports#stdio`, 'https://github.com/openai/codex/issues/6020'],
   },
   'stdio.env-not-forwarded': {
     title: 'Needs a variable Codex does not forward',
@@ -222,6 +224,7 @@ export const REGISTRY = {
     detection: 'The server is run once more with the full environment; if it then works, the variables it needs are found (names in its stderr first, then a bounded search).',
     fix: 'Forward the variables by name: `env_vars = ["NAME"]`.',
     codexSays: ['MCP startup failed: handshaking with MCP server failed: connection closed: initialize response'],
+    refs: ['https://github.com/openai/codex/issues/19023', 'https://github.com/openai/codex/issues/43669'],
   },
   'stdio.slow-shutdown': {
     title: 'Server ignores end of input',
@@ -379,6 +382,7 @@ export const REGISTRY = {
     detection: '401 without a token, OAuth metadata discoverable, no usable credentials for this name and URL.',
     fix: 'Run `codex mcp login NAME`.',
     codexSays: ['Auth required, when send initialize request', 'The NAME MCP server is not logged in. Run `codex mcp login NAME`.'],
+    refs: ['https://github.com/openai/codex/issues/4707'],
   },
   'auth.oauth-unsupported': {
     title: '401 and no OAuth metadata',
@@ -432,6 +436,7 @@ export const REGISTRY = {
     detection: 'No `registration_endpoint` and no `client_id_metadata_document_supported` in the metadata.',
     fix: 'Register an OAuth app with the provider and set `[mcp_servers.NAME.oauth] client_id = "…"`.',
     codexSays: ['Registration failed: Dynamic registration failed: Registration failed: Dynamic client registration not supported'],
+    refs: ['https://github.com/openai/codex/issues/13200', 'https://github.com/openai/codex/issues/19154'],
   },
   'auth.token-not-resource-bound': {
     title: 'Stored token is for another audience',
@@ -482,6 +487,7 @@ export const REGISTRY = {
     detection: 'The error to `initialize`, or the version in the result, is compared with the known revisions.',
     fix: 'Upgrade the server (or its MCP SDK) so that it negotiates instead of rejecting.',
     codexSays: ['handshaking with MCP server failed: JSON-RPC error: -32602: Unsupported protocol version'],
+    refs: ['https://github.com/openai/codex/issues/36296'],
   },
   'init.initialized-rejected': {
     title: '`notifications/initialized` not accepted',
@@ -491,6 +497,7 @@ export const REGISTRY = {
     detection: 'The status and body of the `notifications/initialized` POST.',
     fix: 'A server-side fix (answer 202); until then bridge it with `mcp-remote`.',
     codexSays: ['Transport channel closed, when send initialized notification'],
+    refs: ['https://github.com/openai/codex/issues/5044', 'https://github.com/openai/codex/issues/21535'],
   },
   'timeout.startup': {
     title: 'Startup took longer than `startup_timeout_sec`',
@@ -500,6 +507,7 @@ export const REGISTRY = {
     detection: 'The stage deadline expired; where the server answers later, the time it really took is measured.',
     fix: 'Raise `startup_timeout_sec` to the measured value, or pre-install the package and point `command` at it.',
     codexSays: ['MCP client for `NAME` timed out after 30 seconds. Add or adjust `startup_timeout_sec` in your config.toml'],
+    refs: ['https://github.com/openai/codex/issues/11851', 'https://github.com/openai/codex/pull/16080'],
   },
   'session.stale-not-404': {
     title: 'Unknown session not answered with 404',
@@ -529,6 +537,7 @@ export const REGISTRY = {
     detection: 'Each tool name is checked as Codex exposes it.',
     fix: 'A server-side fix (rename the tools); meanwhile `disabled_tools` can drop them.',
     codexSays: ["Invalid 'tools[N].name': string does not match pattern"],
+    refs: ['https://github.com/openai/codex/issues/8174'],
   },
   'tools.invalid-schema': {
     title: 'Tool input schema invalid',
