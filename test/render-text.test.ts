@@ -150,6 +150,17 @@ describe('renderText', () => {
     assert.ok(out.includes('No servers checked — 1 error, 0 warnings'));
   });
 
+  test('a server defined in a project config says where it comes from', () => {
+    const report = sampleReport();
+    report.config = { path: '/home/ada/.codex/config.toml', files: ['/home/ada/.codex/config.toml', '/work/app/.codex/config.toml'] };
+    report.servers[0]!.source = '/work/app/.codex/config.toml';
+    report.servers[1]!.source = '/home/ada/.codex/config.toml';
+    const out = text(report);
+    assert.match(out, /^mcp-doctor 0\.1\.0 · config \/home\/ada\/\.codex\/config\.toml \+ \/work\/app\/\.codex\/config\.toml · 6 servers$/m);
+    assert.match(out, /^✔ ok {2}filesystem .* · 14 tools {2}· from \/work\/app\/\.codex\/config\.toml$/m);
+    assert.doesNotMatch(out, /^! warn {2}docs .*from/m);
+  });
+
   test('an ad-hoc check says there is no config file', () => {
     assert.match(text(withServers([], { config: null })), /^mcp-doctor 0\.1\.0 · no config file \(ad-hoc check\) · 0 servers$/m);
   });

@@ -40,7 +40,7 @@ export function textLines(report: Report, options: TextOptions): string[] {
     for (const finding of report.findings) out.push(...findingLines(finding, undefined, options, width));
   }
 
-  for (const server of report.servers) out.push('', ...serverLines(server, options, width));
+  for (const server of report.servers) out.push('', ...serverLines(server, report, options, width));
 
   out.push('', ...closingLines(report, options, width));
   return out;
@@ -61,12 +61,14 @@ function paint(c: ChalkInstance, mark: Mark, pad = 0): string {
   return c[mark.color](`${mark.symbol} ${mark.word.padEnd(pad)}`);
 }
 
-function serverLines(server: ServerReport, options: TextOptions, width: number): string[] {
+function serverLines(server: ServerReport, report: Report, options: TextOptions, width: number): string[] {
   const c = options.chalk;
   const mark = SERVER_MARKS[server.status];
   const head = [paint(c, mark), c.bold(inert(server.name)), transportLabel(server.transport, server.server.httpTransport)];
   if (server.target) head.push(inert(server.target));
   if (server.tools) head.push(`· ${plural(server.tools.count, 'tool')}`);
+  // A server from a project's .codex/config.toml: say which file, since the user may not expect it.
+  if (server.source && report.config && server.source !== report.config.path) head.push(c.gray(`· from ${inert(server.source)}`));
   const lines: string[] = [];
 
   // A disabled or unselected server has nothing to show stage by stage: one reason is enough.
