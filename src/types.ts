@@ -20,16 +20,81 @@ export type Transport = 'stdio' | 'streamable_http' | 'unknown';
 export const FORMATS = ['text', 'json', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];
 
+/**
+ * How a fix was proven (`check --verify-fixes`, and always under `check --fix`; docs/fixes.md):
+ * `cleared` — the config with this fix applied was checked again and the finding was gone;
+ * `still-present` — it was tried and the finding was still there;
+ * `inconclusive` — tried, but the re-check stopped before the stage that reports the finding;
+ * `not-tried` — not safe or not possible to try locally (a login, a package install, a
+ * server-side change, new secrets...): renderers show it as "unverified".
+ */
+export const FIX_VERIFICATIONS = ['cleared', 'still-present', 'inconclusive', 'not-tried'] as const;
+export type FixVerification = (typeof FIX_VERIFICATIONS)[number];
+
+/**
+ * A fix. Its config edit is `toml` + `remove` + `rename`, all on ONE table (see docs/fixes.md):
+ *
+ * - `toml`: the corrected fragment of the table, e.g. `[mcp_servers.github]\nbearer_token_env_var = "GITHUB_TOKEN"`.
+ *   Every key in it is SET (the value replaced where the key stands, else the key is added after
+ *   the table's last key); keys it does not name are left alone. An inline table or a dotted key
+ *   (`env.A = "1"`) sets the whole sub-table. It must parse as TOML and never hold a secret: a
+ *   `<redacted>` value makes the fix unappliable.
+ * - `remove`: keys deleted from the table (a foreign `type`, an inline `bearer_token`...).
+ * - `rename`: keys renamed with their value kept as written (`{ headers: "http_headers" }`): the
+ *   way to move a value the report must not show.
+ * - `table`: which table, as a dotted TOML key (`mcp_servers.github`, `mcp_servers."a.b".oauth`,
+ *   `features`; `""` is the top level). Default: the header of `toml`; required without `toml`.
+ *
+ * Removals apply first, then renames, then sets. Examples:
+ * `{ summary, table: 'mcp_servers.x', remove: ['type'] }`;
+ * `{ summary, toml: '[mcp_servers.x]\nbearer_token_env_var = "X_TOKEN"', remove: ['bearer_token'] }`;
+ * `{ summary, toml: '[mcp_servers.x]\nurl = "http://127.0.0.1:3000/mcp"' }`.
+ */
 export interface Fix {
   summary: string;
-  /** A snippet that parses as TOML, to paste into (or merge with) the config. */
+  /** A snippet that parses as TOML, to paste into (or merge with) the config; its keys are set. */
   toml?: string;
+  /** The table `toml`/`remove`/`rename` apply to (dotted TOML key); default: the header of `toml`. */
+  table?: string;
+  /** Keys to delete from `table`. */
+  remove?: string[];
+  /** Keys to rename in `table` (old name → new name), values kept as written. */
+  rename?: Record<string, string>;
+  /** `toml` holds placeholders the user fills in (`client_id = "…"`): shown, never applied or tried. */
+  template?: boolean;
   command?: string;
   /**
    * Whether the fix was tried: `true` when re-checking with the fix applied cleared the finding,
    * `false` when it was tried and did not, absent when it was not tried (unsafe or not local).
    */
   verified?: boolean;
+  /** The detailed outcome behind `verified`; absent when verification did not run. */
+  verification?: FixVerification;
+  /** Why the fix was not tried, or what else the re-check found. Redacted. */
+  verificationNote?: string;
+}
+
+/** One fix as `check --fix` handled it (JSON: `fixes.applied[]` / `fixes.skipped[]`). */
+export interface FixOutcome {
+  /** The server's name; null for a file-level finding. */
+  server: string | null;
+  code: string;
+  summary: string;
+  /** The file the fix edits. */
+  path?: string;
+  verification?: FixVerification;
+  /** Why it is not in the diff. */
+  reason?: string;
+}
+
+/** `check --fix` (JSON: top-level `fixes`). */
+export interface FixesReport {
+  /** One unified diff per config file the fixes change. */
+  files: Array<{ path: string; diff: string }>;
+  applied: FixOutcome[];
+  skipped: FixOutcome[];
+  /** With `--write`: what happened to the files. */
+  write?: { written: boolean; backups: string[]; refused?: string };
 }
 
 export interface Finding {
@@ -95,6 +160,8 @@ export interface Report {
   findings: Finding[];
   servers: ServerReport[];
   summary: { ok: number; warn: number; fail: number; skipped: number };
+  /** `check --fix`: the proposed (or written) config change. */
+  fixes?: FixesReport;
   /** Set when mcp-doctor itself failed; the exit code is then 3. */
   internalError?: string;
 }
