@@ -106,6 +106,11 @@ async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<St
   state.childEnv = buildChildEnv(server, deps.env, deps.platform);
   state.launcher = detectLauncher(command, server.args);
   const resolution = await resolveCommand({ command, cwd, childEnv: state.childEnv, userEnv: deps.env, platform: deps.platform });
+  if (resolution.notExecutable) {
+    // Spawn it anyway: the OS error (EACCES, ENOEXEC) is the one Codex reports.
+    resolution.path = resolution.notExecutable;
+    resolution.found = true;
+  }
   if (!resolution.found || !resolution.path) {
     const childPath = lookupEnv(state.childEnv, 'PATH', deps.platform);
     let interpreterDir: string | undefined;
@@ -221,7 +226,11 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
     findings.push(startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', measuredMs: elapsed, waitedMs: elapsed, launcher: state.launcher }));
   }
   if (verdict.proceed) session.notify('notifications/initialized');
-  return { summary: `${verdict.summary}, answered in ${Math.round(elapsed)} ms`, findings, server: verdict.server };
+  const corrupted = findings.some((f) => f.code === 'stdio.stdout-noise' && f.severity === 'error');
+  const summary = corrupted
+    ? `${verdict.summary}: its answer is corrupted on stdout (Codex cannot read it)`
+    : `${verdict.summary}, answered in ${Math.round(elapsed)} ms`;
+  return { summary, findings, server: verdict.server };
 }
 
 /**

@@ -6,6 +6,7 @@ import { lookupEnv, type Env } from './child-env.ts';
 /** The file-system questions resolution asks; injectable so tests can fake a machine. */
 export interface FileProbe {
   isExecutableFile(file: string, platform: NodeJS.Platform): Promise<boolean>;
+  isFile(file: string): Promise<boolean>;
   isDirectory(dir: string): Promise<boolean>;
   listDirectory(dir: string): Promise<string[]>;
   /** The first bytes of a file (for `#!` lines), or undefined when unreadable. */
@@ -21,6 +22,13 @@ export const realFileProbe: FileProbe = {
       if (platform === 'win32') return true;
       await access(file, constants.X_OK);
       return true;
+    } catch {
+      return false;
+    }
+  },
+  async isFile(file) {
+    try {
+      return (await stat(file)).isFile();
     } catch {
       return false;
     }
@@ -72,6 +80,8 @@ export interface CommandResolution {
   names: string[];
   /** When not found: where else the program exists, and how that was found. */
   elsewhere?: { path: string; via: 'user-path' | 'known-location' };
+  /** When not found: a file of that name that exists but is not executable (spawning it gives EACCES). */
+  notExecutable?: string;
 }
 
 const DEFAULT_PATHEXT = '.COM;.EXE;.BAT;.CMD';
@@ -142,7 +152,7 @@ async function knownLocations(userEnv: Env, platform: NodeJS.Platform, probe: Fi
     return dirs;
   }
   const home = userEnv.HOME;
-  const dirs = ['/usr/local/bin', '/opt/homebrew/bin', '/usr/bin', '/bin', '/snap/bin'];
+  const dirs: string[] = [];
   if (home) {
     const nvm = api.join(userEnv.NVM_DIR ?? api.join(home, '.nvm'), 'versions', 'node');
     // Newest first: `v22.1.0` sorts after `v20.9.0` numerically, not lexically.
@@ -154,6 +164,7 @@ async function knownLocations(userEnv: Env, platform: NodeJS.Platform, probe: Fi
       ),
     );
   }
+  dirs.push('/opt/homebrew/bin', '/usr/local/bin', '/usr/bin', '/bin', '/snap/bin');
   return dirs;
 }
 
@@ -175,9 +186,10 @@ export async function resolveCommand(input: ResolveCommandInput): Promise<Comman
     const base = api.basename(absolute);
     const tried = candidateNames(base, childEnv, platform);
     const found = await searchDirs([dir], tried, platform, probe);
-    return found
-      ? { found: true, path: found, isPath: true, searched: [dir], names: tried }
-      : { found: false, isPath: true, searched: [dir], names: tried };
+    if (found) return { found: true, path: found, isPath: true, searched: [dir], names: tried };
+    const result: CommandResolution = { found: false, isPath: true, searched: [dir], names: tried };
+    if (await probe.isFile(absolute)) result.notExecutable = absolute;
+    return result;
   }
 
   const childPath = lookupEnv(childEnv, 'PATH', platform);
@@ -187,6 +199,13 @@ export async function resolveCommand(input: ResolveCommandInput): Promise<Comman
   if (found) return { found: true, path: found, isPath: false, searched, names };
 
   const result: CommandResolution = { found: false, isPath: false, searched, names };
+  for (const dir of searched) {
+    const file = joinDir(dir, command, platform);
+    if (platform !== 'win32' && (await probe.isFile(file))) {
+      result.notExecutable = file;
+      return result;
+    }
+  }
   const userDirs = splitPathList(lookupEnv(userEnv, 'PATH', platform), platform).filter((d) => d !== '' && !searched.includes(d));
   const userNames = candidateNames(command, userEnv, platform);
   const onUserPath = await searchDirs(userDirs, userNames, platform, probe);

@@ -46,7 +46,7 @@ export function keyStderrLine(lines: string[]): string | undefined {
   return line && line.length > 240 ? `${line.slice(0, 240)}…` : line;
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`);
 
 export function cwdNotFoundFinding(ctx: ServerContext, cwd: string): Finding {
   return makeFinding('stdio.cwd-not-found', {

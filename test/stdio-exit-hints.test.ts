@@ -1,0 +1,85 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { exitHints, mentionedVariables, type ExitHintInput } from '../src/transports/stdio/exit-hints.ts';
+import { detectBridge, detectLauncher, dockerRunWithoutInteractive } from '../src/transports/stdio/launchers.ts';
+
+const base: ExitHintInput = { command: 'node', args: ['server.js'], stderr: [], code: 1, signal: null, childEnv: {}, userEnv: {} };
+const ids = (input: Partial<ExitHintInput>) => exitHints({ ...base, ...input }).map((h) => h.id);
+
+describe(exitHints.name, () => {
+  test('missing Node and Python modules', () => {
+    assert.deepEqual(ids({ stderr: ["Error: Cannot find module 'better-sqlite3'"] }), ['missing-module']);
+    assert.deepEqual(ids({ stderr: ["ModuleNotFoundError: No module named 'mcp'"] }), ['missing-module']);
+  });
+
+  test('wrong runtime version', () => {
+    assert.deepEqual(ids({ stderr: ['SyntaxError: Unexpected token ?'] }), ['runtime-version']);
+    assert.deepEqual(ids({ stderr: ['ERROR: Package requires Python >=3.10'] }), ['runtime-version']);
+  });
+
+  test('docker run without -i, even with nothing on stderr', () => {
+    assert.deepEqual(ids({ command: 'docker', args: ['run', '--rm', 'mcp/github'], code: 0 }), ['docker-no-interactive']);
+    assert.deepEqual(ids({ command: 'docker', args: ['run', '-i', '--rm', 'mcp/github'], code: 0 }), []);
+    assert.equal(dockerRunWithoutInteractive('docker', ['run', '--rm', '-it', 'img']), false);
+    // A -i after the image belongs to the container's own command.
+    assert.equal(dockerRunWithoutInteractive('docker', ['run', '--rm', 'img', '-i']), true);
+  });
+
+  test('a server that listens on a port speaks HTTP, not stdio', () => {
+    assert.deepEqual(ids({ stderr: ['Error: listen EADDRINUSE: address already in use :::3000'] }), ['port-in-use']);
+    assert.deepEqual(ids({ stderr: ['Server listening on http://localhost:8080'], code: 0 }), ['http-only']);
+  });
+
+  test('a variable named on stderr: set for the user but not passed, or not set at all', () => {
+    const stderr = ['Error: MY_API_KEY environment variable is required'];
+    const forwarded = exitHints({ ...base, stderr, userEnv: { MY_API_KEY: 'x' } });
+    assert.equal(forwarded[0]?.id, 'missing-env');
+    assert.equal(forwarded[0]?.variable, 'MY_API_KEY');
+    assert.match(forwarded[0]!.text, /env_vars = \["MY_API_KEY"\]/);
+    const unset = exitHints({ ...base, stderr });
+    assert.match(unset[0]!.text, /not set/);
+    // Already in the server's environment: not the problem.
+    assert.deepEqual(ids({ stderr, childEnv: { MY_API_KEY: 'x' } }), []);
+  });
+
+  test('an interpreter missing from the PATH the server gets', () => {
+    assert.deepEqual(ids({ stderr: ["/usr/bin/env: 'node': No such file or directory"], code: 127 }), ['interpreter-not-found']);
+  });
+
+  test('error codes in stack traces are not variables', () => {
+    assert.deepEqual(mentionedVariables(["code: 'MODULE_NOT_FOUND' missing", 'ERR_MODULE_NOT_FOUND required']), []);
+    assert.deepEqual(mentionedVariables(['GITHUB_PERSONAL_ACCESS_TOKEN not set']), ['GITHUB_PERSONAL_ACCESS_TOKEN']);
+  });
+});
+
+describe(detectLauncher.name, () => {
+  test('npx with a scoped, unpinned package', () => {
+    assert.deepEqual(detectLauncher('npx', ['-y', '@modelcontextprotocol/server-filesystem', '/tmp']), {
+      kind: 'npx',
+      target: '@modelcontextprotocol/server-filesystem',
+      pinned: false,
+      preinstall: 'npm i -g @modelcontextprotocol/server-filesystem',
+    });
+  });
+  test('pinned versions, Windows shims and cmd /c', () => {
+    assert.equal(detectLauncher('npx.cmd', ['-y', 'mcp-remote@0.1.29', 'https://x'])?.pinned, true);
+    assert.equal(detectLauncher('npx', ['-y', 'pkg@latest'])?.pinned, false);
+    assert.equal(detectLauncher('cmd', ['/c', 'npx', '-y', 'pkg'])?.kind, 'npx');
+  });
+  test('uvx, pnpm dlx and docker', () => {
+    assert.equal(detectLauncher('uvx', ['mcp-server-git'])?.preinstall, 'uv tool install mcp-server-git');
+    assert.equal(detectLauncher('pnpm', ['dlx', 'pkg'])?.kind, 'pnpm dlx');
+    assert.equal(detectLauncher('pnpm', ['install']), undefined);
+    const docker = detectLauncher('docker', ['run', '-i', '--rm', '-e', 'TOKEN', 'ghcr.io/github/github-mcp-server']);
+    assert.equal(docker?.target, 'ghcr.io/github/github-mcp-server');
+    assert.equal(docker?.pinned, false);
+    assert.equal(detectLauncher('node', ['server.js']), undefined);
+  });
+});
+
+describe(detectBridge.name, () => {
+  test('mcp-remote in front of a URL', () => {
+    assert.deepEqual(detectBridge('npx', ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse']), { kind: 'mcp-remote', url: 'https://mcp.example.com/sse' });
+    assert.equal(detectBridge('npx', ['-y', 'some-server']), undefined);
+  });
+});
