@@ -96,7 +96,7 @@ export const FOREIGN_SERVER_KEYS: Record<string, ForeignKeyHint> = {
   headers: { origin: 'JSON configs of Claude, Cursor, VS Code and Gemini CLI', advice: 'rename it to `http_headers`', replacement: 'http_headers' },
   disabled: { origin: 'Cline and Roo configs', advice: 'use `enabled = false`', replacement: 'enabled' },
   timeout: {
-    origin: 'Gemini CLI and Cline configs (milliseconds there)',
+    origin: 'Gemini CLI and Cline configs, where it counts milliseconds',
     advice: 'use `tool_timeout_sec` (per tool call) or `startup_timeout_sec` (start-up), both in seconds',
     replacement: 'tool_timeout_sec',
   },

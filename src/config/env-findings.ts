@@ -26,9 +26,10 @@ interface Reference {
 function consequence(ctx: ServerCheckContext, ref: Reference, name: string, empty: boolean): string {
   switch (ref.role) {
     case 'bearer':
-      return `Codex fails to start ${ctx.name} ("Environment variable ${name} for MCP server '${ctx.name}' is ${empty ? 'empty' : 'not set'}")`;
+      // Names are quoted when they are not identifiers, so that `my-token for` does not read as a `-token VALUE` flag to the redactor.
+      return `Codex fails to start ${where(ctx)} ("Environment variable ${isEnvVarName(name) ? name : `'${name}'`} for MCP server '${ctx.name}' is ${empty ? 'empty' : 'not set'}")`;
     case 'header':
-      return `Codex silently leaves out the ${ref.header} header, so the server gets no credentials from it`;
+      return `Codex silently leaves out the "${ref.header}" header, so the server gets no credentials from it`;
     case 'env_var':
       return 'Codex starts the server without it (the variable is simply not forwarded), and the server usually fails for lack of its key';
   }
@@ -209,7 +210,7 @@ export function checkUnexpandedVars(ctx: ServerCheckContext): void {
       const inQuery = /[?&](?:token|key|api_key|apikey|access_token|auth)=\$\{?/i.test(table.url);
       report('url', names, 'Codex requests the URL literally, without expanding variables.', {
         summary: inQuery && names.length === 1
-          ? `If the server accepts the token as a bearer header, drop it from the URL and name the variable with \`bearer_token_env_var\`; otherwise write the value into the URL.`
+          ? `If the server also accepts the token in an Authorization header, drop it from the URL and name the variable with \`bearer_token_env_var\`; otherwise write the value into the URL.`
           : 'Write the value into the URL; Codex cannot substitute it.',
         ...(inQuery && names.length === 1 ? { toml: serverSnippet(ctx.name, [['bearer_token_env_var', names[0]!]]) } : {}),
       });

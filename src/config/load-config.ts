@@ -18,7 +18,7 @@ import {
 } from './config-layers.ts';
 import { bareVarReference, isSecretCarrier, secretShape } from './env-checks.ts';
 import type { LoadedConfig, ServerEntry } from './server-config.ts';
-import { tomlKey } from './toml-snippet.ts';
+import { serverSnippet, tomlKey } from './toml-snippet.ts';
 import { checkTopLevel } from './top-level-checks.ts';
 import { normalizeServer, sanitizeServerName, validateServer } from './validate-server.ts';
 
@@ -74,7 +74,7 @@ async function readLayer(path: string, deps: LoadConfigInput['deps'], redact: Re
     return {
       ok: false,
       finding: makeFinding('config.parse-error', {
-        message: `${path}${line !== undefined ? `:${line}:${column}` : ''}: ${redact.text(reason)}${line !== undefined ? ` (line ${line}, column ${column})` : ''}. Codex cannot load this file, so it refuses to start at all.`,
+        message: `${path}${line !== undefined ? `, line ${line}, column ${column}` : ''}: ${redact.text(reason)}. Codex cannot load this file, so it refuses to start at all.`,
         evidence: {
           file: path,
           ...(line !== undefined ? { line, column } : {}),
@@ -106,6 +106,7 @@ function collectSecrets(tables: Record<string, unknown>[], env: Record<string, s
     fromVar(table.bearer_token_env_var);
     if (isTable(table.env_http_headers)) Object.values(table.env_http_headers).forEach(fromVar);
     if (Array.isArray(table.env_vars)) for (const e of table.env_vars) fromVar(isTable(e) ? e.name : e);
+    if (isTable(table.oauth) && typeof table.oauth.client_secret === 'string') out.push(table.oauth.client_secret);
     values(table.http_headers);
     values(table.headers);
     values(table.env);
@@ -264,7 +265,14 @@ function notATable(name: string, value: unknown, source: string, redact: Redacto
       makeFinding('config.invalid-value', {
         message: redact.text(`\`mcp_servers.${name}\` in ${source} is ${typeName(value)}, not a table; Codex expects [mcp_servers.${name}] with \`command\` or \`url\` and refuses the whole config.`),
         evidence: { key: `mcp_servers.${name}`, got: typeName(value), file: source },
-        fix: { summary: `Write the server as a table: [mcp_servers.${name}] with \`command = "..."\` or \`url = "..."\`.` },
+        fix: typeof value === 'string' && value.trim() !== ''
+          ? {
+              summary: `Write the server as a table with \`command\` (and \`args\`) or \`url\`.`,
+              toml: /^https?:\/\//i.test(value.trim())
+                ? serverSnippet(name, [['url', redact.url(value.trim())]])
+                : serverSnippet(name, [['command', value.trim().split(/\s+/)[0]!], ['args', value.trim().split(/\s+/).slice(1).map((a) => redact.text(a))]]),
+            }
+          : { summary: `Write the server as a table: [mcp_servers.${name}] with \`command = "..."\` or \`url = "..."\`.` },
       }),
     ],
   };

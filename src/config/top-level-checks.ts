@@ -23,7 +23,7 @@ export function checkTopLevel(document: Record<string, unknown>, file: string, r
     add('config.invalid-value', {
       message: `\`mcp_servers\` in ${file} is ${typeName(servers)}${Array.isArray(servers) ? ' (written as [[mcp_servers]])' : ''}; Codex expects a table of servers ([mcp_servers.NAME]) and refuses the whole config.`,
       evidence: { key: 'mcp_servers', got: typeName(servers), file },
-      fix: { summary: 'Write one table per server: [mcp_servers.NAME] with `command` or `url`.', toml: '[mcp_servers.example]\ncommand = "npx"\nargs = ["-y", "example-mcp-server"]' },
+      fix: arrayOfServersFix(servers, redact),
     });
   }
 
@@ -169,4 +169,20 @@ function convertForeignServers(entries: Array<[string, Record<string, unknown>]>
   }
   const summary = `Rewrite each entry as a [mcp_servers.NAME] table${exports.length ? `; values of ${[...new Set(exports)].join(', ')} are read from the environment Codex is launched from, so export them there instead of writing them into the file` : ''}.`;
   return tables.length ? { summary, toml: tables.join('\n\n') } : { summary };
+}
+
+/** `[[mcp_servers]]` with `name = "..."` entries → one `[mcp_servers.NAME]` table each (secret-free keys only). */
+function arrayOfServersFix(servers: unknown, redact: Redactor) {
+  const summary = 'Write one table per server, [mcp_servers.NAME], with `command` or `url`.';
+  if (!Array.isArray(servers)) return { summary, toml: '[mcp_servers.example]\ncommand = "npx"\nargs = ["-y", "example-mcp-server"]' };
+  const tables = servers.flatMap((entry, index) => {
+    if (!isTable(entry)) return [];
+    const name = sanitizeServerName(typeof entry.name === 'string' ? entry.name : `server${index + 1}`);
+    const lines = [serverHeader(name)];
+    for (const key of ['command', 'args', 'url', 'enabled', 'startup_timeout_sec', 'tool_timeout_sec', 'bearer_token_env_var', 'env_vars']) {
+      if (entry[key] !== undefined) lines.push(`${key} = ${tomlValue(redact.value(entry[key]))}`);
+    }
+    return [lines.join('\n')];
+  });
+  return tables.length ? { summary: `${summary} Other keys of each entry (env, headers...) move into the same table.`, toml: tables.join('\n\n') } : { summary };
 }

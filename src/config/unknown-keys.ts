@@ -127,7 +127,7 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
     }
     case 'authorization_token': {
       const variable = suggestedVarName(ctx.name);
-      message = `${base}, so no token is sent — and the token sits in plain text in ${ctx.source}.`;
+      message = `${base}: no token is sent, and the token sits in plain text in ${ctx.source}.`;
       fix = {
         summary: `Move the token into the environment variable ${variable}, name it with \`bearer_token_env_var\`, and delete \`authorization_token\`${ctx.fromProject ? '; rotate the token, since a project config is often committed' : ''}.`,
         toml: serverSnippet(ctx.name, [['bearer_token_env_var', variable]]),

@@ -68,7 +68,8 @@ export function validateServer(input: ValidateServerInput): ServerEntry {
   if (transport === 'unknown') checkMissingTransport(ctx, input.siblings ?? []);
   const forbidden = checkForbiddenFields(ctx);
   checkInlineBearer(ctx);
-  checkUnknownKeys(ctx);
+  // A mis-keyed sub-table (`[mcp_servers."x.env"]`) holds env entries, not server keys: one finding says so.
+  if (!(transport === 'unknown' && misKeyedSubTable(name, input.siblings ?? []))) checkUnknownKeys(ctx);
   checkValues(ctx, forbidden);
   checkLegacyKeys(ctx);
   if (transport !== 'unknown') {
@@ -103,13 +104,19 @@ function checkName(ctx: ServerCheckContext): void {
   });
 }
 
+function misKeyedSubTable(name: string, siblings: string[]): string | undefined {
+  const dot = name.indexOf('.');
+  const parent = dot > 0 ? name.slice(0, dot) : undefined;
+  return parent && siblings.includes(parent) ? parent : undefined;
+}
+
 function checkMissingTransport(ctx: ServerCheckContext, siblings: string[]): void {
   const hints: string[] = [];
   let toml: string | undefined;
   let summary = 'Add `command = "..."` (a local stdio server) or `url = "https://.../mcp"` (a Streamable HTTP server), or delete the table.';
   const foreignUrl = ['serverUrl', 'httpUrl', 'endpoint', 'uri'].find((k) => typeof ctx.table[k] === 'string');
+  const parent = misKeyedSubTable(ctx.name, siblings);
   const dot = ctx.name.indexOf('.');
-  const parent = dot > 0 ? ctx.name.slice(0, dot) : undefined;
   const builtIn = Object.hasOwn(BUILT_IN_SERVERS, ctx.name) ? BUILT_IN_SERVERS[ctx.name] : undefined;
   const optionKeys = Object.keys(ctx.table);
   if (builtIn) {
@@ -124,7 +131,7 @@ function checkMissingTransport(ctx: ServerCheckContext, siblings: string[]): voi
     hints.push(`it has \`${foreignUrl}\`, which is another client's name for \`url\``);
     summary = `Rename \`${foreignUrl}\` to \`url\`.`;
     toml = serverSnippet(ctx.name, [['url', ctx.redact.url(ctx.table[foreignUrl] as string)]]);
-  } else if (parent && siblings.includes(parent)) {
+  } else if (parent) {
     const sub = ctx.name.slice(dot + 1);
     hints.push(`the quoted key "${ctx.name}" makes a separate server, not the \`${sub}\` sub-table of ${serverHeader(parent)}`);
     summary = `Write the sub-table with a dotted, unquoted key: ${serverHeader(parent, ...sub.split('.'))}.`;
