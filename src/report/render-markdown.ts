@@ -1,7 +1,9 @@
 import type { Finding, Report, ServerReport } from '../types.ts';
 import { ISSUES_URL, REPO_URL, codeDocUrl } from './links.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel } from './symbols.ts';
+import { summaryParts } from './report-summary.ts';
 import { transcriptLines } from './transcript-lines.ts';
+import { inert } from './wrap.ts';
 
 /** Facts about the machine, collected by the caller (the renderer stays pure). */
 export interface MarkdownEnvironment {
@@ -42,14 +44,8 @@ export function renderMarkdown(report: Report, env: MarkdownEnvironment): string
 }
 
 function summaryLine(report: Report): string {
-  const all = [...report.findings, ...report.servers.flatMap((s) => s.findings)];
-  const errors = all.filter((f) => f.severity === 'error').length;
-  const warnings = all.filter((f) => f.severity === 'warning').length;
-  const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
-  const { ok, warn, fail, skipped } = report.summary;
-  const n = report.servers.length;
-  if (n === 0) return `**No servers checked** — ${counts}`;
-  return `**${ok} of ${plural(n, 'server')} ok** · ${warn} warn · ${fail} fail · ${skipped} skipped — ${counts}`;
+  const { head, rest } = summaryParts(report);
+  return `**${head}**${rest}`;
 }
 
 function serverBlock(server: ServerReport, report: Report): string[] {
@@ -134,14 +130,9 @@ function details(summary: string, body: string, lang: string): string[] {
   return [`<details><summary>${htmlText(summary)}</summary>`, '', ...fence(body, lang), '', '</details>', ''];
 }
 
-// C0/C1 controls (other than tab and newline) have no business in a pasted report.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
 /** Inline text: markdown punctuation and HTML are escaped, newlines folded into spaces. */
 export function mdText(text: string): string {
-  return text
-    .replace(CONTROL, '')
+  return inert(text)
     .replace(/\s*\n\s*/g, ' ')
     .replace(/[\\`*[\]|~#]/g, (ch) => `\\${ch}`)
     // `_` emphasises only at word edges; escaping it inside `env_vars` would only add noise.
@@ -153,7 +144,7 @@ export function mdText(text: string): string {
 
 /** An inline code span that holds any text: the backtick run is longer than any inside it. */
 export function mdCode(text: string): string {
-  const flat = text.replace(CONTROL, '').replace(/\n/g, ' ');
+  const flat = inert(text).replace(/\n/g, ' ');
   const ticks = '`'.repeat(longestRun(flat, '`') + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
   return `${ticks}${pad}${flat}${pad}${ticks}`;
@@ -161,12 +152,13 @@ export function mdCode(text: string): string {
 
 /** A fenced code block whose fence is longer than any backtick run in the content. */
 export function fence(content: string, lang = ''): string[] {
-  const ticks = '`'.repeat(Math.max(3, longestRun(content, '`') + 1));
-  return [`${ticks}${lang}`, ...content.replace(CONTROL, '').split('\n'), ticks];
+  const body = inert(content);
+  const ticks = '`'.repeat(Math.max(3, longestRun(body, '`') + 1));
+  return [`${ticks}${lang}`, ...body.split('\n'), ticks];
 }
 
 function htmlText(text: string): string {
-  return text.replace(CONTROL, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return inert(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function longestRun(text: string, ch: string): number {

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Finding, Report, ServerReport, Stage, TranscriptEntry } from '../types.ts';
 import { evidenceFacts } from './evidence-facts.ts';
 import { ISSUES_URL } from './links.ts';
+import { summaryParts } from './report-summary.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel, type Mark } from './symbols.ts';
 import { transcriptLines } from './transcript-lines.ts';
 import { inert, wrapText } from './wrap.ts';
@@ -164,21 +165,16 @@ function internalErrorLines(error: string, c: ChalkInstance, width: number): str
 
 function closingLines(report: Report, options: TextOptions, width: number): string[] {
   const all = [...report.findings, ...report.servers.flatMap((s) => s.findings)];
-  const errors = all.filter((f) => f.severity === 'error').length;
-  const warnings = all.filter((f) => f.severity === 'warning').length;
-  const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
-  const { ok, warn, fail, skipped } = report.summary;
-  const n = report.servers.length;
-  const summary = n > 0 ? `${ok} of ${plural(n, 'server')} ok · ${warn} warn · ${fail} fail · ${skipped} skipped — ${counts}` : `No servers checked — ${counts}`;
-  const lines = [options.chalk.bold(summary)];
+  const { head, rest } = summaryParts(report);
+  const lines = [options.chalk.bold(head + rest)];
 
   const hints: string[] = [];
   const crashed = report.internalError !== undefined || all.some((f) => f.code === CRASH_CODE);
   if (crashed) hints.push(`mcp-doctor itself crashed (☠ above): please report it at ${ISSUES_URL}.`);
-  if (n === 0 && errors === 0 && report.config !== null) {
+  if (report.servers.length === 0 && !report.findings.some((f) => f.severity === 'error') && report.config !== null) {
     hints.push('No MCP servers are configured. Add one with: codex mcp add NAME -- COMMAND (stdio), or codex mcp add NAME --url URL (HTTP).');
   }
-  if (errors + warnings > 0) hints.push('For what a finding means and how to fix it: mcp-doctor explain CODE');
+  if (all.some((f) => f.severity !== 'info')) hints.push('For what a finding means and how to fix it: mcp-doctor explain CODE');
   hints.push(`Run with --format markdown to paste this report into a bug report${options.verbose ? '' : ' (add --verbose for the wire transcript)'}.`);
   for (const hint of hints) lines.push(...wrapText(hint, width).map((l) => options.chalk.gray(l)));
   return lines;
