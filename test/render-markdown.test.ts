@@ -126,6 +126,31 @@ describe('renderMarkdown', () => {
     assert.equal((html.match(/<details>/g) ?? []).length, (html.match(/<\/details>/g) ?? []).length);
   });
 
+  test('fix edits, templates and verification; the --fix diff in a diff fence', () => {
+    const report = sampleReport();
+    report.servers[1]!.findings[0]!.fix = {
+      summary: 'Use the Codex keys.',
+      table: 'mcp_servers.docs',
+      remove: ['type'],
+      toml: '[mcp_servers.docs.oauth]\nclient_id = "…"',
+      template: true,
+      verification: 'not-tried',
+    };
+    report.fixes = {
+      files: [{ path: '/c.toml', diff: '--- /c.toml\n+++ /c.toml\n@@ -1 +1 @@\n-type = "http"\n' }],
+      applied: [{ server: 'docs', code: 'config.unknown-field', summary: 'Delete the type line.', verification: 'cleared' }],
+      skipped: [],
+    };
+    const out = md(report);
+    assert.match(out, /^\*\*Fix \(unverified: not safe or not possible to try here\):\*\* Use the Codex keys\.$/m);
+    const tokens = allTokens(out);
+    assert.match(marked.parse(out) as string, /<li>remove from \[mcp_servers\.docs\]: type<\/li>/);
+    const code = tokens.filter((t): t is Tokens.Code => t.type === 'code');
+    assert.ok(code.some((c) => c.lang === 'toml' && c.text.startsWith('# a template') && c.text.endsWith('client_id = "…"')));
+    assert.ok(code.some((c) => c.lang === 'diff' && c.text.endsWith('-type = "http"')));
+    assert.ok(tokens.some((t) => t.type === 'heading' && (t as Tokens.Heading).text === 'Config change (--fix)'));
+  });
+
   test('a crashed mcp-doctor says so and asks for a report', () => {
     const out = md({ ...sampleReport(), internalError: 'TypeError: boom\n    at x (y.ts:1:1)' });
     assert.match(out, /^### ☠ mcp-doctor crashed$/m);

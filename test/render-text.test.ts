@@ -51,6 +51,49 @@ describe('renderText', () => {
     assert.match(out, /^ {2}! warning {2}stdio\.stdout-noise {2}/m);
   });
 
+  test('a fix with removals, renames and a template, and how sure it is', () => {
+    const report = sampleReport();
+    report.servers[1]!.findings[0]!.fix = {
+      summary: 'Use the Codex keys.',
+      table: 'mcp_servers.docs',
+      remove: ['type'],
+      rename: { headers: 'http_headers' },
+      toml: '[mcp_servers.docs.oauth]\nclient_id = "…"',
+      template: true,
+      verification: 'not-tried',
+      verificationNote: 'needs a client registered with the provider',
+    };
+    const out = text(report);
+    assert.match(
+      out,
+      /^ {6}fix \(unverified\): Use the Codex keys\.\n {10}remove from \[mcp_servers\.docs\]: type\n {10}rename in \[mcp_servers\.docs\]: headers → http_headers\n {10}# a template: fill in the placeholders \(…\) before pasting it\n {10}\[mcp_servers\.docs\.oauth\]\n {10}client_id = "…"\n {10}note: needs a client registered with the provider$/m,
+    );
+    report.servers[1]!.findings[0]!.fix = { summary: 'x', verification: 'still-present' };
+    assert.match(text(report), /^ {6}fix \(tried; the problem remained\): x$/m);
+    report.servers[1]!.findings[0]!.fix = { summary: 'x', table: '', remove: ['experimental_use_rmcp_client'] };
+    assert.match(text(report), /^ {10}remove from the top level: experimental_use_rmcp_client$/m);
+  });
+
+  test('check --fix: the diff, the applied and skipped fixes, whether files were written', () => {
+    const report: Report = {
+      ...sampleReport(),
+      fixes: {
+        files: [{ path: '/home/ada/.codex/config.toml', diff: '--- /home/ada/.codex/config.toml\n+++ /home/ada/.codex/config.toml\n@@ -3,2 +3,2 @@\n [mcp_servers.legacy-search]\n-url = "http://127.0.0.1:8931/sse"\n+url = "http://127.0.0.1:8931/mcp"\n' }],
+        applied: [{ server: 'legacy-search', code: 'transport.sse-only', summary: "Use the server's Streamable HTTP endpoint.", verification: 'cleared' }],
+        skipped: [{ server: 'linear', code: 'auth.login-required', summary: 'Log in once.', reason: 'not a config change' }],
+      },
+    };
+    const out = text(report);
+    assert.match(out, /^Config change \(--fix\): 1 fix applied, 1 skipped$/m);
+    assert.match(out, /^ {4}-url = "http:\/\/127\.0\.0\.1:8931\/sse"\n {4}\+url = "http:\/\/127\.0\.0\.1:8931\/mcp"$/m);
+    assert.match(out, /^ {2}applied:\n {4}legacy-search {2}transport\.sse-only {2}Use the server's Streamable HTTP endpoint\. \(verified\)$/m);
+    assert.match(out, /^ {2}skipped:\n {4}linear {2}auth\.login-required {2}Log in once\. \(not a config change\)$/m);
+    assert.match(out, /^ {2}The config files were not changed\.$/m);
+    assert.ok(out.indexOf('Config change') < out.indexOf('1 of 6 servers ok'), 'before the summary line');
+    report.fixes!.write = { written: true, backups: ['/home/ada/.codex/config.toml.bak'] };
+    assert.match(text(report), /^ {2}written; backup: \/home\/ada\/\.codex\/config\.toml\.bak$/m);
+  });
+
   test('info findings stay one line unless --verbose', () => {
     const quiet = text(sampleReport());
     assert.match(quiet, /^ {2}• info {2}config\.server-disabled {2}enabled = false: Codex does not start this server\.$/m);

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
-import type { Finding, Report, ServerReport, Stage, TranscriptEntry } from '../types.ts';
+import type { Finding, FixesReport, Report, ServerReport, Stage, TranscriptEntry } from '../types.ts';
+import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
 import { evidenceFacts } from './evidence-facts.ts';
 import { ISSUES_URL } from './links.ts';
 import { summaryParts } from './report-summary.ts';
@@ -42,6 +43,8 @@ export function textLines(report: Report, options: TextOptions): string[] {
   }
 
   for (const server of report.servers) out.push('', ...serverLines(server, report, options, width));
+
+  if (report.fixes) out.push('', ...fixesLines(report.fixes, c));
 
   out.push('', ...closingLines(report, options, width));
   return out;
@@ -129,10 +132,17 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
 
   if (finding.fix) {
     const fix = finding.fix;
-    const label = fix.verified === true ? 'fix (verified):' : fix.verified === false ? 'fix (tried; did not clear it):' : 'fix:';
+    const verification = fixVerificationText(fix);
+    const label = verification ? `fix (${verification.short}):` : 'fix:';
     lines.push(...wrapText(inert(fix.summary), width, `${DETAIL}${c.green(label)} `, BLOCK));
-    if (fix.toml) for (const line of fix.toml.split('\n')) lines.push(`${BLOCK}${c.cyan(inert(line))}`);
+    for (const line of fixEditLines(fix)) lines.push(`${BLOCK}${c.cyan(inert(line))}`);
+    if (fix.toml) {
+      // A TOML comment, so that the snippet still pastes as valid TOML.
+      if (fix.template) lines.push(`${BLOCK}${c.gray(`# ${TEMPLATE_NOTE}`)}`);
+      for (const line of fix.toml.split('\n')) lines.push(`${BLOCK}${c.cyan(inert(line))}`);
+    }
     if (fix.command) lines.push(`${BLOCK}${c.cyan(`$ ${inert(fix.command)}`)}`);
+    if (fix.verificationNote) lines.push(...wrapText(inert(fix.verificationNote), width, `${BLOCK}${c.gray('note:')} `, BLOCK));
   }
 
   if (finding.evidence && Object.keys(finding.evidence).length > 0) {
@@ -147,6 +157,27 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
   }
 
   if (!crashed) lines.push(`${DETAIL}${c.gray('explain:')} mcp-doctor explain ${inert(finding.code)}`);
+  return lines;
+}
+
+/** `check --fix`: the config change as a unified diff, and what was applied or left out. */
+function fixesLines(fixes: FixesReport, c: ChalkInstance): string[] {
+  const lines = [c.bold(`Config change (--fix): ${plural(fixes.applied.length, 'fix', 'fixes')} applied, ${fixes.skipped.length} skipped`)];
+  for (const file of fixes.files) {
+    for (const line of inert(file.diff).replace(/\n$/, '').split('\n')) {
+      const color = line.startsWith('+++') || line.startsWith('---') ? c.bold : line.startsWith('+') ? c.green : line.startsWith('-') ? c.red : line.startsWith('@@') ? c.cyan : (t: string) => t;
+      lines.push(`    ${color(line)}`);
+    }
+  }
+  if (fixes.applied.length) lines.push('  applied:', ...fixes.applied.map((o) => `    ${inert(fixOutcomeLine(o))}`));
+  if (fixes.skipped.length) lines.push('  skipped:', ...fixes.skipped.map((o) => `    ${inert(fixOutcomeLine(o))}`));
+  if (fixes.write?.written) {
+    lines.push(`  written${fixes.write.backups.length ? `; backup: ${fixes.write.backups.map(inert).join(', ')}` : ''}`);
+  } else if (fixes.write?.refused) {
+    lines.push(`  not written: ${inert(fixes.write.refused)}`);
+  } else if (fixes.files.length) {
+    lines.push('  The config files were not changed.');
+  }
   return lines;
 }
 
