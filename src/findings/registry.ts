@@ -458,6 +458,73 @@ export const REGISTRY = {
     codexSays: ['OAuth authorization required, when send initialize request'],
   },
 
+  'auth.protected-resource-invalid': {
+    title: 'Protected resource metadata unusable',
+    severity: 'error',
+    severityNote:
+      'error when the metadata answers but cannot be used (not a JSON object, no `resource`, no `authorization_servers`), so clients cannot find the authorization server; warning when it works but is served wrongly (content type, non-https authorization server URLs).',
+    stage: 'auth',
+    explanation:
+      'An MCP server that requires OAuth publishes protected resource metadata (RFC 9728) naming its `resource` and at least one authorization server. Metadata that is not a JSON object or lacks those fields leaves clients with no authorization server to log in with.',
+    detection:
+      'The metadata URL from the 401 challenge (else the path-aware and root well-known URLs) is fetched without credentials and validated.',
+    fix: 'A server-side fix: serve `{"resource": "<the MCP URL>", "authorization_servers": ["https://…"]}` as application/json.',
+    refs: ['https://www.rfc-editor.org/rfc/rfc9728', `${SPEC}/2025-11-25/basic/authorization`],
+  },
+  'auth.challenge-nonstandard': {
+    title: '401 challenge that clients misread',
+    severity: 'warning',
+    severityNote:
+      'warning when a real client misreads the header (no `WWW-Authenticate`, no Bearer challenge, a challenge before Bearer, an empty, relative or non-URL `resource_metadata`); info for SHOULD-level slips (no `scope`, `error=` sent although no token was sent, no `resource_metadata` when the well-known URLs work).',
+    stage: 'auth',
+    explanation:
+      'The `WWW-Authenticate` header of a 401 tells clients where the protected resource metadata is (`resource_metadata`) and which scopes to ask for. The official TypeScript SDK reads it with a regex that only looks at a header starting with "Bearer", ignores empty values and values that are not absolute URLs, so layouts that are valid HTTP still hide the metadata from SDK-based clients.',
+    detection: 'Every `WWW-Authenticate` value is parsed per RFC 9110 §11.6.1, and compared with what the SDK\'s regex reads from it.',
+    fix: 'A server-side fix: answer `WWW-Authenticate: Bearer resource_metadata="https://…/.well-known/oauth-protected-resource/…", scope="…"` with the Bearer challenge first.',
+    refs: ['https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1', 'https://www.rfc-editor.org/rfc/rfc6750#section-3'],
+  },
+  'auth.codex-discovery-differs': {
+    title: 'Codex shows the server as not supporting OAuth',
+    severity: 'info',
+    severityNote:
+      'warning when Codex 0.169 itself (`codex mcp list`) reports the server as Unsupported although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints); info when only older Codex versions, whose probe read RFC 8414 metadata on the MCP server\'s own origin, misjudge it (authorization server on another origin).',
+    stage: 'auth',
+    explanation:
+      'Codex decides whether a server "supports OAuth" with its own discovery, which decides what `codex mcp list` shows in the Auth column and whether `codex mcp add` starts a login. That discovery can fail while the login itself works, so users see `Unsupported` or "MCP server may or may not require login" and never run the login.',
+    detection: 'Codex\'s discovery is replayed (the 0.169 order, measured against local fixtures, and the older own-origin RFC 8414 probe) and compared with the full discovery.',
+    fix: 'Run `codex mcp login NAME` anyway; the Auth column is misleading here.',
+    codexSays: ['MCP server may or may not require login. Run `codex mcp login NAME` to login.', 'Unsupported'],
+  },
+  'auth.credentials-orphaned': {
+    title: 'Stored credentials for another name or URL',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      'Codex stores OAuth credentials under the server name and the exact URL. After renaming the table or changing the URL (even a trailing slash or a query string) the old login no longer applies: Codex says the server is not logged in, and the old entry lingers in the credential store.',
+    detection: 'Entries of `$CODEX_HOME/.credentials.json` (and the OS keyring when readable) with the same name and another URL, or the same URL and another name.',
+    fix: 'Log in again with `codex mcp login NAME`; remove the old entry with `codex mcp logout OLD-NAME` (while it is still configured) or by deleting it from `.credentials.json`.',
+    codexSays: ['The NAME MCP server is not logged in. Run `codex mcp login NAME`.'],
+  },
+  'auth.scopes-narrower': {
+    title: 'Stored login lacks scopes the server asks for',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      'The scopes recorded with the stored OAuth login do not include every scope the server names in its 401 challenge (or, lacking that, in `scopes_supported` of its protected resource metadata). Calls that need the missing scopes fail with 401 or 403 until the login is renewed with them.',
+    detection: 'The `scopes` of the stored credentials are compared with the challenge\'s `scope` (authoritative per MCP 2025-11-25), else with the metadata\'s `scopes_supported`.',
+    fix: 'Set `scopes = [...]` in the server table (or pass `--scopes`) and run `codex mcp login NAME` again.',
+  },
+  'auth.keyring-unavailable': {
+    title: 'OS keyring not inspected',
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      'With `mcp_oauth_credentials_store` set to `auto` (the default) or `keyring`, Codex keeps OAuth tokens in the OS keyring (service "Codex MCP Credentials"). mcp-doctor reads it only through the platform\'s own command, never prompts and never writes; when that is not possible, credentials stored there were not checked.',
+    detection: '`secret-tool lookup` (Linux, with a D-Bus session) or `security find-generic-password` without `-w` (macOS: presence only, to avoid a keychain prompt), bounded to 2 s with stdin closed.',
+    fix: 'Nothing to fix. To let mcp-doctor (and other tools) see the login, use `mcp_oauth_credentials_store = "file"` and log in again.',
+    refs: ['https://github.com/openai/codex/issues/28201'],
+  },
+
   // ── initialize and session ──────────────────────────────────────────────────────────────────
   'init.protocol-error': {
     title: 'Invalid answer to `initialize`',
