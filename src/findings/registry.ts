@@ -310,6 +310,15 @@ export const REGISTRY = {
     fix: 'Check that the server is healthy; if it is just slow, raise `startup_timeout_sec`.',
     codexSays: ['timed out handshaking with MCP server after …'],
   },
+  'net.connection-reset': {
+    title: 'Connection closed before an answer',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The connection was opened, but the server (or a proxy in front of it) closed or reset it before a complete answer arrived. Codex retries twice and then fails the start.',
+    detection: 'The request fails with ECONNRESET, EPIPE or a socket closed by the other side, after Codex\'s retries.',
+    fix: 'Check the server\'s logs. A plain-HTTP server reached with `https://` (or the reverse), or a proxy that drops long requests, also looks like this.',
+    codexSays: ['Client error: error sending request for url (…), when send initialize request'],
+  },
   'http.unexpected-status': {
     title: 'HTTP status outside the protocol',
     severity: 'error',

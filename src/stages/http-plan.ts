@@ -1,12 +1,811 @@
-// PLACEHOLDER: replaced by the Streamable HTTP work.
-import type { PlanFactory } from '../pipeline/run-server.ts';
+import { randomUUID } from 'node:crypto';
+import { makeFinding } from '../findings/make-finding.ts';
+import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
+import { timeoutFix, type PlanFactory } from '../pipeline/run-server.ts';
+import type { Finding, StageName } from '../types.ts';
+import { CODEX_ACCEPT, CODEX_PROTOCOL_VERSION, codexHeaders, describeAuthSource, initializeParams, type CodexHeaders } from '../transports/http/codex-headers.ts';
+import { createHttpClient, exchangeFollowingRedirects, type Exchange, type FollowedExchange, type HttpClient, type HttpResponse, type RedirectHop } from '../transports/http/http-exchange.ts';
+import {
+  bodyPreview,
+  bridgeFix,
+  htmlTitle,
+  isFigmaDesktop,
+  looksLikeHtml,
+  networkFinding,
+  serverHeader,
+  tomlArray,
+  urlFix,
+} from '../transports/http/http-findings.ts';
+import { errorBody, isObject, readAnswer, rpcNotification, rpcRequest, type RpcAnswer, type RpcError } from '../transports/http/jsonrpc.ts';
+import { discoverOAuth } from '../transports/http/oauth-discovery.ts';
+import { describeSseEvent } from '../transports/http/sse-reader.ts';
+import { MODERN_PROTOCOL_VERSION, probeLegacySse, probeModern, probeSiblings, type SiblingProbe } from '../transports/http/transport-probes.ts';
+import { bearerChallenge, challengeScopes, parseWwwAuthenticate } from '../transports/http/www-authenticate.ts';
+import { checkTools } from './validate-tools.ts';
 
-export const createHttpPlan: PlanFactory = () => ({
-  stages: {
-    discovery: async () => ({ summary: 'not implemented', skipped: true }),
-    auth: async () => ({ summary: 'not implemented', skipped: true }),
-    initialize: async () => ({ summary: 'not implemented', skipped: true }),
-    tools: async () => ({ summary: 'not implemented', skipped: true }),
-  },
-  cleanup: async () => {},
-});
+/**
+ * The Streamable HTTP pipeline: discovery posts `initialize` exactly as Codex 0.169.0 does and
+ * classifies the answer (network, redirects, statuses, content types, legacy SSE, hybrid,
+ * modern-era servers); auth explains a 401/403; initialize validates the result and sends
+ * `notifications/initialized`; tools lists (all pages) and validates the tools. Session probes
+ * run only after a working handshake.
+ */
+
+/** Codex retries initialize, notifications/initialized and tools/list on these, after 250 and 1000 ms. */
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const RETRY_DELAYS_MS = [250, 1000];
+/** Versions Codex 0.169.0 knows; other answers are accepted by it but refused by spec-following clients. */
+const KNOWN_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
+/** JSON-RPC errors a 2026-07-28 server uses to refuse a legacy request. */
+const MODERN_REFUSALS = new Set([-32022, -32020, -32021]);
+const MAX_TOOL_PAGES = 50;
+const PROBE_MS = 3000;
+const DELETE_MS = 2000;
+const INIT_ID = 0;
+
+interface PlanState {
+  client: HttpClient;
+  codex: CodexHeaders;
+  /** The endpoint in use: the configured URL, or where its redirects lead. */
+  url: string;
+  /** Time Codex's own requests took (initialize with retries, initialized, tools/list). */
+  codexMs: number;
+  init?: { exchange: Exchange; answer: RpcAnswer };
+  /** The 401/403 answer to `initialize`, for the auth stage. */
+  challenge?: HttpResponse;
+  sessionId?: string;
+  /** MCP-Protocol-Version for requests after `initialize`. */
+  protocolVersion: string;
+  sessionClosed: boolean;
+}
+
+export const createHttpPlan: PlanFactory = (ctx) => {
+  const st: PlanState = {
+    client: createHttpClient(ctx),
+    codex: codexHeaders(ctx.server, ctx.deps.env),
+    url: ctx.server.url ?? '',
+    codexMs: 0,
+    protocolVersion: CODEX_PROTOCOL_VERSION,
+    sessionClosed: false,
+  };
+  // Everything a stage reports passes the redactor once more: URLs, bodies and snippets are
+  // assembled from server answers and config values.
+  const safe =
+    (fn: (ctx: ServerContext, st: PlanState) => Promise<StageOutcome>) =>
+    async (c: ServerContext): Promise<StageOutcome> => {
+      const outcome = await fn(c, st);
+      return { ...outcome, summary: c.redact.text(outcome.summary), ...(outcome.findings && { findings: outcome.findings.map((f) => c.redact.value(f)) }) };
+    };
+  return {
+    stages: { discovery: safe(discovery), auth: safe(auth), initialize: safe(initialize), tools: safe(tools) },
+    cleanup: async (c) => {
+      st.client.abortAll();
+      if (st.sessionId && !st.sessionClosed && c.remainingMs() > 200) await closeSession(c, st);
+    },
+  };
+};
+
+// ── discovery ────────────────────────────────────────────────────────────────────────────────
+
+async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
+  const name = ctx.server.name;
+  let parsed: URL;
+  try {
+    parsed = new URL(st.url);
+  } catch {
+    return fail('url is not a valid URL', [
+      makeFinding('http.not-mcp-endpoint', {
+        stage: 'discovery',
+        message: `url = "${st.url}" is not a valid URL, so Codex cannot connect to "${name}".`,
+        fix: { summary: 'Write the full endpoint URL, scheme included.', toml: `${serverHeader(name)}\nurl = "https://example.com/mcp"` },
+      }),
+    ]);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return fail(`unsupported scheme ${parsed.protocol}`, [
+      makeFinding('http.not-mcp-endpoint', {
+        stage: 'discovery',
+        message: `url uses "${parsed.protocol}", but Codex speaks MCP over http:// and https:// only (Streamable HTTP).`,
+        fix: { summary: 'Use the server\'s http(s) MCP endpoint, or, for a local process, configure it as a stdio server with `command`.' },
+      }),
+    ]);
+  }
+  if (st.codex.missingBearerVar) {
+    const { variable, reason } = st.codex.missingBearerVar;
+    return fail(`$${variable} is ${reason === 'unset' ? 'not set' : 'empty'}`, [
+      makeFinding('config.env-var-unset', {
+        stage: 'discovery',
+        message: `bearer_token_env_var names $${variable}, which is ${reason === 'unset' ? 'not set' : 'empty'} here, so Codex refuses to start "${name}" ("Environment variable ${variable} for MCP server '${name}' is ${reason === 'unset' ? 'not set' : 'empty'}").`,
+        evidence: { variable },
+        fix: { summary: `Export the token where Codex is launched.`, command: `export ${variable}=...` },
+      }),
+    ]);
+  }
+  for (const skipped of st.codex.skipped) ctx.transcript.add('note', `header ${skipped.header} not sent: ${skipped.reason}`);
+  if (/\/sse\/?$/.test(parsed.pathname)) ctx.transcript.add('note', 'the URL ends in /sse, where legacy HTTP+SSE servers usually live; Codex needs a Streamable HTTP endpoint');
+
+  const findings: Finding[] = [];
+  const sent = await sendWithRetries(ctx, st, (url) => initializeSpec(st, url));
+  const { followed, statuses } = sent;
+  const ex = followed.exchange;
+  const res = ex.response;
+
+  if (followed.hops.length > 0) st.url = followed.finalUrl;
+  const redirect = followed.hops.length > 0 ? redirectFinding(ctx, st, followed) : undefined;
+  if (redirect) findings.push(redirect);
+  if (followed.loop) return fail('redirect loop', findings);
+
+  if (ex.failure) {
+    const finding = networkFinding(ctx, ex.failure, followed.finalUrl, 'initialize', 'discovery', ex.elapsedMs);
+    return fail(`${failureWords(ex.failure.kind)} (${ex.failure.phase})`, [...findings, finding]);
+  }
+  if (!res) return fail('no response', findings);
+
+  if (statuses.length > 1 && res.status < 300) {
+    findings.push(
+      makeFinding('http.unexpected-status', {
+        stage: 'discovery',
+        severity: 'warning',
+        message: `initialize first got ${statuses.slice(0, -1).map((s) => `HTTP ${s}`).join(', then ')} and succeeded on retry. Codex retries the same way (after 250 ms and 1 s), so it connects, but the server is not reliably ready.`,
+        evidence: { attempts: statuses },
+        fix: { summary: 'Check the server (or the proxy in front of it) for why it answers with an error status at first.' },
+      }),
+    );
+  }
+
+  if (res.status === 401 || res.status === 403) {
+    st.challenge = res;
+    return { summary: `endpoint requires authentication (HTTP ${res.status})`, findings, server: { httpTransport: 'streamable' } };
+  }
+  if (res.status >= 300 && res.status < 400) {
+    findings.push(unexpectedStatus(ctx, st, res, statuses, 'a redirect without a usable Location header'));
+    return fail(`HTTP ${res.status}`, findings);
+  }
+  if (res.status >= 400) return refusedPost(ctx, st, ex, statuses, findings);
+  return answeredPost(ctx, st, ex, findings);
+}
+
+function initializeSpec(st: PlanState, url: string) {
+  return {
+    method: 'POST' as const,
+    url,
+    headers: { ...st.codex.headers, Accept: CODEX_ACCEPT },
+    body: rpcRequest(INIT_ID, 'initialize', initializeParams()),
+    label: 'initialize',
+    until: (event: { message?: unknown; kind: string }) => event.kind === 'endpoint' || (isObject(event.message) && event.message.id === INIT_ID),
+  };
+}
+
+/** A non-2xx answer to `initialize`: modern-only, legacy SSE, a JSON-RPC refusal, or not MCP. */
+async function refusedPost(ctx: ServerContext, st: PlanState, ex: Exchange, statuses: number[], findings: Finding[]): Promise<StageOutcome> {
+  const res = ex.response!;
+  const rpcError = errorBody(res.body);
+  const modernHint = rpcError !== undefined && ((res.status === 400 && MODERN_REFUSALS.has(rpcError.code)) || (res.status === 404 && rpcError.code === -32601));
+  if (modernHint) {
+    const modern = await probeModern(ctx, st.client, st.url, st.codex.headers);
+    if (modern.supportedVersions) {
+      findings.push(modernOnlyFinding(ctx, st, res, rpcError, modern.supportedVersions));
+      return fail('speaks only the 2026-07-28 protocol', findings, { httpTransport: 'streamable', era: 'modern' });
+    }
+  }
+  if (res.status === 400 && rpcError && !modernHint) {
+    // The transport works and the server refused `initialize` itself: the initialize stage explains it.
+    st.init = { exchange: ex, answer: { kind: 'error', error: rpcError, message: {} } };
+    return { summary: 'endpoint answers initialize (with an error, HTTP 400)', findings, server: { httpTransport: 'streamable', era: 'legacy' } };
+  }
+  if (res.status === 400 || res.status === 404 || res.status === 405) {
+    const legacy = await probeLegacySse(ctx, st.client, st.url, st.codex.headers);
+    if (legacy.endpoint) {
+      const siblings = await probeSiblings(ctx, st.client, st.url, st.codex.headers);
+      findings.push(sseOnlyFinding(ctx, st, res, legacy.endpoint.data, legacy.events.map((e) => describeSseEvent(e)), siblings));
+      return fail('legacy HTTP+SSE server (no Streamable HTTP)', findings, { httpTransport: 'sse', era: 'legacy' });
+    }
+  }
+  if (res.status === 406 || res.status === 415) {
+    findings.push(
+      unexpectedStatus(
+        ctx,
+        st,
+        res,
+        statuses,
+        `although the request carried the headers the spec requires (Accept: ${CODEX_ACCEPT}; Content-Type: application/json): the server's header check is broken`,
+      ),
+    );
+    return fail(`HTTP ${res.status}`, findings);
+  }
+  if (res.status === 404 || res.status === 405 || res.status === 410 || (looksLikeHtml(res) && res.status < 500)) {
+    const siblings = await probeSiblings(ctx, st.client, st.url, st.codex.headers);
+    findings.push(notMcpFinding(ctx, st, res, `answers HTTP ${res.status}${res.status === 405 ? ' (POST not allowed)' : ''}`, siblings));
+    return fail(`not an MCP endpoint (HTTP ${res.status})`, findings);
+  }
+  findings.push(unexpectedStatus(ctx, st, res, statuses, rpcError ? `with JSON-RPC error ${rpcError.code} "${rpcError.message}"` : undefined));
+  return fail(`HTTP ${res.status}${statuses.length > 1 ? ` after ${statuses.length} attempts` : ''}`, findings);
+}
+
+/** A 2xx answer to `initialize`: JSON or an event stream carrying the result, or not MCP. */
+async function answeredPost(ctx: ServerContext, st: PlanState, ex: Exchange, findings: Finding[]): Promise<StageOutcome> {
+  const res = ex.response!;
+  if (res.sse) {
+    const first = res.sse.events.find((e) => e.kind !== 'priming');
+    if (first?.kind === 'endpoint') {
+      const legacy = await probeLegacySse(ctx, st.client, st.url, st.codex.headers);
+      const events = res.sse.events.map((e) => describeSseEvent(e));
+      findings.push(
+        makeFinding('transport.hybrid-sse', {
+          stage: 'discovery',
+          message:
+            `"${ctx.server.name}" answered the Streamable HTTP POST of initialize with an event stream whose first event is "event: endpoint" (${first.data}): the legacy HTTP+SSE transport mixed into Streamable HTTP. ` +
+            'Codex ignores that event and waits for a JSON-RPC message that never comes, until startup_timeout_sec runs out.',
+          evidence: { status: res.status, contentType: res.headers['content-type'], events },
+          fix: legacy.endpoint
+            ? bridgeFix(ctx, st.url, ['--transport', 'sse-only'], 'A server-side fix: answer the POST with the JSON-RPC response. Until then, the legacy GET stream works; bridge it with mcp-remote.')
+            : { summary: 'A server-side fix: answer the POST with the JSON-RPC response (as application/json, or as an SSE "message" event). Report it to the server maintainers.' },
+        }),
+      );
+      return fail('POST answered with a legacy "endpoint" event', findings, { httpTransport: 'streamable', era: 'legacy' });
+    }
+    if (res.sse.ended === 'stalled') {
+      const finding = networkFinding(ctx, { kind: 'timeout', phase: res.sse.events.length === 0 ? 'first-event' : 'body', detail: 'no answer on the stream' }, st.url, 'initialize', 'discovery');
+      return fail('event stream opened, no answer', [...findings, finding]);
+    }
+    st.init = { exchange: ex, answer: readAnswer(ex, INIT_ID) };
+  } else if (res.contentType === 'application/json') {
+    const answer = readAnswer(ex, INIT_ID);
+    if (answer.kind === 'invalid' && looksLikeHtml(res)) {
+      const siblings = await probeSiblings(ctx, st.client, st.url, st.codex.headers);
+      findings.push(notMcpFinding(ctx, st, res, 'answers with an HTML page labelled application/json', siblings));
+      return fail('not an MCP endpoint (HTML page)', findings);
+    }
+    st.init = { exchange: ex, answer };
+  } else if ((res.status === 202 || res.status === 204) && res.body.trim() === '') {
+    st.init = { exchange: ex, answer: { kind: 'invalid', problem: `initialize was answered ${res.status} with no body, as if it were a notification` } };
+  } else {
+    const siblings = await probeSiblings(ctx, st.client, st.url, st.codex.headers);
+    const what =
+      res.contentType === 'text/html'
+        ? 'answers with an HTML page'
+        : res.contentType === undefined
+          ? 'answers with no Content-Type'
+          : `answers with Content-Type ${res.contentType}`;
+    findings.push(notMcpFinding(ctx, st, res, what, siblings));
+    return fail(`not an MCP endpoint (${res.contentType ?? 'no Content-Type'})`, findings);
+  }
+
+  const via = res.sse ? 'an event stream' : 'JSON';
+  if (st.init.answer.kind === 'result') {
+    // One cheap extra request tells a dual-era server apart; legacy servers refuse it harmlessly.
+    const modern = await probeModern(ctx, st.client, st.url, st.codex.headers);
+    if (modern.supportedVersions) {
+      findings.push(
+        makeFinding('transport.dual-era', {
+          stage: 'discovery',
+          message: `"${ctx.server.name}" also speaks the 2026-07-28 protocol (server/discover lists ${modern.supportedVersions.join(', ')}); Codex uses the initialize-based protocol, which it answers too.`,
+          evidence: { supportedVersions: modern.supportedVersions },
+        }),
+      );
+    }
+  }
+  return { summary: `answers initialize over Streamable HTTP (${via})`, findings, server: { httpTransport: 'streamable', era: 'legacy' } };
+}
+
+function modernOnlyFinding(ctx: ServerContext, st: PlanState, res: HttpResponse, rpcError: RpcError | undefined, versions: string[]) {
+  return makeFinding('transport.modern-only', {
+    stage: 'discovery',
+    message:
+      `"${ctx.server.name}" speaks only the stateless 2026-07-28 protocol (server/discover lists ${versions.join(', ')}) and refuses initialize ` +
+      `(HTTP ${res.status}${rpcError ? `, JSON-RPC ${rpcError.code} "${rpcError.message}"` : ''}). Clients that start with initialize — Codex 0.169.0 among them, sending ${CODEX_PROTOCOL_VERSION} — cannot connect.`,
+    evidence: { status: res.status, ...(rpcError && { error: rpcError }), supportedVersions: versions },
+    fix: bridgeFix(ctx, st.url, ['--protocol', 'auto'], 'Ask the server to keep serving initialize-based clients; meanwhile mcp-remote can bridge it (it negotiates the protocol era).'),
+  });
+}
+
+function sseOnlyFinding(ctx: ServerContext, st: PlanState, res: HttpResponse, endpoint: string, events: string[], siblings: SiblingProbe) {
+  const name = ctx.server.name;
+  return makeFinding('transport.sse-only', {
+    stage: 'discovery',
+    message:
+      `"${name}" is a legacy HTTP+SSE server: the POST of initialize gets HTTP ${res.status}, and a GET gives an event stream whose first event is "endpoint" (${endpoint}). ` +
+      'Codex speaks Streamable HTTP only.' +
+      (siblings.url ? ` The same server answers Streamable HTTP at ${siblings.url}.` : ' No Streamable HTTP endpoint answered next to it.'),
+    evidence: { post: { status: res.status, contentType: res.headers['content-type'] }, get: { events }, siblingsTried: siblings.tried },
+    fix: siblings.url
+      ? urlFix(ctx, siblings.url, `Use the server's Streamable HTTP endpoint (it answered initialize).`)
+      : bridgeFix(ctx, st.url, ['--transport', 'sse-only'], 'Bridge the SSE endpoint over stdio with mcp-remote.'),
+  });
+}
+
+function notMcpFinding(ctx: ServerContext, st: PlanState, res: HttpResponse, what: string, siblings: SiblingProbe) {
+  const title = looksLikeHtml(res) ? htmlTitle(res.body) : undefined;
+  const url = ctx.redact.url(st.url);
+  return makeFinding('http.not-mcp-endpoint', {
+    stage: 'discovery',
+    message:
+      `${url} ${what}${title ? ` titled "${title}"` : ''}, not an MCP answer to initialize.` +
+      (res.contentType === undefined && res.status < 300 ? ' Codex fails with "Unexpected content type: Some("missing-content-type; body: …")".' : '') +
+      (siblings.url ? ` ${siblings.url} does answer initialize.` : ' Usually the path is wrong (the MCP endpoint often ends in /mcp).'),
+    evidence: {
+      status: res.status,
+      contentType: res.headers['content-type'] ?? null,
+      ...(title && { title }),
+      bodyPreview: bodyPreview(ctx, res.body),
+      siblingsTried: siblings.tried,
+    },
+    fix: siblings.url
+      ? urlFix(ctx, siblings.url, 'Use the endpoint that answers initialize.')
+      : { summary: 'Use the server\'s MCP endpoint URL (see its documentation; usually ending in /mcp).' },
+  });
+}
+
+function unexpectedStatus(ctx: ServerContext, st: PlanState, res: HttpResponse, statuses: number[], detail?: string) {
+  const target = new URL(st.url);
+  const retried = statuses.length > 1 ? ` on all ${statuses.length} attempts (Codex retries ${[...RETRY_STATUSES].join('/')} after 250 ms and 1 s, then gives up)` : '';
+  const figma = isFigmaDesktop(target) && res.status >= 500;
+  return makeFinding('http.unexpected-status', {
+    stage: 'discovery',
+    message:
+      `initialize got HTTP ${res.status}${retried}${detail ? `, ${detail}` : ''}.` +
+      (figma ? ' This is the Figma desktop Dev Mode MCP server address; a 5xx usually means Figma is starting or its MCP server is not enabled.' : ''),
+    evidence: { status: res.status, attempts: statuses, contentType: res.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, res.body) },
+    fix: figma
+      ? { summary: 'Open Figma desktop, enable the Dev Mode MCP server, and check again.' }
+      : { summary: res.status >= 500 ? 'Look at the server\'s logs; a 502/503/504 usually means the server behind a proxy, or the app that provides it, is not running.' : 'Look at the server\'s logs and documentation for why it refuses the request.' },
+  });
+}
+
+function redirectFinding(ctx: ServerContext, st: PlanState, followed: FollowedExchange): Finding {
+  const hops = followed.hops;
+  const configured = ctx.redact.url(ctx.server.url ?? '');
+  const chain = hops.map((h: RedirectHop) => `${h.status} → ${ctx.redact.url(h.to)}`).join(', ');
+  if (followed.loop) {
+    return makeFinding('http.redirect', {
+      stage: 'discovery',
+      severity: 'error',
+      message: `${configured} redirects in a loop (${chain}); no request reaches an MCP endpoint.`,
+      evidence: { chain: hops.map((h) => ({ status: h.status, to: ctx.redact.url(h.to) })) },
+      fix: { summary: 'Configure the server\'s real MCP endpoint URL; the redirect rules on the server or proxy loop.' },
+    });
+  }
+  const breaks = hops.some((h) => h.status === 301 || h.status === 302 || h.status === 303);
+  const dropsAuth = hops.some((h) => h.crossOrigin) && st.codex.auth !== undefined;
+  const finalOk = (followed.exchange.response?.status ?? 0) < 300 && !followed.exchange.failure;
+  return makeFinding('http.redirect', {
+    stage: 'discovery',
+    severity: breaks ? 'error' : 'warning',
+    message:
+      `${configured} redirects (${chain}). ` +
+      (breaks
+        ? 'Codex follows a 301/302/303 by re-sending the request as a GET without its body, so initialize never arrives and the start fails.'
+        : 'Codex follows it, but every request pays an extra round trip and some clients and proxies do not re-send a POST.') +
+      (dropsAuth ? ' The redirect leaves the origin, so the Authorization header is dropped on the way.' : '') +
+      (finalOk ? '' : ' The final URL does not answer initialize either (see the next finding).'),
+    evidence: { chain: hops.map((h) => ({ status: h.status, from: ctx.redact.url(h.from), to: ctx.redact.url(h.to) })) },
+    fix: urlFix(ctx, followed.finalUrl, 'Configure the URL the redirect ends at.'),
+  });
+}
+
+// ── auth ─────────────────────────────────────────────────────────────────────────────────────
+
+async function auth(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
+  const name = ctx.server.name;
+  const res = st.challenge;
+  if (!res) {
+    return { summary: st.codex.auth ? `${describeAuthSource(st.codex.auth)} accepted` : 'no authentication required' };
+  }
+  const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
+  const bearer = bearerChallenge(challenges);
+  // Parsed rather than raw: the redactor would take `Bearer error="…"` for a token.
+  const challengeEvidence = {
+    status: res.status,
+    challenges: challenges.map((c) => ({ scheme: c.scheme, ...c.params })),
+    ...(st.codex.auth && { sent: describeAuthSource(st.codex.auth) }),
+  };
+
+  if (res.status === 403) {
+    const insufficient = bearer?.params.error === 'insufficient_scope' || /insufficient_scope/.test(res.body);
+    if (insufficient) {
+      const scopes = challengeScopes(bearer);
+      const oauth = st.codex.auth === undefined;
+      return fail('token lacks a required scope', [
+        makeFinding('auth.insufficient-scope', {
+          message:
+            `"${name}" answered 403 insufficient_scope${scopes.length ? `: it needs ${scopes.map((s) => `"${s}"`).join(', ')}` : ''}. ` +
+            (st.codex.auth ? `The ${describeAuthSource(st.codex.auth)} is valid but does not grant that.` : 'The credentials do not grant that.'),
+          evidence: { ...challengeEvidence, ...(scopes.length && { requiredScopes: scopes }) },
+          fix: oauth && scopes.length
+            ? { summary: 'Request the scopes the server names, then log in again.', toml: `${serverHeader(name)}\nscopes = ${tomlArray(scopes)}`, command: `codex mcp login ${name}` }
+            : { summary: `Create a token that carries ${scopes.length ? scopes.join(' ') : 'the scopes the server requires'} and export it in place of the current one.` },
+        }),
+      ]);
+    }
+    return fail('HTTP 403 Forbidden', [
+      makeFinding('http.unexpected-status', {
+        stage: 'auth',
+        message:
+          `"${name}" answered initialize with 403 Forbidden (no insufficient_scope). ` +
+          'Typical causes: the server checks the Host or Origin header (a tunnel or proxy in front of it), it allows only some OAuth clients, or the account lacks access.',
+        evidence: { ...challengeEvidence, bodyPreview: bodyPreview(ctx, res.body) },
+        fix: { summary: 'Read the 403 body in the evidence; allow this client (or host) on the server side.' },
+      }),
+    ]);
+  }
+
+  if (st.codex.auth) {
+    const error = bearer?.params.error;
+    const description = bearer?.params.error_description;
+    return fail('the server rejects the token (HTTP 401)', [
+      makeFinding('auth.token-rejected', {
+        message:
+          `"${name}" answered 401 to the ${describeAuthSource(st.codex.auth)}${error ? ` (error="${error}"${description ? `: ${description}` : ''})` : ''}: ` +
+          'the token is invalid, expired, revoked, or meant for another server.',
+        evidence: challengeEvidence,
+        fix: {
+          summary:
+            st.codex.auth.kind === 'bearer_token_env_var'
+              ? `Create a new token for this server and export it as $${st.codex.auth.variable} where Codex is launched.`
+              : 'Replace the credential in the configured header with a valid one.',
+        },
+      }),
+    ]);
+  }
+
+  const discovery = await discoverOAuth(ctx, st.client, st.url, bearer?.params.resource_metadata);
+  const evidence = {
+    ...challengeEvidence,
+    metadataTried: discovery.attempts.map((a) => ({ url: ctx.redact.url(a.url), ...(a.status !== undefined && { status: a.status }), ...(a.problem && { problem: a.problem }) })),
+    ...(discovery.prm && { protectedResourceMetadata: ctx.redact.url(discovery.prm.url) }),
+    ...(discovery.as && { authorizationServerMetadata: ctx.redact.url(discovery.as.url) }),
+  };
+  if (discovery.loginPossible) {
+    return fail('OAuth login required', [
+      makeFinding('auth.login-required', {
+        message: `"${name}" requires OAuth (HTTP 401; authorization server metadata at ${ctx.redact.url(discovery.as!.url)}) and mcp-doctor sent no credentials, as Codex would without a stored login.`,
+        evidence,
+        fix: { summary: 'Log in once; Codex stores the token and sends it from then on.', command: `codex mcp login ${name}` },
+      }),
+    ]);
+  }
+  if (discovery.prm) {
+    return fail('OAuth metadata incomplete', [
+      makeFinding('auth.metadata-invalid', {
+        message: `"${name}" answered 401 and publishes protected resource metadata (${ctx.redact.url(discovery.prm.url)}), but no usable authorization server metadata was found, so \`codex mcp login ${name}\` cannot work.`,
+        evidence,
+        fix: { summary: 'A server-side fix: publish RFC 8414 authorization server metadata with authorization_endpoint and token_endpoint. Meanwhile use a token if the provider offers one.', toml: `${serverHeader(name)}\nbearer_token_env_var = "${tokenVariable(ctx)}"` },
+      }),
+    ]);
+  }
+  const variable = tokenVariable(ctx);
+  return fail('authentication required, no OAuth', [
+    makeFinding('auth.oauth-unsupported', {
+      message: `"${name}" answered 401${challenges.length ? ` (a challenge of scheme "${challenges[0]!.scheme}"${challenges[0]!.params.realm ? `, realm "${challenges[0]!.params.realm}"` : ''})` : ''} and publishes no OAuth metadata, so \`codex mcp login\` cannot work: a token has to be configured.`,
+      evidence,
+      fix: {
+        summary: `Create a token with the provider, export it (export ${variable}=...) where Codex is launched, and name the variable in the config.`,
+        toml: `${serverHeader(name)}\nbearer_token_env_var = "${variable}"`,
+      },
+    }),
+  ]);
+}
+
+function tokenVariable(ctx: ServerContext): string {
+  // Codex's own message for GitHub's remote server names this variable.
+  if (ctx.server.url === 'https://api.githubcopilot.com/mcp/') return 'CODEX_GITHUB_PERSONAL_ACCESS_TOKEN';
+  return `${ctx.server.name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_TOKEN`;
+}
+
+// ── initialize ───────────────────────────────────────────────────────────────────────────────
+
+async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
+  const name = ctx.server.name;
+  const init = st.init;
+  if (!init) return { summary: 'no initialize answer to check', skipped: true };
+  const answer = init.answer;
+  const res = init.exchange.response!;
+
+  if (answer.kind === 'error') {
+    const err = answer.error;
+    const supported = isObject(err.data) && Array.isArray(err.data.supported) ? err.data.supported.filter((v): v is string => typeof v === 'string') : undefined;
+    if (supported || /protocol version/i.test(err.message)) {
+      return fail('protocol version rejected', [
+        makeFinding('init.version-unsupported', {
+          severity: 'error',
+          message:
+            `"${name}" rejects protocol version ${CODEX_PROTOCOL_VERSION}, which Codex 0.169.0 sends (JSON-RPC ${err.code} "${err.message}")` +
+            `${supported ? `; it supports ${supported.join(', ')}` : ''}. A server should answer with a version it supports instead of refusing.`,
+          evidence: { status: res.status, error: err },
+          fix: { summary: `Upgrade the server (or its MCP SDK) to one that negotiates${supported ? ` (it only knows ${supported.join(', ')})` : ''}, or bridge it with mcp-remote.` },
+        }),
+      ]);
+    }
+    return fail(`JSON-RPC error ${err.code}`, [
+      makeFinding('init.jsonrpc-error', {
+        message: `"${name}" answered initialize with JSON-RPC error ${err.code}: "${err.message}".`,
+        evidence: { status: res.status, error: err },
+        fix: { summary: 'Read the error message: it often names a missing setting or credential on the server side.' },
+      }),
+    ]);
+  }
+  if (answer.kind === 'invalid') {
+    return fail('answer is not an InitializeResult', [
+      makeFinding('init.protocol-error', {
+        message: `The answer of "${name}" to initialize is not a valid JSON-RPC response: ${answer.problem}. Codex fails with "expect initialized result".`,
+        evidence: { status: res.status, contentType: res.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, res.sse ? res.sse.events.map((e) => describeSseEvent(e)).join('\n') : res.body) },
+        fix: { summary: 'A server-side fix; report it to the server\'s maintainers with the --verbose transcript.' },
+      }),
+    ]);
+  }
+
+  const result = answer.result;
+  const problems: string[] = [];
+  if (!isObject(result)) problems.push('the result is not an object');
+  const r = isObject(result) ? result : {};
+  if (typeof r.protocolVersion !== 'string') problems.push('no protocolVersion');
+  if (!isObject(r.capabilities)) problems.push('no capabilities object');
+  if (!isObject(r.serverInfo)) problems.push('no serverInfo');
+  else {
+    if (typeof r.serverInfo.name !== 'string') problems.push('serverInfo has no name');
+    if (typeof r.serverInfo.version !== 'string') problems.push('serverInfo has no version');
+  }
+  if (problems.length > 0) {
+    return fail('invalid InitializeResult', [
+      makeFinding('init.protocol-error', {
+        message: `The InitializeResult of "${name}" is invalid: ${problems.join(', ')}. Codex (and the official SDK) reject it.`,
+        evidence: { result: ctx.redact.value(result) },
+        fix: { summary: 'A server-side fix: the result needs protocolVersion, capabilities and serverInfo { name, version }.' },
+      }),
+    ]);
+  }
+
+  const findings: Finding[] = [];
+  const version = r.protocolVersion as string;
+  const serverInfo = r.serverInfo as Record<string, unknown>;
+  const info = { protocolVersion: version, name: serverInfo.name as string, version: serverInfo.version as string };
+  if (!KNOWN_VERSIONS.includes(version)) {
+    findings.push(
+      makeFinding('init.version-unsupported', {
+        severity: 'warning',
+        message: `"${name}" answered initialize with protocol version "${version}", which no released client knows (Codex sent ${CODEX_PROTOCOL_VERSION}). Codex 0.169.0 proceeds anyway; spec-following clients disconnect.`,
+        evidence: { requested: CODEX_PROTOCOL_VERSION, answered: version, known: KNOWN_VERSIONS },
+        fix: { summary: `A server-side fix: answer with a supported version (the one requested, ${CODEX_PROTOCOL_VERSION}, when it supports it).` },
+      }),
+    );
+  }
+  st.protocolVersion = KNOWN_VERSIONS.includes(version) ? version : CODEX_PROTOCOL_VERSION;
+  st.sessionId = res.headers['mcp-session-id'];
+
+  const sent = await sendWithRetries(ctx, st, (url) => ({
+    method: 'POST',
+    url,
+    headers: sessionHeaders(st),
+    body: rpcNotification('notifications/initialized'),
+    label: 'notifications/initialized',
+  }));
+  const ack = sent.followed.exchange;
+  if (ack.failure || !ack.response) {
+    const finding = ack.failure ? networkFinding(ctx, ack.failure, st.url, 'notifications/initialized', 'initialize', ack.elapsedMs) : undefined;
+    return fail('notifications/initialized failed', [...findings, ...(finding ? [finding] : [])], info);
+  }
+  const ackRes = ack.response;
+  if (ackRes.status === 204 && ackRes.body === '') {
+    findings.push(
+      makeFinding('init.initialized-rejected', {
+        severity: 'warning',
+        message: `"${name}" answered notifications/initialized with 204 No Content. Codex 0.169.0 accepts that; the spec requires 202 Accepted, and stricter clients fail.`,
+        evidence: { status: 204 },
+        fix: { summary: 'A server-side fix: answer notifications with 202 Accepted and no body.' },
+      }),
+    );
+  } else if (ackRes.status !== 202) {
+    const body = ackRes.sse ? ackRes.sse.events.map((e) => describeSseEvent(e)).join('\n') : ackRes.body;
+    return fail(`notifications/initialized answered HTTP ${ackRes.status}`, [
+      ...findings,
+      makeFinding('init.initialized-rejected', {
+        message:
+          `"${name}" answered notifications/initialized with HTTP ${ackRes.status}${body ? ' and a body' : ''} instead of 202 Accepted. ` +
+          'Codex 0.169.0 fails the start with "Transport channel closed, when send initialized notification" (checked: it accepts only 202 and 204).',
+        evidence: { status: ackRes.status, contentType: ackRes.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, body) },
+        fix: { summary: 'A server-side fix: answer notifications with 202 Accepted and no body. Until then, bridge it with mcp-remote (it tolerates this).' },
+      }),
+    ], info);
+  }
+
+  const startup = startupTimeout(ctx, st, 'initialize');
+  if (startup) return fail('slower than startup_timeout_sec', [...findings, startup], info);
+
+  if (st.sessionId) {
+    const stale = await staleSessionProbe(ctx, st);
+    if (stale) findings.push(stale);
+  } else {
+    ctx.transcript.add('note', 'no Mcp-Session-Id issued (stateless server): session checks skipped');
+  }
+  return {
+    summary: `protocol ${version}, server ${info.name} ${info.version}${st.sessionId ? ', session issued' : ', stateless'}`,
+    findings,
+    server: info,
+  };
+}
+
+function sessionHeaders(st: PlanState): Record<string, string> {
+  return {
+    ...st.codex.headers,
+    Accept: CODEX_ACCEPT,
+    'MCP-Protocol-Version': st.protocolVersion,
+    ...(st.sessionId && { 'Mcp-Session-Id': st.sessionId }),
+  };
+}
+
+/** A request with a made-up session id must get 404, which tells clients to initialize again. */
+async function staleSessionProbe(ctx: ServerContext, st: PlanState): Promise<Finding | undefined> {
+  const id = 'mcp-doctor-stale-session';
+  const ex = await st.client.exchange({
+    method: 'POST',
+    url: st.url,
+    headers: { ...sessionHeaders(st), 'Mcp-Session-Id': randomUUID() },
+    body: rpcRequest(id, 'tools/list'),
+    label: 'unknown-session probe',
+    timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
+    until: (event) => isObject(event.message) && event.message.id === id,
+    maxBodyBytes: 64 * 1024,
+  });
+  const res = ex.response;
+  if (!res || ex.failure || res.status === 404) return undefined;
+  const body = res.sse ? res.sse.events.map((e) => describeSseEvent(e)).join('\n') : res.body;
+  const accepted = res.status < 300 && readAnswer(ex, id).kind === 'result';
+  return makeFinding('session.stale-not-404', {
+    message:
+      `A request with an unknown Mcp-Session-Id got HTTP ${res.status}${accepted ? ' with a normal result (the server does not check sessions)' : ''} instead of 404. ` +
+      'Clients (Codex included) re-initialize only on 404, so once the server drops a session — after a restart or an idle timeout — tool calls keep failing until Codex is restarted.',
+    evidence: { status: res.status, bodyPreview: bodyPreview(ctx, body) },
+    fix: { summary: 'A server-side fix: answer requests carrying an unknown or expired session id with 404 Not Found. Until then, restart Codex when this server\'s tool calls start failing.' },
+  });
+}
+
+// ── tools ────────────────────────────────────────────────────────────────────────────────────
+
+async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
+  const name = ctx.server.name;
+  const all: unknown[] = [];
+  const seenCursors = new Set<string>();
+  let cursor: string | undefined;
+  let page = 0;
+  for (;;) {
+    page++;
+    const id = page;
+    const sent = await sendWithRetries(ctx, st, (url) => ({
+      method: 'POST',
+      url,
+      headers: sessionHeaders(st),
+      body: rpcRequest(id, 'tools/list', cursor !== undefined ? { cursor } : undefined),
+      label: `tools/list${page > 1 ? ` page ${page}` : ''}`,
+      until: (event) => isObject(event.message) && event.message.id === id,
+    }));
+    const ex = sent.followed.exchange;
+    if (ex.failure || !ex.response) {
+      const finding = ex.failure ? networkFinding(ctx, ex.failure, st.url, 'tools/list', 'tools', ex.elapsedMs) : undefined;
+      return fail('tools/list failed', finding ? [finding] : []);
+    }
+    const res = ex.response;
+    const listFailed = (problem: string, evidence: Record<string, unknown>) =>
+      fail('tools/list failed', [
+        makeFinding('tools.list-failed', {
+          message: `tools/list${page > 1 ? ` (page ${page})` : ''} of "${name}" failed: ${problem}. Codex starts the server with no tools.`,
+          evidence: { page, ...evidence },
+          fix: { summary: 'A server-side fix; the error is in the evidence (report it to the server maintainers with the --verbose transcript).' },
+        }),
+      ]);
+    if (res.status >= 300) {
+      return listFailed(`HTTP ${res.status}${res.status === 404 && st.sessionId ? ' (the session was dropped right after initialize)' : ''}`, {
+        status: res.status,
+        bodyPreview: bodyPreview(ctx, res.body),
+      });
+    }
+    const answer = readAnswer(ex, id);
+    if (answer.kind === 'error') return listFailed(`JSON-RPC error ${answer.error.code} "${answer.error.message}"`, { error: answer.error });
+    if (answer.kind === 'invalid') return listFailed(answer.problem, { status: res.status, contentType: res.headers['content-type'] ?? null });
+    const result = answer.result;
+    if (!isObject(result) || !Array.isArray(result.tools)) {
+      return listFailed('the result has no "tools" array', { result: ctx.redact.value(truncateJson(result)) });
+    }
+    all.push(...result.tools);
+    const next = result.nextCursor;
+    if (typeof next !== 'string' || next === '') break;
+    if (seenCursors.has(next)) return listFailed(`nextCursor "${next}" came back again (a cursor cycle)`, { cursors: [...seenCursors, next] });
+    if (page >= MAX_TOOL_PAGES) return listFailed(`still more pages after ${MAX_TOOL_PAGES}`, { pages: page });
+    seenCursors.add(next);
+    cursor = next;
+  }
+
+  const checked = checkTools({ tools: all, server: ctx.server, redact: ctx.redact, stage: 'tools' });
+  const findings = [...checked.findings];
+  const startup = startupTimeout(ctx, st, 'tools');
+  if (startup) findings.push(startup);
+  if (st.sessionId) await closeSession(ctx, st);
+  const filtered = checked.count !== all.length ? ` (of ${all.length} listed)` : '';
+  return {
+    summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}${page > 1 ? ` in ${page} pages` : ''}`,
+    findings,
+    tools: { count: checked.count, names: checked.names },
+  };
+}
+
+async function closeSession(ctx: ServerContext, st: PlanState): Promise<void> {
+  st.sessionClosed = true;
+  const ex = await st.client.exchange({
+    method: 'DELETE',
+    url: st.url,
+    headers: sessionHeaders(st),
+    label: 'close session',
+    timeoutMs: Math.min(DELETE_MS, ctx.remainingMs()),
+  });
+  const status = ex.response?.status;
+  if (status !== undefined && !(status < 300 || status === 405)) ctx.transcript.add('note', `DELETE of the session got HTTP ${status} (2xx or 405 expected)`);
+}
+
+// ── shared ───────────────────────────────────────────────────────────────────────────────────
+
+interface Sent {
+  followed: FollowedExchange;
+  /** The status of every attempt (network failures are absent). */
+  statuses: number[];
+}
+
+/**
+ * Sends a request the way Codex does: redirects followed, and 408/429/500/502/503/504 or a
+ * request error retried after 250 ms and 1 s. The time counts toward Codex's startup budget.
+ */
+async function sendWithRetries(ctx: ServerContext, st: PlanState, spec: (url: string) => Parameters<HttpClient['exchange']>[0]): Promise<Sent> {
+  const clock = ctx.deps.clock;
+  const started = clock.now();
+  const statuses: number[] = [];
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const followed = await exchangeFollowingRedirects(st.client, spec(st.url));
+      const ex = followed.exchange;
+      if (ex.response) statuses.push(ex.response.status);
+      const retryable = ex.failure ? ex.failure.kind !== 'timeout' : RETRY_STATUSES.has(ex.response?.status ?? 0);
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (!retryable || delay === undefined || ctx.remainingMs() <= delay + 100) return { followed, statuses };
+      ctx.transcript.add('note', `retrying ${ex.spec.label} in ${delay} ms, as Codex does`);
+      await clock.sleep(delay, ctx.signal);
+    }
+  } finally {
+    st.codexMs += clock.now() - started;
+  }
+}
+
+/** Codex allows `startup_timeout_sec` for initialize + tools/list; measured on its own requests. */
+function startupTimeout(ctx: ServerContext, st: PlanState, stage: StageName): Finding | undefined {
+  if (st.codexMs <= ctx.codexBudgetMs) return undefined;
+  const took = (st.codexMs / 1000).toFixed(1);
+  return makeFinding('timeout.startup', {
+    stage,
+    message:
+      `Starting "${ctx.server.name}" as Codex does (${stage === 'initialize' ? 'initialize and notifications/initialized' : 'initialize through tools/list'}) took ${took} s, ` +
+      `but startup_timeout_sec is ${ctx.server.startupTimeoutSec} s: Codex gives up ("timed out handshaking with MCP server").`,
+    evidence: { measuredMs: Math.round(st.codexMs), startupTimeoutSec: ctx.server.startupTimeoutSec },
+    fix: timeoutFix(ctx, st.codexMs),
+  });
+}
+
+function fail(summary: string, findings: Finding[], server?: StageOutcome['server']): StageOutcome {
+  return { summary, findings, ...(server && { server }) };
+}
+
+function failureWords(kind: string): string {
+  switch (kind) {
+    case 'dns':
+      return 'host name does not resolve';
+    case 'refused':
+      return 'connection refused';
+    case 'tls':
+      return 'TLS handshake failed';
+    case 'timeout':
+      return 'no answer in time';
+    default:
+      return 'connection failed';
+  }
+}
+
+function truncateJson(value: unknown): unknown {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 500 ? `${text.slice(0, 500)}…` : value;
+}

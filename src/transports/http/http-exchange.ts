@@ -1,0 +1,280 @@
+import { getGlobalDispatcher, request, type Dispatcher } from 'undici';
+import type { ServerContext } from '../../pipeline/context.ts';
+import { classifyNetworkError, RequestTimeout, type NetFailure } from './classify-network-error.ts';
+import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
+
+/**
+ * One HTTP request and its response, bounded in time and size, recorded (redacted) in the
+ * transcript. Redirects are never followed here: callers see every 3xx and re-issue explicitly,
+ * so the chain can be reported.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+export interface ExchangeSpec {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** What the request is for, shown in the transcript ("initialize", "legacy SSE probe"). */
+  label: string;
+  /** Upper bound for the whole exchange; the server's deadline bounds it too. */
+  timeoutMs?: number;
+  /** For an SSE body: stop reading once this returns true for an event (the event is kept). */
+  until?: (event: SseEvent) => boolean;
+  /** Cap on a non-SSE body kept for parsing (default 8 MiB); beyond it the body is cut off. */
+  maxBodyBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case names; raw values (not redacted: redact before storing as evidence). */
+  headers: Record<string, string>;
+  /** Media type essence, lower case (`application/json`), or undefined when absent. */
+  contentType?: string;
+  /** A non-SSE body as text (possibly cut off, see `truncated`). */
+  body: string;
+  truncated: boolean;
+  /** For `text/event-stream` bodies: the events read before stopping. */
+  sse?: { events: SseEvent[]; comments: number; retryMs?: number; ended: 'matched' | 'closed' | 'stalled' };
+  headersMs: number;
+}
+
+export interface Exchange {
+  spec: ExchangeSpec;
+  /** Set when response headers arrived (even if the body then stalled). */
+  response?: HttpResponse;
+  /** Set when the request failed or stalled; with `response`, the stall was in the body. */
+  failure?: NetFailure;
+  elapsedMs: number;
+}
+
+export interface HttpClient {
+  exchange(spec: ExchangeSpec): Promise<Exchange>;
+  /** Aborts every request still in flight (cleanup). */
+  abortAll(): void;
+}
+
+const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+const TRANSCRIPT_BODY_CHARS = 2000;
+const SHOWN_RESPONSE_HEADERS = ['content-type', 'content-length', 'location', 'mcp-session-id', 'www-authenticate', 'allow', 'retry-after'];
+
+export function createHttpClient(ctx: ServerContext): HttpClient {
+  const inflight = new Set<AbortController>();
+  const base: Dispatcher = ctx.deps.dispatcher ?? getGlobalDispatcher();
+  const now = () => ctx.deps.clock.now();
+
+  const exchange = async (spec: ExchangeSpec): Promise<Exchange> => {
+    const started = now();
+    const remaining = ctx.remainingMs();
+    const limit = Math.max(0, Math.min(spec.timeoutMs ?? remaining, remaining));
+    const byDeadline = limit >= remaining;
+    const controller = new AbortController();
+    inflight.add(controller);
+    const timer = setTimeout(() => controller.abort(new RequestTimeout(byDeadline, limit)), limit);
+    const onDeadline = () => controller.abort(new RequestTimeout(true, limit));
+    if (ctx.signal.aborted) onDeadline();
+    else ctx.signal.addEventListener('abort', onDeadline, { once: true });
+
+    const state = { connected: false, headersReceived: false, sse: false, eventSeen: false };
+    // undici tells a handler when the request is written to a connected socket; that is how a
+    // stall is placed in "connect" or "headers".
+    const dispatcher = base.compose((dispatch) => (opts, handler) => dispatch(opts, trackConnection(handler, () => (state.connected = true))));
+
+    const headers: Record<string, string> = {
+      ...spec.headers,
+      ...(spec.method === 'POST' && { 'Content-Type': 'application/json' }),
+    };
+    recordRequest(ctx, spec, headers);
+    let response: HttpResponse | undefined;
+    try {
+      const res = await request(spec.url, {
+        method: spec.method,
+        headers,
+        body: spec.body,
+        dispatcher,
+        signal: controller.signal,
+      });
+      state.headersReceived = true;
+      const resHeaders = flattenHeaders(res.headers);
+      const contentType = mediaType(resHeaders['content-type']);
+      response = { status: res.statusCode, headers: resHeaders, contentType, body: '', truncated: false, headersMs: Math.round(now() - started) };
+      if (contentType === 'text/event-stream') {
+        state.sse = true;
+        response.sse = { events: [], comments: 0, ended: 'closed' };
+        const sse = response.sse;
+        let matched = false;
+        const reader = createSseReader((event) => {
+          state.eventSeen = true;
+          ctx.transcript.add('sse-event', `${spec.label}: ${describeSseEvent(event)}`);
+          if (!matched && spec.until?.(event)) matched = true;
+        }, now);
+        sse.events = reader.events;
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body) {
+          reader.feed(decoder.decode(chunk as Buffer, { stream: true }));
+          if (matched) break;
+        }
+        if (!matched) {
+          reader.feed(decoder.decode());
+          reader.end();
+        }
+        sse.comments = reader.comments;
+        sse.retryMs = reader.retryMs;
+        sse.ended = matched ? 'matched' : 'closed';
+        res.body.destroy();
+      } else {
+        const max = spec.maxBodyBytes ?? DEFAULT_MAX_BODY;
+        const parts: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of res.body) {
+          const buf = chunk as Buffer;
+          parts.push(buf);
+          size += buf.length;
+          if (size > max) {
+            response.truncated = true;
+            break;
+          }
+        }
+        res.body.destroy();
+        response.body = Buffer.concat(parts).subarray(0, max).toString('utf8');
+      }
+      recordResponse(ctx, spec, response, now() - started);
+      return { spec, response, elapsedMs: Math.round(now() - started) };
+    } catch (error) {
+      const failure = classifyNetworkError(controller.signal.aborted ? (controller.signal.reason ?? error) : error, state);
+      if (response) {
+        if (response.sse) response.sse.ended = 'stalled';
+        recordResponse(ctx, spec, response, now() - started);
+      }
+      ctx.transcript.add('note', `${spec.label}: ${spec.method} ${spec.url} failed (${failure.kind}, ${failure.phase}): ${failure.detail}`);
+      return { spec, response, failure, elapsedMs: Math.round(now() - started) };
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onDeadline);
+      inflight.delete(controller);
+    }
+  };
+
+  return {
+    exchange,
+    abortAll() {
+      for (const controller of inflight) controller.abort(new RequestTimeout(true, 0));
+      inflight.clear();
+    },
+  };
+}
+
+/** Wraps an undici (new-style) handler to learn when the request reached a connected socket. */
+function trackConnection(handler: Dispatcher.DispatchHandler, onConnected: () => void): Dispatcher.DispatchHandler {
+  const h = handler as Record<string, ((...args: unknown[]) => unknown) | undefined>;
+  const forward =
+    (name: string) =>
+    (...args: unknown[]) =>
+      h[name]?.apply(handler, args);
+  return {
+    onRequestStart: (...args: unknown[]) => {
+      onConnected();
+      return h.onRequestStart?.apply(handler, args);
+    },
+    onRequestUpgrade: forward('onRequestUpgrade'),
+    onResponseStart: forward('onResponseStart'),
+    onResponseData: forward('onResponseData'),
+    onResponseEnd: forward('onResponseEnd'),
+    onResponseError: forward('onResponseError'),
+  } as Dispatcher.DispatchHandler;
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** `Text/Event-Stream; charset=utf-8` → `text/event-stream` (compare by essence, as the SDK does). */
+export function mediaType(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const essence = value.split(';')[0]!.trim().toLowerCase();
+  return essence === '' ? undefined : essence;
+}
+
+function preview(text: string, max = TRANSCRIPT_BODY_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+}
+
+function recordRequest(ctx: ServerContext, spec: ExchangeSpec, headers: Record<string, string>): void {
+  const shown = ctx.redact.headers(headers);
+  const lines = [`${spec.label}: ${spec.method} ${ctx.redact.url(spec.url)}`, ...Object.entries(shown).map(([k, v]) => `${k}: ${v}`)];
+  if (spec.body !== undefined) lines.push('', preview(spec.body));
+  ctx.transcript.add('http-request', lines.join('\n'));
+}
+
+function recordResponse(ctx: ServerContext, spec: ExchangeSpec, response: HttpResponse, elapsedMs: number): void {
+  const picked: Record<string, string> = {};
+  for (const name of SHOWN_RESPONSE_HEADERS) if (response.headers[name] !== undefined) picked[name] = response.headers[name]!;
+  const shown = ctx.redact.headers(picked);
+  const lines = [`${spec.label}: HTTP ${response.status} (${Math.round(elapsedMs)} ms)`, ...Object.entries(shown).map(([k, v]) => `${k}: ${v}`)];
+  if (response.sse) {
+    lines.push('', `[event stream: ${response.sse.events.length} event(s), ${response.sse.ended}]`);
+  } else if (response.body !== '') {
+    lines.push('', preview(response.body) + (response.truncated ? ' [body cut off]' : ''));
+  }
+  ctx.transcript.add('http-response', lines.join('\n'));
+}
+
+/** Statuses after which a client re-issues the request to `Location`. */
+export const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export interface RedirectHop {
+  status: number;
+  from: string;
+  to: string;
+  /** The hop crosses origins, so the client drops `Authorization` (reqwest does; so does undici). */
+  crossOrigin: boolean;
+}
+
+export interface FollowedExchange {
+  exchange: Exchange;
+  hops: RedirectHop[];
+  /** The URL that gave the final answer. */
+  finalUrl: string;
+  /** The chain ended in a loop or exceeded the hop limit. */
+  loop?: boolean;
+}
+
+const MAX_HOPS = 5;
+const SENSITIVE_ON_CROSS_ORIGIN = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+/**
+ * Issues the request and re-issues it to each `Location`, keeping method and body (so the
+ * endpoint that really answers is found even where a client would switch POST to GET; callers
+ * judge that from the hop statuses).
+ */
+export async function exchangeFollowingRedirects(client: HttpClient, spec: ExchangeSpec): Promise<FollowedExchange> {
+  const hops: RedirectHop[] = [];
+  const seen = new Set<string>([spec.url]);
+  let current = spec;
+  for (;;) {
+    const exchange = await client.exchange(current);
+    const res = exchange.response;
+    const location = res?.headers.location;
+    if (!res || !REDIRECT_STATUSES.has(res.status) || !location) return { exchange, hops, finalUrl: current.url };
+    let next: URL;
+    try {
+      next = new URL(location, current.url);
+    } catch {
+      return { exchange, hops, finalUrl: current.url };
+    }
+    const crossOrigin = next.origin !== new URL(current.url).origin;
+    hops.push({ status: res.status, from: current.url, to: next.href, crossOrigin });
+    if (seen.has(next.href) || hops.length > MAX_HOPS) return { exchange, hops, finalUrl: current.url, loop: true };
+    seen.add(next.href);
+    const headers = crossOrigin
+      ? Object.fromEntries(Object.entries(current.headers).filter(([k]) => !SENSITIVE_ON_CROSS_ORIGIN.has(k.toLowerCase())))
+      : current.headers;
+    current = { ...current, url: next.href, headers };
+  }
+}

@@ -1,0 +1,83 @@
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+
+/**
+ * Turns a `text/event-stream` body into classified events. Only events with no `event` field or
+ * `event: message` carry JSON-RPC (as the SDK and rmcp read them); `endpoint` belongs to the
+ * legacy HTTP+SSE transport; an event with an id and empty data is a 2025-11-25 priming event.
+ */
+
+export type SseEventKind = 'jsonrpc' | 'endpoint' | 'priming' | 'other';
+
+export interface SseEvent {
+  kind: SseEventKind;
+  /** The `event:` field as sent (undefined means the default, `message`). */
+  event?: string;
+  id?: string;
+  data: string;
+  /** The parsed JSON-RPC message for `jsonrpc` events whose data is JSON. */
+  message?: unknown;
+  /** `jsonrpc` events whose data does not parse as JSON. */
+  invalidJson?: boolean;
+  /** Milliseconds after the response headers. */
+  atMs: number;
+}
+
+export interface SseReader {
+  feed(chunk: string): void;
+  /** Parses a trailing event that had no blank line after it. */
+  end(): void;
+  readonly events: SseEvent[];
+  readonly comments: number;
+  readonly retryMs?: number;
+}
+
+export function createSseReader(onEvent: (event: SseEvent) => void, now: () => number): SseReader {
+  const started = now();
+  const events: SseEvent[] = [];
+  let comments = 0;
+  let retryMs: number | undefined;
+  const parser: EventSourceParser = createParser({
+    onEvent(raw) {
+      const event = classify(raw.event, raw.id, raw.data, Math.round(now() - started));
+      events.push(event);
+      onEvent(event);
+    },
+    onComment() {
+      comments++;
+    },
+    onRetry(ms) {
+      retryMs = ms;
+    },
+  });
+  return {
+    feed: (chunk) => parser.feed(chunk),
+    end: () => parser.reset({ consume: true }),
+    events,
+    get comments() {
+      return comments;
+    },
+    get retryMs() {
+      return retryMs;
+    },
+  };
+}
+
+function classify(event: string | undefined, id: string | undefined, data: string, atMs: number): SseEvent {
+  const base = { ...(event !== undefined && { event }), ...(id !== undefined && { id }), data, atMs };
+  if (event === 'endpoint') return { kind: 'endpoint', ...base };
+  if (event !== undefined && event !== 'message') return { kind: 'other', ...base };
+  if (data.trim() === '') return { kind: 'priming', ...base };
+  try {
+    return { kind: 'jsonrpc', ...base, message: JSON.parse(data) as unknown };
+  } catch {
+    return { kind: 'jsonrpc', ...base, invalidJson: true };
+  }
+}
+
+/** One line per event for the transcript and for evidence (`event: endpoint data: /messages?…`). */
+export function describeSseEvent(event: SseEvent, maxData = 300): string {
+  const data = event.data.length > maxData ? `${event.data.slice(0, maxData)}…` : event.data;
+  return [event.event !== undefined ? `event: ${event.event}` : undefined, event.id !== undefined ? `id: ${event.id}` : undefined, `data: ${data}`]
+    .filter(Boolean)
+    .join(' ');
+}
