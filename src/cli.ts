@@ -5,6 +5,7 @@ import { runDemoCommand } from './commands/demo-command.ts';
 import { runExplainCommand } from './commands/explain-command.ts';
 import { defaultDeps } from './pipeline/default-deps.ts';
 import { REGISTRY } from './findings/registry.ts';
+import { createRedactor } from './redact.ts';
 import { ISSUES_URL } from './report/links.ts';
 import { FORMATS, type Format } from './types.ts';
 import { VERSION } from './version.ts';
@@ -17,7 +18,8 @@ function finish(code: number): void {
 }
 
 function internalError(error: unknown): void {
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  // The config's own secrets are unknown here; shape-based redaction still catches tokens and URL secrets.
+  const message = createRedactor().text(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.stderr.write(`☠ mcp-doctor crashed: this is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} with this output:\n${message}\n`);
   finish(3);
 }
