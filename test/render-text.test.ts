@@ -109,7 +109,7 @@ describe('renderText', () => {
       },
     ]);
     const quiet = text(report);
-    assert.match(quiet, /evidence: status: 401 · \(headers: with --verbose\)/);
+    assert.match(quiet, /evidence: status: 401 · \(with --verbose: headers\)/);
     assert.doesNotMatch(quiet, /realm/);
     const verbose = text(report, { verbose: true });
     assert.match(verbose, /^ {6}evidence:\n {10}\{\n {10} {2}"status": 401,/m);

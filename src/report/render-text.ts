@@ -151,7 +151,7 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
       for (const line of JSON.stringify(finding.evidence, null, 2).split('\n')) lines.push(`${BLOCK}${inert(line)}`);
     } else {
       const { facts, more } = evidenceFacts(finding.evidence, crashed ? ['stack', ...skipKeys] : skipKeys);
-      const text = [...facts.map(inert), ...(more.length ? [`(${more.map(inert).join(', ')}: with --verbose)`] : [])].join(' · ');
+      const text = [...facts.map(inert), ...(more.length ? [`(with --verbose: ${more.map(inert).join(', ')})`] : [])].join(' · ');
       if (text) lines.push(...wrapText(text, width, `${DETAIL}${c.gray('evidence:')} `, BLOCK));
     }
   }
