@@ -5,6 +5,7 @@ import { renderMarkdown, type MarkdownEnvironment } from '../src/report/render-m
 import { DOCS_CODES_BASE_URL } from '../src/report/links.ts';
 import type { Report } from '../src/types.ts';
 import { SAMPLE_ENVIRONMENT, sampleReport } from '../fixtures/reports/sample-report.ts';
+import { runCli } from './helpers/cli.ts';
 
 const marked = new Marked({ gfm: true, async: false });
 
@@ -162,5 +163,19 @@ describe('renderMarkdown', () => {
     const out = md();
     assert.ok(!out.includes('\u001b'));
     assert.match(out, /^\*\*1 of 6 servers ok\*\* · 1 warn · 3 fail · 1 skipped — 3 errors, 2 warnings$/m);
+  });
+});
+
+describe('demo --format markdown --verbose (the built CLI)', () => {
+  test('real server output renders to one heading per server, fenced transcripts, and no raw HTML but <details>', async () => {
+    const { code, stdout, stderr } = await runCli(['demo', '--format', 'markdown', '--verbose'], { timeoutMs: 90_000 });
+    assert.equal(code, 0, stderr);
+    assert.ok(!stdout.includes('\u001b'), 'no ANSI escapes');
+    for (const raw of rawHtml(stdout)) assert.ok(ALLOWED_HTML.some((re) => re.test(raw)), `unexpected raw HTML: ${raw}`);
+    const tokens = allTokens(stdout);
+    const servers = tokens.filter((t): t is Tokens.Heading => t.type === 'heading' && t.depth === 3 && t.text !== 'Environment');
+    assert.ok(servers.length >= 5, `server headings: ${servers.map((h) => h.text).join(', ')}`);
+    for (const h of servers) assert.match(h.text, /^[✔!✖-] \S+ \((ok|warn|fail|skipped)\)$/);
+    assert.ok(tokens.some((t) => t.type === 'code' && (t as Tokens.Code).text.includes('initialize')), 'a transcript is fenced');
   });
 });
