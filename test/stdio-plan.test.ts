@@ -338,3 +338,76 @@ describe('stdio plan: tools and shutdown', () => {
     assertGone(report);
   });
 });
+
+describe('stdio plan: more quirks (fixtures/stdio/quirks.mjs)', () => {
+  const quirk = (m: string, extra = {}, more: string[] = []) => stdioServer(m, process.execPath, [fixture('quirks.mjs'), m, ...more], extra);
+
+  test('a JSON log line that is not JSON-RPC: warning', T, async () => {
+    const report = await checkServer(quirk('json-log'));
+    const noise = only(report, 'stdio.stdout-noise');
+    assert.equal(noise.severity, 'warning');
+    assert.deepEqual(noise.evidence?.kinds, ['not-jsonrpc']);
+    assert.equal(report.tools?.count, 2);
+  });
+
+  test('text after the message on the same line: error', T, async () => {
+    const report = await checkServer(quirk('glued-after'));
+    const noise = only(report, 'stdio.stdout-noise');
+    assert.equal(noise.severity, 'error');
+    assert.deepEqual(noise.evidence?.kinds, ['glued']);
+  });
+
+  test('exits when asked for tools: tools.list-failed with exit code and stderr', T, async () => {
+    const report = await checkServer(quirk('exit-after-init'));
+    const finding = only(report, 'tools.list-failed');
+    assert.equal(finding.evidence?.exitCode, 3);
+    assert.deepEqual(finding.evidence?.stderrTail, ['fatal: lost connection to the database']);
+    assert.equal(stage(report, 'initialize').status, 'pass');
+  });
+
+  test('unknown protocol version in the result: warning, tools still listed', T, async () => {
+    const report = await checkServer(quirk('unknown-version'));
+    const finding = only(report, 'init.version-unsupported');
+    assert.equal(finding.severity, 'warning');
+    assert.equal(finding.evidence?.answered, '2099-01-01');
+    assert.equal(report.status, 'warn');
+    assert.equal(report.tools?.count, 2);
+  });
+
+  test('InitializeResult without serverInfo and capabilities: init.protocol-error', T, async () => {
+    const report = await checkServer(quirk('no-server-info'));
+    const finding = only(report, 'init.protocol-error');
+    assert.deepEqual(finding.evidence?.missing, ['capabilities', 'serverInfo']);
+  });
+
+  test('tools/list pagination is followed; a repeating cursor fails', T, async () => {
+    const paged = await checkServer(quirk('paginated'));
+    assert.equal(paged.status, 'ok');
+    assert.deepEqual(paged.tools?.names, ['a', 'b', 'c', 'd', 'e']);
+    const loop = await checkServer(quirk('cursor-loop'));
+    assert.match(only(loop, 'tools.list-failed').message, /nextCursor "again" came back twice/);
+  });
+
+  test('tools/list error or invalid result: tools.list-failed', T, async () => {
+    const error = await checkServer(quirk('tools-error'));
+    assert.equal(only(error, 'tools.list-failed').evidence?.code, -32601);
+    const invalid = await checkServer(quirk('tools-invalid'));
+    assert.match(only(invalid, 'tools.list-failed').message, /no "tools" array/);
+  });
+
+  test('a server waiting for its own early ping to be answered times out, as under Codex', T, async () => {
+    const report = await checkServer(quirk('server-request', { startupTimeoutSec: 1, startupTimeoutExplicit: true }, ['--methods', 'ping']));
+    const finding = only(report, 'timeout.startup');
+    assert.deepEqual(finding.evidence?.requestsBeforeInitialize, ['ping']);
+    assert.equal(finding.fix?.toml, undefined, 'more time would not help');
+    assertGone(report);
+  });
+
+  test('a --timeout shorter than startup_timeout_sec does not claim Codex times out', T, async () => {
+    const report = await checkServer(fixtureServer('hang'), { timeoutMs: 1000 });
+    const finding = only(report, 'timeout.startup');
+    assert.match(finding.message, /shorter than the 30 s/);
+    assert.equal(finding.fix?.toml, undefined);
+    assert.match(finding.fix?.command ?? '', /--timeout 120/);
+  });
+});

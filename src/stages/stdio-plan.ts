@@ -182,7 +182,7 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
       summary: `no answer to initialize within ${(waited / 1000).toFixed(1)} s`,
       findings: [
         ...takeNoise(ctx, state, 'initialize', 'start-up'),
-        startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', waitedMs: waited, launcher: state.launcher }),
+        startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', waitedMs: waited, launcher: state.launcher, earlyRequests: session.earlyRequests }),
       ],
     };
   }
@@ -225,7 +225,10 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
   if (verdict.proceed && elapsed > ctx.codexBudgetMs) {
     findings.push(startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', measuredMs: elapsed, waitedMs: elapsed, launcher: state.launcher }));
   }
-  if (verdict.proceed) session.notify('notifications/initialized');
+  if (verdict.proceed) {
+    session.notify('notifications/initialized');
+    session.markInitialized();
+  }
   const corrupted = findings.some((f) => f.code === 'stdio.stdout-noise' && f.severity === 'error');
   const summary = corrupted
     ? `${verdict.summary}: its answer is corrupted on stdout (Codex cannot read it)`

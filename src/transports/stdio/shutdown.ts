@@ -175,7 +175,9 @@ export async function shutdown(session: StdioSession, timings: ShutdownTimings =
     while (anyoneLeft() && session.now() < until) await sleep(25);
     if (anyoneLeft()) {
       signalGroup(pgid, 'SIGKILL');
-      await session.waitForExit(timings.killGraceMs);
+      // SIGKILL cannot be ignored, but dying takes a moment: wait so that "ended" means ended.
+      const killUntil = session.now() + timings.killGraceMs;
+      while (anyoneLeft() && session.now() < killUntil) await sleep(10);
     }
   }
   forgetGroup(pgid);

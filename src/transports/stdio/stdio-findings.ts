@@ -189,16 +189,28 @@ export function crlfFinding(ctx: ServerContext, count: number, stage: StageName)
 
 export function startupTimeoutFinding(
   ctx: ServerContext,
-  input: { phase: 'initialize' | 'tools/list'; stage: StageName; measuredMs?: number; waitedMs: number; launcher?: Launcher },
+  input: { phase: 'initialize' | 'tools/list'; stage: StageName; measuredMs?: number; waitedMs: number; launcher?: Launcher; earlyRequests?: string[] },
 ): Finding {
   const { server } = ctx;
   const budgetMs = ctx.codexBudgetMs;
   const budget = `${seconds(budgetMs)} (startup_timeout_sec${server.startupTimeoutExplicit ? '' : ', the default'})`;
-  let message = input.measuredMs
-    ? `"${server.name}" answered ${input.phase} only after ${seconds(input.measuredMs)} from start, but Codex allows ${budget} for initialize and tools/list together, so Codex gives up on it.`
-    : `"${server.name}" did not answer ${input.phase} within ${seconds(input.waitedMs)}${
-        input.waitedMs > budgetMs + 500 ? ` (the --timeout; Codex allows ${budget})` : ` — Codex allows ${budget}`
-      }.`;
+  const timeoutMs = ctx.options.timeoutMs;
+  // A --timeout shorter than Codex's budget cannot show that Codex would give up.
+  const cutShort = !input.measuredMs && timeoutMs !== undefined && timeoutMs < budgetMs;
+  let message: string;
+  if (input.measuredMs) {
+    message = `"${server.name}" answered ${input.phase} only after ${seconds(input.measuredMs)} from start, but Codex allows ${budget} for initialize and tools/list together, so Codex gives up on it.`;
+  } else if (cutShort) {
+    message = `"${server.name}" did not answer ${input.phase} within the --timeout of ${seconds(timeoutMs)}, which is shorter than the ${budget} Codex allows: run the check without --timeout to see whether it starts in time for Codex.`;
+  } else {
+    message = `"${server.name}" did not answer ${input.phase} within ${seconds(input.waitedMs)}${
+      timeoutMs !== undefined && timeoutMs > budgetMs ? ` (the --timeout; Codex allows only ${budget})` : `: Codex allows ${budget}`
+    }.`;
+  }
+  const early = [...new Set(input.earlyRequests ?? [])];
+  if (early.length > 0 && !input.measuredMs) {
+    message += ` Before answering it sent ${early.map((m) => `\`${m}\``).join(' and ')} and may be waiting for a reply: Codex answers no request before the initialize handshake is complete (the spec says a server SHOULD NOT send requests other than ping and logging before it).`;
+  }
   const launcher = input.launcher;
   if (launcher) {
     message += ` It runs through ${launcher.kind}: ${launcher.kind === 'docker' ? 'a first start pulls the image' : 'a first start downloads and installs the package'}${
@@ -206,33 +218,47 @@ export function startupTimeoutFinding(
     }, which often takes longer than that.`;
     if (!launcher.pinned) message += ' An unpinned version is re-checked (and re-downloaded after each release).';
   }
-  const base = timeoutFix(ctx, input.measuredMs);
-  const advice: string[] = [base.summary];
-  if (launcher?.preinstall) {
-    advice.push(
-      `Better: install it once (\`${ctx.redact.text(launcher.preinstall)}\`)${launcher.kind === 'docker' ? '' : ' and point `command` at the installed binary'}${
-        launcher.pinned ? '' : ', pinning a version'
-      }.`,
-    );
-  } else if (!input.measuredMs) {
-    advice.push('To learn how long it really needs, run the check with a longer `--timeout`.');
-  }
-  return makeFinding('timeout.startup', {
-    stage: input.stage,
-    message,
-    evidence: {
-      phase: input.phase,
-      budgetMs,
-      waitedMs: Math.round(input.waitedMs),
-      ...(input.measuredMs ? { answeredAfterMs: Math.round(input.measuredMs) } : {}),
-      ...(launcher ? { launcher: launcher.kind, ...(launcher.target ? { package: ctx.redact.text(launcher.target) } : {}) } : {}),
-    },
-    fix: {
+
+  const recheckSec = Math.max(120, Math.ceil((budgetMs * 4) / 1000));
+  const recheck = server.source === '--'
+    ? `mcp-doctor check --timeout ${recheckSec} -- ${[server.command ?? '', ...server.args].map(shellQuote).join(' ')}`
+    : `mcp-doctor check ${server.name} --timeout ${recheckSec}`;
+  const evidence = {
+    phase: input.phase,
+    budgetMs,
+    waitedMs: Math.round(input.waitedMs),
+    ...(input.measuredMs ? { answeredAfterMs: Math.round(input.measuredMs) } : {}),
+    ...(early.length ? { requestsBeforeInitialize: early } : {}),
+    ...(launcher ? { launcher: launcher.kind, ...(launcher.target ? { package: ctx.redact.text(launcher.target) } : {}) } : {}),
+  };
+  let fix: Finding['fix'];
+  if (early.length > 0 && !input.measuredMs) {
+    fix = { summary: 'A server-side fix: answer initialize without waiting for replies to requests sent before the handshake completes. More time does not help.' };
+  } else if (cutShort) {
+    fix = { summary: 'Re-run the check with a --timeout at least as long as Codex\'s startup timeout.', command: ctx.redact.text(recheck) };
+  } else {
+    const base = timeoutFix(ctx, input.measuredMs);
+    const advice: string[] = [base.summary];
+    if (launcher?.preinstall) {
+      advice.push(
+        `Better: install it once (\`${ctx.redact.text(launcher.preinstall)}\`)${launcher.kind === 'docker' ? '' : ' and point `command` at the installed binary'}${
+          launcher.pinned ? '' : ', pinning a version'
+        }.`,
+      );
+    } else if (!input.measuredMs) {
+      advice.push('To learn how long it really needs, run the check with a longer `--timeout`.');
+    }
+    fix = {
       summary: advice.join(' '),
       toml: base.toml,
-      command: launcher?.preinstall ? ctx.redact.text(launcher.preinstall) : !input.measuredMs ? `mcp-doctor check ${server.name} --timeout ${Math.max(120, Math.ceil((budgetMs * 4) / 1000))}` : undefined,
-    },
-  });
+      ...(launcher?.preinstall ? { command: ctx.redact.text(launcher.preinstall) } : !input.measuredMs ? { command: ctx.redact.text(recheck) } : {}),
+    };
+  }
+  return makeFinding('timeout.startup', { stage: input.stage, message, evidence, fix });
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function exitedEarlyFinding(
@@ -336,7 +362,7 @@ export function reproduceCommand(ctx: ServerContext): string {
   const { server } = ctx;
   const names = [...UNIX_ENV_WHITELIST.filter((n) => ctx.deps.env[n] !== undefined), ...server.envVars.filter((v) => v.source === 'local').map((v) => v.name)];
   const assignments = unique(names).map((n) => `${n}="$${n}"`);
-  const quote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const quote = shellQuote;
   const cd = server.cwd ? `cd ${quote(server.cwd)} && ` : '';
   const literal = Object.keys(server.env);
   const note = literal.length ? `  # plus the values of the env table: ${literal.join(', ')}` : '';

@@ -68,6 +68,9 @@ export class StdioSession {
   /** Redacted stderr lines of this session (capped). */
   readonly stderrLines: string[] = [];
   crlfLines = 0;
+  /** Methods of requests the server sent before the handshake finished (left unanswered, as Codex does). */
+  readonly earlyRequests: string[] = [];
+  private handshakeDone = false;
   exitInfo: ExitInfo | undefined;
   /** Resolves once the process has exited and its pipes have drained (or DRAIN_MS passed). */
   readonly exited: Promise<ExitInfo>;
@@ -183,6 +186,15 @@ export class StdioSession {
     });
   }
 
+  /**
+   * From now on requests from the server are answered. Codex 0.169.0 answers none before its
+   * handshake is complete (measured: a server that waits for a reply to its early `ping` times
+   * out), so the session does not either.
+   */
+  markInitialized(): void {
+    this.handshakeDone = true;
+  }
+
   notify(method: string, params?: Record<string, unknown>): void {
     this.write({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
   }
@@ -256,6 +268,11 @@ export class StdioSession {
     if (typeof message.method === 'string') {
       // A request from the server (ping, roots/list, sampling…): answer so it is not left waiting.
       if (id !== undefined && id !== null) {
+        if (!this.handshakeDone) {
+          this.earlyRequests.push(message.method);
+          this.hooks.transcript?.add('note', `left the server's ${message.method} request unanswered: the handshake is not complete`);
+          return;
+        }
         if (message.method === 'ping') this.write({ jsonrpc: '2.0', id, result: {} });
         else this.write({ jsonrpc: '2.0', id, error: { code: -32601, message: 'Method not found' } });
       }
