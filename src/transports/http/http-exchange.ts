@@ -88,13 +88,23 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     recordRequest(ctx, spec, headers);
     let response: HttpResponse | undefined;
     try {
-      const res = await request(spec.url, {
+      const pending = request(spec.url, {
         method: spec.method,
         headers,
         body: spec.body,
         dispatcher,
         signal: controller.signal,
       });
+      // undici applies an abort only once the request reaches a socket; a connect that never
+      // completes would outlive the deadline, so the abort also settles the wait here.
+      pending.catch(() => undefined);
+      const aborted = new Promise<never>((_, reject) => {
+        const onAbort = () => reject(controller.signal.reason);
+        if (controller.signal.aborted) onAbort();
+        else controller.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => undefined);
+      const res = await Promise.race([pending, aborted]);
       state.headersReceived = true;
       const resHeaders = flattenHeaders(res.headers);
       const contentType = mediaType(resHeaders['content-type']);
