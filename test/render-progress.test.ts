@@ -55,6 +55,16 @@ describe('createProgress', () => {
     assert.deepEqual(writes, []);
   });
 
+  test('a terminal that reports no width gets no spinner (ora would clear lines forever)', async () => {
+    const { stream, writes } = fakeStream(true);
+    (stream as { columns: number }).columns = 0;
+    const progress = createProgress({ enabled: true, stream, total: 1 });
+    progress.serverStarted?.('a');
+    await sleep(150);
+    progress.stop();
+    assert.deepEqual(writes, []);
+  });
+
   test('enabled: the spinner shows the count and stop() clears its line', async (t) => {
     const { stream, writes } = fakeStream(true);
     const progress = createProgress({ enabled: true, stream, total: 2, color: false });

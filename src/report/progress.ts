@@ -54,7 +54,9 @@ export function progressText(state: ProgressState, now: number, slowAfterMs = SL
  * stream, so JSON and markdown output (and pipes) never see a spinner frame.
  */
 export function createProgress(options: ProgressOptions): Progress {
-  if (!options.enabled) return { stop() {} };
+  // A pseudo-terminal with no size (`script`, `docker run -t` without a size) reports 0 columns;
+  // ora then divides by zero and clears lines forever, so such a terminal gets no spinner.
+  if (!options.enabled || !((options.stream.columns ?? 0) > 0)) return { stop() {} };
   const now = options.now ?? (() => performance.now());
   const slowAfterMs = options.slowAfterMs ?? SLOW_AFTER_MS;
   const state: ProgressState = { total: options.total ?? 0, done: 0, running: new Map() };
