@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCheckCommand, UsageError, type CheckArgs } from './commands/check-command.ts';
 import { runDemoCommand } from './commands/demo-command.ts';
+import { fixFlagsError } from './commands/fix-command.ts';
 import { runExplainCommand } from './commands/explain-command.ts';
 import { defaultDeps } from './pipeline/default-deps.ts';
 import { REGISTRY } from './findings/registry.ts';
@@ -46,6 +47,9 @@ function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
     bearerEnv: argv['bearer-env'] as string | undefined,
     command: dashDash.length > 0 ? dashDash.map(String) : undefined,
     concurrency: (argv.concurrency as number | undefined) ?? 16,
+    fix: argv.fix === true,
+    write: argv.write === true,
+    verifyFixes: argv['verify-fixes'] === true,
   };
 }
 
@@ -70,6 +74,9 @@ const parser = yargs(hideBin(process.argv))
         .option('header', { type: 'string', array: true, describe: 'With --url: a header "Name: value" (repeatable)' })
         .option('bearer-env', { type: 'string', describe: 'With --url: name of the variable holding a bearer token' })
         .option('concurrency', { type: 'number', default: 16, describe: 'How many servers are checked at once' })
+        .option('fix', { type: 'boolean', describe: 'Also print the change to the config file that applies the fixes, as a unified diff (proves fixes first)' })
+        .option('write', { type: 'boolean', describe: 'With --fix: apply the change (a timestamped backup is written next to the file first)' })
+        .option('verify-fixes', { type: 'boolean', describe: 'Try each safe fix on a temporary copy of the config and mark it verified or not' })
         .example('$0 check', 'Check every server in ~/.codex/config.toml')
         .example('$0 check github linear --json', 'Check two servers, JSON report')
         .example('$0 check --url URL --bearer-env VAR', 'Check one HTTP endpoint with no config file')
@@ -80,6 +87,8 @@ const parser = yargs(hideBin(process.argv))
       try {
         const args = checkArgsFrom(argv as Record<string, unknown>);
         if (args.concurrency < 1 || !Number.isFinite(args.concurrency)) throw new UsageError('--concurrency must be at least 1');
+        const fixError = fixFlagsError(args);
+        if (fixError) throw new UsageError(fixError);
         if (args.timeout !== undefined && (!(args.timeout > 0) || !Number.isFinite(args.timeout))) throw new UsageError('--timeout must be a positive number of seconds');
         finish(await runCheckCommand(args, io, defaultDeps()));
       } catch (error) {

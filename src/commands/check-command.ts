@@ -3,6 +3,7 @@ import { arch, release, type as osType } from 'node:os';
 import { adHocCommandConfig, adHocUrlConfig, loadConfig } from '../config/load-config.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { distance } from '../findings/explain.ts';
+import { recordConfigReads, runFixStep } from './fix-command.ts';
 import type { CheckOptions, Deps } from '../pipeline/context.ts';
 import { runChecks } from '../pipeline/run-checks.ts';
 import { createRedactor, type Redactor } from '../redact.ts';
@@ -28,6 +29,10 @@ export interface CheckArgs {
   bearerEnv?: string;
   command?: string[];
   concurrency: number;
+  /** --fix, --fix --write, --verify-fixes (src/commands/fix-command.ts). */
+  fix?: boolean;
+  write?: boolean;
+  verifyFixes?: boolean;
 }
 
 export interface Io {
@@ -64,6 +69,7 @@ export function collectSecrets(config: LoadedConfig, env: Record<string, string 
 }
 
 export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Promise<number> {
+  if (args.fix || args.verifyFixes) deps = recordConfigReads(deps);
   const adHoc = args.url !== undefined || (args.command !== undefined && args.command.length > 0);
   let config: LoadedConfig;
   if (args.url !== undefined) {
@@ -129,6 +135,11 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     findings: redact.value(config.findings),
     servers,
   });
+  if (args.fix || args.verifyFixes) {
+    const env = await environment;
+    const plans = { stdio: createStdioPlan, streamable_http: createHttpPlan };
+    return runFixStep({ args, io, deps, config, report, options, redact, plans, render: (r) => render(r, args, redact, io, env) });
+  }
   io.stdout.write(render(report, args, redact, io, await environment));
   return exitCodeFor(report, args.strict);
 }
