@@ -26,7 +26,7 @@ async function withHttps<T>(fn: (port: number) => Promise<T>): Promise<T> {
   const server = https.createServer({ key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) }, (_req, res) => {
     res.writeHead(404).end();
   });
-  const sockets = new Set<net.Socket>();
+  const sockets = new Set<{ destroy(): void }>();
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
