@@ -88,7 +88,7 @@ describe('renderText', () => {
     assert.match(out, /^ {4}-url = "http:\/\/127\.0\.0\.1:8931\/sse"\n {4}\+url = "http:\/\/127\.0\.0\.1:8931\/mcp"$/m);
     assert.match(out, /^ {2}applied:\n {4}legacy-search {2}transport\.sse-only {2}Use the server's Streamable HTTP endpoint\. \(verified\)$/m);
     assert.match(out, /^ {2}skipped:\n {4}linear {2}auth\.login-required {2}Log in once\. \(not a config change\)$/m);
-    assert.match(out, /^ {2}The config files were not changed\.$/m);
+    assert.match(out, /^ {2}The config files were not changed \(add --write to apply this change; a backup is kept\)\.$/m);
     assert.ok(out.indexOf('Config change') < out.indexOf('1 of 6 servers ok'), 'before the summary line');
     report.fixes!.write = { written: true, backups: ['/home/ada/.codex/config.toml.bak'] };
     assert.match(text(report), /^ {2}written; backup: \/home\/ada\/\.codex\/config\.toml\.bak$/m);

@@ -176,7 +176,7 @@ function fixesLines(fixes: FixesReport, c: ChalkInstance): string[] {
   } else if (fixes.write?.refused) {
     lines.push(`  not written: ${inert(fixes.write.refused)}`);
   } else if (fixes.files.length) {
-    lines.push('  The config files were not changed.');
+    lines.push('  The config files were not changed (add --write to apply this change; a backup is kept).');
   }
   return lines;
 }
