@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { exitHints, mentionedVariables, type ExitHintInput } from '../src/transports/stdio/exit-hints.ts';
+import { exitHints, mentionedVariables, timeoutHints, type ExitHintInput } from '../src/transports/stdio/exit-hints.ts';
 import { detectBridge, detectLauncher, dockerRunWithoutInteractive } from '../src/transports/stdio/launchers.ts';
 
 const base: ExitHintInput = { command: 'node', args: ['server.js'], stderr: [], code: 1, signal: null, childEnv: {}, userEnv: {} };
@@ -44,6 +44,26 @@ describe(exitHints.name, () => {
 
   test('an interpreter missing from the PATH the server gets', () => {
     assert.deepEqual(ids({ stderr: ["/usr/bin/env: 'node': No such file or directory"], code: 127 }), ['interpreter-not-found']);
+  });
+
+  test('TLS and proxy failures name the variables Codex drops', () => {
+    const tls = exitHints({ ...base, stderr: ['Error: unable to verify the first certificate'], userEnv: { NODE_EXTRA_CA_CERTS: '/etc/ca.pem' } });
+    assert.equal(tls[0]?.id, 'ca-not-forwarded');
+    assert.match(tls[0]!.text, /env_vars = \["NODE_EXTRA_CA_CERTS"\]/);
+    const proxy = exitHints({ ...base, stderr: ['TypeError: fetch failed', 'cause: ETIMEDOUT'], userEnv: { HTTPS_PROXY: 'http://proxy:3128' } });
+    assert.deepEqual(proxy.map((h) => h.id), ['proxy-not-forwarded']);
+    // Forwarded already: not the problem.
+    const forwarded = exitHints({ ...base, stderr: ['fetch failed'], userEnv: { HTTPS_PROXY: 'p' }, childEnv: { HTTPS_PROXY: 'p' } });
+    assert.deepEqual(forwarded, []);
+  });
+
+  test('timeouts: an HTTP server, or a Python script whose stdout is buffered', () => {
+    const input = { command: 'node', args: ['s.js'], stderr: ['Server listening on http://localhost:8080'], childEnv: {}, userEnv: {}, stdoutBytes: 0 };
+    assert.deepEqual(timeoutHints(input).map((h) => h.id), ['http-only']);
+    const py = { command: 'python3', args: ['server.py'], stderr: [], childEnv: {}, userEnv: {}, stdoutBytes: 0 };
+    assert.deepEqual(timeoutHints(py).map((h) => h.id), ['python-buffered']);
+    assert.deepEqual(timeoutHints({ ...py, args: ['-u', 'server.py'] }), []);
+    assert.deepEqual(timeoutHints({ ...py, stdoutBytes: 10 }), []);
   });
 
   test('error codes in stack traces are not variables', () => {

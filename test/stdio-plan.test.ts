@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
@@ -409,5 +410,33 @@ describe('stdio plan: more quirks (fixtures/stdio/quirks.mjs)', () => {
     assert.match(finding.message, /shorter than the 30 s/);
     assert.equal(finding.fix?.toml, undefined);
     assert.match(finding.fix?.command ?? '', /--timeout 120/);
+  });
+});
+
+describe('stdio plan: why more time would not help', () => {
+  test('a server that starts an HTTP listener instead of speaking stdio', T, async () => {
+    const script = "console.error('MCP server listening on http://127.0.0.1:3999/mcp'); setInterval(() => {}, 1000);";
+    const report = await checkServer(stdioServer('httpish', process.execPath, ['-e', script], { startupTimeoutSec: 1, startupTimeoutExplicit: true }));
+    const finding = only(report, 'timeout.startup');
+    assert.deepEqual(finding.evidence?.hints, ['http-only']);
+    assert.equal(finding.fix?.toml, undefined);
+    assert.deepEqual(finding.evidence?.stderrTail, ['MCP server listening on http://127.0.0.1:3999/mcp']);
+    assertGone(report);
+  });
+
+  const python = spawnSync('python3', ['--version']).status === 0;
+  test('a Python server whose print() output sits in a buffer', { ...T, skip: python ? false : 'python3 not installed' }, async () => {
+    const script = [
+      'import sys, json',
+      'for line in sys.stdin:',
+      '    m = json.loads(line)',
+      "    if 'id' in m: print(json.dumps({'jsonrpc': '2.0', 'id': m['id'], 'result': {}}))",
+    ].join('\n');
+    const file = join(scratch, 'buffered.py');
+    writeFileSync(file, script);
+    const report = await checkServer(stdioServer('py', 'python3', [file], { startupTimeoutSec: 1, startupTimeoutExplicit: true }));
+    const finding = only(report, 'timeout.startup');
+    assert.deepEqual(finding.evidence?.hints, ['python-buffered']);
+    assertGone(report);
   });
 });

@@ -5,7 +5,7 @@ import type { PlanFactory } from '../pipeline/run-server.ts';
 import type { Finding, StageName } from '../types.ts';
 import { buildChildEnv, buildFullEnv, droppedVariables, lookupEnv } from '../transports/stdio/child-env.ts';
 import { searchNeededVariables } from '../transports/stdio/env-search.ts';
-import { exitHints, mentionedVariables } from '../transports/stdio/exit-hints.ts';
+import { exitHints, mentionedVariables, timeoutHints } from '../transports/stdio/exit-hints.ts';
 import { detectBridge, detectLauncher, type Launcher } from '../transports/stdio/launchers.ts';
 import { envInterpreter, realFileProbe, resolveCommand } from '../transports/stdio/resolve-command.ts';
 import { observeEof, shutdown } from '../transports/stdio/shutdown.ts';
@@ -182,7 +182,22 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
       summary: `no answer to initialize within ${(waited / 1000).toFixed(1)} s`,
       findings: [
         ...takeNoise(ctx, state, 'initialize', 'start-up'),
-        startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', waitedMs: waited, launcher: state.launcher, earlyRequests: session.earlyRequests }),
+        startupTimeoutFinding(ctx, {
+          phase: 'initialize',
+          stage: 'initialize',
+          waitedMs: waited,
+          launcher: state.launcher,
+          earlyRequests: session.earlyRequests,
+          stderr: session.stderrLines,
+          hints: timeoutHints({
+            command: server.command ?? '',
+            args: server.args,
+            stderr: session.stderrLines,
+            childEnv: state.childEnv,
+            userEnv: ctx.deps.env,
+            stdoutBytes: session.stdoutBytes,
+          }),
+        }),
       ],
     };
   }
@@ -299,7 +314,7 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
     if (outcome.kind === 'aborted') {
       session.flushUnterminated();
       const waited = ctx.deps.clock.now() - session.startedAt;
-      failure = startupTimeoutFinding(ctx, { phase: 'tools/list', stage: 'tools', waitedMs: waited, launcher: state.launcher });
+      failure = startupTimeoutFinding(ctx, { phase: 'tools/list', stage: 'tools', waitedMs: waited, stderr: session.stderrLines });
       break;
     }
     if (outcome.kind === 'exited') {

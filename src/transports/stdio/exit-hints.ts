@@ -14,7 +14,10 @@ export type HintId =
   | 'missing-env'
   | 'interpreter-not-found'
   | 'killed'
-  | 'stdin-closed';
+  | 'stdin-closed'
+  | 'ca-not-forwarded'
+  | 'proxy-not-forwarded'
+  | 'python-buffered';
 
 export interface ExitHint {
   id: HintId;
@@ -90,17 +93,7 @@ export function exitHints(input: ExitHintInput): ExitHint[] {
     });
   }
 
-  if (/EADDRINUSE|address already in use/i.test(text)) {
-    hints.push({
-      id: 'port-in-use',
-      text: 'It tried to listen on a port that is already in use: it is probably starting an HTTP server, not a stdio one. Look for its stdio mode (a `--stdio` flag or `stdio` argument), or configure it as `url = "http://127.0.0.1:PORT/mcp"` if it is meant to run separately.',
-    });
-  } else if (/listening on (?:https?:\/\/|port|\S+:\d+)|server (?:is )?running on (?:https?:\/\/|port)|started on port|Uvicorn running on|streamable.?http|transport.*sse/i.test(text)) {
-    hints.push({
-      id: 'http-only',
-      text: 'Its output suggests it runs as an HTTP server rather than over stdio. Start it in its stdio mode (often a `--stdio` flag, a `stdio` argument or `--transport stdio`), or run it separately and configure `url = "http://…/mcp"`.',
-    });
-  }
+  hints.push(...httpServerHints(text));
 
   for (const name of mentionedVariables(input.stderr)) {
     const forServer = input.childEnv[name];
@@ -127,6 +120,8 @@ export function exitHints(input: ExitHintInput): ExitHint[] {
     });
   }
 
+  hints.push(...networkHints(text, input));
+
   if (input.signal === 'SIGKILL' || input.code === 137) {
     hints.push({ id: 'killed', text: 'It was killed with SIGKILL (out of memory, or a sandbox/antivirus).' });
   }
@@ -135,6 +130,74 @@ export function exitHints(input: ExitHintInput): ExitHint[] {
     hints.push({
       id: 'stdin-closed',
       text: 'It exited normally (code 0) without answering: it may not be an MCP stdio server, or it needs an argument to start in stdio mode.',
+    });
+  }
+  return hints;
+}
+
+function httpServerHints(text: string): ExitHint[] {
+  if (/EADDRINUSE|address already in use/i.test(text)) {
+    return [
+      {
+        id: 'port-in-use',
+        text: 'It tried to listen on a port that is already in use: it is probably starting an HTTP server, not a stdio one. Look for its stdio mode (a `--stdio` flag or `stdio` argument), or configure it as `url = "http://127.0.0.1:PORT/mcp"` if it is meant to run separately.',
+      },
+    ];
+  }
+  if (/listening on (?:https?:\/\/|port|\S+:\d+)|server (?:is )?running on (?:https?:\/\/|port)|started on port|Uvicorn running on|streamable.?http (?:server|transport)|transport.*sse/i.test(text)) {
+    return [
+      {
+        id: 'http-only',
+        text: 'Its output suggests it runs as an HTTP server rather than over stdio. Start it in its stdio mode (often a `--stdio` flag, a `stdio` argument or `--transport stdio`), or run it separately and configure `url = "http://…/mcp"`.',
+      },
+    ];
+  }
+  return [];
+}
+
+const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'];
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
+
+/**
+ * TLS and proxy failures of a server that calls out: Codex drops CA-bundle and proxy variables
+ * (F25, F26), so a server that works from the shell fails behind a corporate proxy.
+ */
+function networkHints(text: string, input: Pick<ExitHintInput, 'childEnv' | 'userEnv'>): ExitHint[] {
+  const dropped = (names: string[]) => names.filter((n) => input.userEnv[n] && !input.childEnv[n]);
+  const hints: ExitHint[] = [];
+  if (/certificate|x509|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED_CERT|CERT_HAS_EXPIRED|unable to verify the first certificate|SSLError|CERTIFICATE_VERIFY_FAILED/i.test(text)) {
+    const names = dropped(CA_VARIABLES);
+    hints.push({
+      id: 'ca-not-forwarded',
+      text: names.length
+        ? `A TLS certificate was not trusted, and your environment sets ${names.join(', ')}, which Codex does not pass on: add \`env_vars = [${names.map((n) => `"${n}"`).join(', ')}]\`.`
+        : 'A TLS certificate was not trusted: behind a corporate proxy, give the server your CA bundle (`NODE_EXTRA_CA_CERTS` for Node, `SSL_CERT_FILE` / `REQUESTS_CA_BUNDLE` for Python) via `env` or `env_vars`.',
+    });
+  }
+  const proxies = dropped(PROXY_VARIABLES);
+  if (proxies.length > 0 && /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNRESET|fetch failed|Connection refused|timed out|Name or service not known|network is unreachable/i.test(text)) {
+    hints.push({
+      id: 'proxy-not-forwarded',
+      text: `A network request failed, and your environment sets ${proxies.join(', ')}, which Codex does not pass on: add \`env_vars = [${proxies.map((n) => `"${n}"`).join(', ')}]\`.`,
+    });
+  }
+  return hints;
+}
+
+/**
+ * Why a running server may never answer: it is an HTTP server, or a script whose stdout is
+ * block-buffered because it is not a terminal (Python's print without flush).
+ */
+export function timeoutHints(input: Pick<ExitHintInput, 'command' | 'args' | 'stderr' | 'childEnv' | 'userEnv'> & { stdoutBytes: number }): ExitHint[] {
+  const text = input.stderr.join('\n');
+  const hints = [...httpServerHints(text), ...networkHints(text, input)];
+  const real = unwrapShell(input.command, input.args);
+  const program = programName(real.command);
+  const python = /^python[\d.]*$/.test(program) || ((program === 'uv' || program === 'poetry') && real.args[0] === 'run');
+  if (python && input.stdoutBytes === 0 && !real.args.includes('-u') && !input.childEnv.PYTHONUNBUFFERED) {
+    hints.push({
+      id: 'python-buffered',
+      text: 'It wrote nothing at all to stdout. A Python script that answers with print() is block-buffered when stdout is not a terminal: use print(..., flush=True), run `python -u`, or set `env = { PYTHONUNBUFFERED = "1" }`.',
     });
   }
   return hints;

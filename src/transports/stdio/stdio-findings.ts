@@ -189,7 +189,17 @@ export function crlfFinding(ctx: ServerContext, count: number, stage: StageName)
 
 export function startupTimeoutFinding(
   ctx: ServerContext,
-  input: { phase: 'initialize' | 'tools/list'; stage: StageName; measuredMs?: number; waitedMs: number; launcher?: Launcher; earlyRequests?: string[] },
+  input: {
+    phase: 'initialize' | 'tools/list';
+    stage: StageName;
+    measuredMs?: number;
+    waitedMs: number;
+    launcher?: Launcher;
+    earlyRequests?: string[];
+    /** Reasons more time would not help (an HTTP server, buffered stdout, a dropped proxy). */
+    hints?: ExitHint[];
+    stderr?: string[];
+  },
 ): Finding {
   const { server } = ctx;
   const budgetMs = ctx.codexBudgetMs;
@@ -211,8 +221,10 @@ export function startupTimeoutFinding(
   if (early.length > 0 && !input.measuredMs) {
     message += ` Before answering it sent ${early.map((m) => `\`${m}\``).join(' and ')} and may be waiting for a reply: Codex answers no request before the initialize handshake is complete (the spec says a server SHOULD NOT send requests other than ping and logging before it).`;
   }
+  const hints = input.measuredMs ? [] : (input.hints ?? []);
+  if (hints.length > 0) message += ` ${hints.map((h) => h.text).join(' ')}`;
   const launcher = input.launcher;
-  if (launcher) {
+  if (launcher && hints.length === 0) {
     message += ` It runs through ${launcher.kind}: ${launcher.kind === 'docker' ? 'a first start pulls the image' : 'a first start downloads and installs the package'}${
       launcher.target ? ` (${ctx.redact.text(launcher.target)})` : ''
     }, which often takes longer than that.`;
@@ -230,9 +242,13 @@ export function startupTimeoutFinding(
     ...(input.measuredMs ? { answeredAfterMs: Math.round(input.measuredMs) } : {}),
     ...(early.length ? { requestsBeforeInitialize: early } : {}),
     ...(launcher ? { launcher: launcher.kind, ...(launcher.target ? { package: ctx.redact.text(launcher.target) } : {}) } : {}),
+    ...(hints.length ? { hints: hints.map((h) => h.id) } : {}),
+    ...(input.stderr && input.stderr.length ? { stderrTail: stderrTail(input.stderr) } : {}),
   };
   let fix: Finding['fix'];
-  if (early.length > 0 && !input.measuredMs) {
+  if (hints.length > 0) {
+    fix = { summary: hints.map((h) => h.text).join(' ') };
+  } else if (early.length > 0 && !input.measuredMs) {
     fix = { summary: 'A server-side fix: answer initialize without waiting for replies to requests sent before the handshake completes. More time does not help.' };
   } else if (cutShort) {
     fix = { summary: 'Re-run the check with a --timeout at least as long as Codex\'s startup timeout.', command: ctx.redact.text(recheck) };

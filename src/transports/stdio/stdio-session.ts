@@ -68,6 +68,8 @@ export class StdioSession {
   /** Redacted stderr lines of this session (capped). */
   readonly stderrLines: string[] = [];
   crlfLines = 0;
+  /** Bytes received on stdout so far. */
+  stdoutBytes = 0;
   /** Methods of requests the server sent before the handshake finished (left unanswered, as Codex does). */
   readonly earlyRequests: string[] = [];
   private handshakeDone = false;
@@ -92,7 +94,10 @@ export class StdioSession {
     this.startedAt = hooks.clock.now();
     if (spec.processGroup) trackGroup(this.pid);
 
-    child.stdout.on('data', (chunk: Buffer) => this.onEvents(this.reader.push(chunk)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      this.stdoutBytes += chunk.length;
+      this.onEvents(this.reader.push(chunk));
+    });
     child.stdout.on('end', () => this.onEvents(this.reader.end()));
     child.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
     child.stderr.on('end', () => this.flushStderr());
