@@ -46,7 +46,8 @@ describe('checkTools', () => {
     assert.equal(finding.severity, 'warning');
     assert.match(finding.message, /`search\.docs` → `search_docs_fd223b340152`/);
     assert.match(finding.message, /also renames `search_docs` → `search_docs_9fe4a10d0e3e`/);
-    assert.match(finding.message, new RegExp(`\`${long}\` → \`${long}\``));
+    assert.match(finding.message, new RegExp(`\`${long}\` \\(70 characters\\)`));
+    assert.match(finding.message, /Codex 0\.169\.0 keeps it/);
     const toml = parse(finding.fix!.toml!) as any;
     assert.deepEqual(toml.mcp_servers.docs.disabled_tools, ['search.docs', long]);
     assert.equal(result.count, 3);

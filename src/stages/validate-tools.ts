@@ -243,11 +243,20 @@ function invalidNameFinding(
     ...(VALID_TOOL_NAME.test(n) ? [] : ['characters outside [a-zA-Z0-9_-]']),
     ...(n.length > MAX_TOOL_NAME_CHARS ? [`${n.length} characters (over ${MAX_TOOL_NAME_CHARS})`] : []),
   ];
-  let message =
-    `${invalid.length} tool name${invalid.length === 1 ? '' : 's'} of "${server.name}" ${invalid.length === 1 ? 'is' : 'are'} not valid for the model API, so Codex renames ${invalid.length === 1 ? 'it' : 'them'}: ` +
-    `${invalid.map(describe).join(', ')}.`;
-  if (renamedValid.length > 0) message += ` Because of the collision Codex also renames ${renamedValid.map(describe).join(', ')}.`;
-  message += ' The model sees these names, not the ones in the server\'s docs; older Codex versions fail with "Invalid \'tools[N].name\'".';
+  const renamed = invalid.filter((n) => codexNames.get(n) !== n);
+  const keptLong = invalid.filter((n) => codexNames.get(n) === n);
+  const parts: string[] = [];
+  if (renamed.length > 0) {
+    parts.push(`${renamed.length} tool name${renamed.length === 1 ? '' : 's'} of "${server.name}" ${renamed.length === 1 ? 'is' : 'are'} not valid for the model API, so Codex renames ${renamed.length === 1 ? 'it' : 'them'}: ${renamed.map(describe).join(', ')}.`);
+  }
+  if (renamedValid.length > 0) parts.push(`Because of the collision Codex also renames ${renamedValid.map(describe).join(', ')}.`);
+  if (keptLong.length > 0) {
+    parts.push(
+      `${keptLong.map((n) => `\`${n}\` (${n.length} characters)`).join(', ')} ${keptLong.length === 1 ? 'is' : 'are'} longer than ${MAX_TOOL_NAME_CHARS} characters: Codex 0.169.0 keeps ${keptLong.length === 1 ? 'it' : 'them'} (it allows 128 bytes including the mcp__${sanitize(server.name)}__ prefix), but older Codex versions and clients following SEP-986 allow ${MAX_TOOL_NAME_CHARS}.`,
+    );
+  }
+  let message = parts.join(' ');
+  if (renamed.length > 0) message += ' The model sees the new names, not the ones in the server\'s docs; older Codex versions fail with "Invalid \'tools[N].name\'".';
   const disabled = unique([...(server.disabledTools ?? []), ...invalid]);
   return makeFinding('tools.invalid-name', {
     stage,

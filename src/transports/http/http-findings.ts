@@ -115,6 +115,9 @@ function tlsFinding(ctx: ServerContext, failure: NetFailure, target: URL, stage:
   return makeFinding('net.tls-failed', { stage, message: `${messages[problem]} Codex fails the same way ("error sending request for url").`, evidence, fix: fixes[problem] });
 }
 
+/** Keys Codex rejects on a stdio server (`… is not supported for stdio`). */
+const HTTP_ONLY_KEYS = ['url', 'bearer_token_env_var', 'bearer_token', 'http_headers', 'env_http_headers', 'http_headers_helper', 'oauth', 'oauth_resource', 'auth'];
+
 /** `[mcp_servers.NAME]` with the name quoted when it is not a bare key. */
 export function serverHeader(name: string): string {
   return `[mcp_servers.${/^[A-Za-z0-9_-]+$/.test(name) ? name : JSON.stringify(name)}]`;
@@ -155,12 +158,15 @@ export function bridgeFix(ctx: ServerContext, url: string, extraArgs: string[], 
   const lines = [serverHeader(server.name), 'command = "npx"', `args = ${tomlArray(args)}`];
   if (envVars.length > 0) lines.push(`env_vars = ${tomlArray(envVars)}`);
   const secretsInline = Object.keys(server.httpHeaders).length > 0;
+  const remove = HTTP_ONLY_KEYS.filter((key) => Object.hasOwn(server.raw, key));
   return {
     summary:
-      `${summary} Replace the whole [mcp_servers.${server.name}] table with this one (a stdio server must not keep url, bearer_token_env_var or the header tables).` +
+      `${summary} This makes it a stdio server: remove ${remove.length > 0 ? remove.join(', ') : 'url'} from [mcp_servers.${server.name}] (Codex rejects ${remove.length > 1 ? 'them' : 'it'} on a stdio server) and set command and args as shown.` +
       (secretsInline ? ' Put the http_headers values back where the snippet shows <redacted>.' : ''),
     // Static header values are the user's own secrets: they go through redaction like all output.
     toml: ctx.redact.text(lines.join('\n')),
+    ...(remove.length > 0 && { remove }),
+    ...(secretsInline && { template: true }),
   };
 }
 
