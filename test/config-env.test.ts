@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { parse } from 'smol-toml';
 import { bareVarReference, secretShape, suggestedVarName, unexpandedVars } from '../src/config/env-checks.ts';
 import { adHocCommandConfig, adHocUrlConfig, nameForCommand, nameForUrl } from '../src/config/load-config.ts';
-import { allFindings, assertFixesParse, assertNoSecrets, codes, loadFixture, only, serverFindings } from './helpers/config-fixtures.ts';
+import { loadConfig } from '../src/config/load-config.ts';
+import { allFindings, assertFixesParse, assertNoSecrets, codes, configDeps, loadFixture, only, serverFindings, tempTree } from './helpers/config-fixtures.ts';
 
 const ENV = {
   HOME: '/home/u',
@@ -83,7 +84,7 @@ describe('environment references', () => {
     const config = await loadFixture('env-refs.toml', { env: ENV });
     const expected: Array<[string, string]> = [
       ['github', '[mcp_servers.github]\nbearer_token_env_var = "GITHUB_TOKEN"'],
-      ['openai', '[mcp_servers.openai]\nbearer_token_env_var = "OPENAI_TOKEN"'],
+      ['openai', '[mcp_servers.openai.env_http_headers]\nAuthorization = "OPENAI_TOKEN"'],
       ['slack', '[mcp_servers.slack]\nenv_vars = ["SLACK_TOKEN"]'],
       ['jwt', '[mcp_servers.jwt]\nbearer_token_env_var = "JWT_TOKEN"'],
       ['random', '[mcp_servers.random]\nbearer_token_env_var = "RANDOM_TOKEN"'],
@@ -93,7 +94,7 @@ describe('environment references', () => {
       assert.equal(finding.severity, 'error');
       assert.equal(finding.fix?.toml, snippet, server);
       assert.match(finding.fix!.summary, /rotate the token/);
-      assert.match(finding.fix!.command!, /^export [A-Z_]+="<your token>"$/);
+      assert.match(finding.fix!.command!, server === 'openai' ? /^export OPENAI_TOKEN="Bearer <your token>"$/ : /^export [A-Z_]+="<your token>"$/);
     }
     assert.match(only(serverFindings(config, 'github'), 'config.env-var-looks-like-secret').message, /GitHub token/);
     // Not in any message, evidence or fix — and not left to the redactor to catch.
@@ -143,7 +144,9 @@ describe('unexpanded $VAR', () => {
     assert.equal(env[0]!.fix?.toml, '[mcp_servers.env_ref]\nenv_vars = ["API_KEY"]');
     assert.match(env[0]!.fix!.summary, /Delete API_KEY from `env`/);
 
-    assert.equal(only(serverFindings(config, 'url_ref'), 'config.var-not-expanded').fix?.toml, '[mcp_servers.url_ref]\nbearer_token_env_var = "MCP_TOKEN"');
+    const url = only(serverFindings(config, 'url_ref'), 'config.var-not-expanded');
+    assert.equal(url.fix?.toml, '[mcp_servers.url_ref]\nurl = "https://mcp.example.com/mcp"\nbearer_token_env_var = "MCP_TOKEN"');
+    assert.equal(url.fix?.command, 'export MCP_TOKEN="<your token>"');
 
     const headers = serverFindings(config, 'header_ref');
     assert.deepEqual(headers.map((f) => f.fix?.toml), [
@@ -152,6 +155,31 @@ describe('unexpanded $VAR', () => {
       '[mcp_servers.header_ref.env_http_headers]\nX-Mixed = "HEADER_REF_X_MIXED"',
     ]);
     assertFixesParse(allFindings(config));
+  });
+
+  test('a shell wrapper expands $VAR itself, but only what Codex forwards', async () => {
+    const tree = tempTree({
+      'config.toml': [
+        '[mcp_servers.wrapped]',
+        'command = "sh"',
+        'args = ["-c", "exec server --key \\"$API_KEY\\" --home $HOME"]',
+        '',
+        '[mcp_servers.forwarded]',
+        'command = "bash"',
+        'args = ["-lc", "exec server --key $API_KEY"]',
+        'env_vars = ["API_KEY"]',
+      ].join('\n'),
+    });
+    try {
+      const config = await loadConfig({ configPath: tree.path('config.toml'), deps: configDeps({ env: { ...ENV, API_KEY: 'api-key-value-1' } }) });
+      const wrapped = only(serverFindings(config, 'wrapped'), 'config.var-not-expanded');
+      assert.deepEqual(wrapped.evidence?.variables, ['API_KEY'], 'HOME is in the environment Codex passes on');
+      assert.match(wrapped.message, /cleared environment/);
+      assert.equal(wrapped.fix?.toml, '[mcp_servers.wrapped]\nenv_vars = ["API_KEY"]');
+      assert.deepEqual(serverFindings(config, 'forwarded'), []);
+    } finally {
+      tree.cleanup();
+    }
   });
 
   test('a Windows user gets no sh wrapper', async () => {

@@ -55,3 +55,15 @@ export function isTable(value: unknown): value is Record<string, unknown> {
 export function where(ctx: Pick<ServerCheckContext, 'name'>): string {
   return `[mcp_servers.${/^[A-Za-z0-9_-]+$/.test(ctx.name) ? ctx.name : JSON.stringify(ctx.name)}]`;
 }
+
+/**
+ * `env_vars` as written with `add` appended (and `replace` swapped out), so that a snippet which
+ * sets `env_vars` keeps the user's other entries, `{ name, source }` tables included.
+ */
+export function envVarsWith(ctx: Pick<ServerCheckContext, 'table'>, add: string[], replace?: string): unknown[] {
+  const current = Array.isArray(ctx.table.env_vars) ? ctx.table.env_vars : [];
+  const nameOf = (e: unknown) => (typeof e === 'string' ? e : isTable(e) && typeof e.name === 'string' ? e.name : undefined);
+  const kept = current.filter((e) => nameOf(e) !== replace);
+  for (const name of add) if (!kept.some((e) => nameOf(e) === name)) kept.push(name);
+  return kept;
+}

@@ -1,5 +1,5 @@
 import type { Fix } from '../types.ts';
-import { addFinding, isTable, where, type ServerCheckContext } from './check-context.ts';
+import { addFinding, envVarsWith, isTable, where, type ServerCheckContext } from './check-context.ts';
 import {
   bareVarReference,
   exportCommand,
@@ -38,12 +38,11 @@ function consequence(ctx: ServerCheckContext, ref: Reference, name: string, empt
 /** The snippet that names `variable` in the place `ref` occupies. */
 function referenceSnippet(ctx: ServerCheckContext, ref: Reference, variable: string): string {
   if (ref.role === 'bearer') return serverSnippet(ctx.name, [['bearer_token_env_var', variable]]);
-  if (ref.role === 'header') {
-    if (ref.header?.toLowerCase() === 'authorization') return serverSnippet(ctx.name, [['bearer_token_env_var', variable]]);
-    return serverSnippet(ctx.name, [[ref.header ?? 'X-Header', variable]], ['env_http_headers']);
-  }
-  const names = envVarNames(ctx).map((n) => (n === ref.value ? variable : n)).filter((n) => !secretShape(n));
-  return serverSnippet(ctx.name, [['env_vars', names.includes(variable) ? names : [...names, variable]]]);
+  // The header stays where it is, so the snippet sets one key of the same table.
+  if (ref.role === 'header') return serverSnippet(ctx.name, [[ref.header ?? 'X-Header', variable]], ['env_http_headers']);
+  const others = envVarNames(ctx).filter((n) => n !== ref.value && secretShape(n));
+  const entries = envVarsWith(ctx, [variable], ref.value).filter((e) => !(typeof e === 'string' && others.includes(e)));
+  return serverSnippet(ctx.name, [['env_vars', entries]]);
 }
 
 function envVarNames(ctx: ServerCheckContext): string[] {
@@ -79,8 +78,10 @@ export function checkEnvReferences(ctx: ServerCheckContext): void {
   for (const ref of references(ctx)) {
     const shape = secretShape(ref.value);
     if (shape) {
-      const variable = ref.role === 'header' && ref.header?.toLowerCase() !== 'authorization' ? suggestedVarName(ctx.name, ref.header) : suggestedVarName(ctx.name);
-      const placeholder = ref.role === 'header' && ref.header?.toLowerCase() !== 'authorization' ? '<the header value>' : '<your token>';
+      const authorization = ref.header?.toLowerCase() === 'authorization';
+      const variable = ref.role === 'header' && !authorization ? suggestedVarName(ctx.name, ref.header) : suggestedVarName(ctx.name);
+      // env_http_headers sends the variable's value as the whole header: an Authorization value needs its scheme.
+      const placeholder = ref.role === 'header' ? (authorization ? 'Bearer <your token>' : '<the header value>') : '<your token>';
       addFinding(ctx, 'config.env-var-looks-like-secret', {
         message: `\`${ref.label}\` in ${where(ctx)} holds what looks like ${shape}, not the name of an environment variable. Codex looks for a variable with that name and finds none${ref.role === 'bearer' ? ', so the server fails to start' : ''} — and the token is now written in ${ctx.source}.`,
         evidence: { key: ref.label, looksLike: shape, length: ref.value.length, file: ctx.source },
@@ -139,6 +140,25 @@ export function checkEnvReferences(ctx: ServerCheckContext): void {
   }
 }
 
+/** The URL without its one `token=$VAR`-style query parameter, or undefined when it has none. */
+function urlWithoutTokenParam(url: string): string | undefined {
+  const match = /([?&])(?:token|key|api_key|apikey|access_token|auth)=\$\{?[A-Za-z_][A-Za-z0-9_]*\}?(&|$)/i.exec(url);
+  if (!match) return undefined;
+  const before = url.slice(0, match.index);
+  const after = url.slice(match.index + match[0].length);
+  return match[2] === '&' ? `${before}${match[1]}${after}` : before;
+}
+
+/** What Codex passes to every stdio child on Unix (`create_env_for_mcp_server`). */
+const CODEX_CHILD_ENV = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'USER', '__CF_USER_TEXT_ENCODING', 'LANG', 'LC_ALL', 'TERM', 'TMPDIR', 'TZ'];
+
+/** `sh -c "..."`, `bash -lc "..."`: a shell that expands `$VAR` itself. */
+function isShellWrapper(command: string, args: string[]): boolean {
+  const program = (command.split(/[\\/]/).pop() ?? command).replace(/\.exe$/i, '').toLowerCase();
+  if (!['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish'].includes(program)) return false;
+  return args.some((a) => /^-[a-z]*c[a-z]*$/.test(a));
+}
+
 function shellWord(arg: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
   if (unexpandedVars(arg).length > 0) return `"${arg.replace(/\$\{env:/g, '${').replace(/[\\"`]/g, '\\$&')}"`;
@@ -148,8 +168,6 @@ function shellWord(arg: string): string {
 /** `$VAR` / `${VAR}` in values Codex passes literally (no shell, no interpolation). */
 export function checkUnexpandedVars(ctx: ServerCheckContext): void {
   const { table } = ctx;
-  const existingNames = envVarNames(ctx);
-  const withNames = (names: string[]) => [...existingNames, ...names.filter((n) => !existingNames.includes(n))];
   const report = (label: string, names: string[], detail: string, fix: Fix) =>
     addFinding(ctx, 'config.var-not-expanded', {
       message: `\`${label}\` in ${where(ctx)} contains ${names.map((n) => `$${n}`).join(', ')}; ${detail}`,
@@ -169,7 +187,17 @@ export function checkUnexpandedVars(ctx: ServerCheckContext): void {
   if (ctx.transport === 'stdio' && Array.isArray(table.args) && table.args.every((a) => typeof a === 'string') && typeof table.command === 'string') {
     const args = table.args as string[];
     const names = [...new Set(args.flatMap(unexpandedVars))];
-    if (names.length) {
+    if (names.length && isShellWrapper(table.command, args)) {
+      // The shell expands them, but in the environment Codex gives it: the whitelist, env_vars and env.
+      const forwarded = new Set([...CODEX_CHILD_ENV, ...envVarNames(ctx), ...(isTable(table.env) ? Object.keys(table.env) : [])]);
+      const missing = names.filter((n) => !forwarded.has(n));
+      if (missing.length) {
+        report('args', missing, `the shell expands ${missing.length > 1 ? 'them' : 'it'}, but Codex starts it with a cleared environment, so ${missing.length > 1 ? 'they are' : 'it is'} empty unless forwarded.`, {
+          summary: `Forward ${missing.join(', ')} with \`env_vars\`.`,
+          toml: serverSnippet(ctx.name, [['env_vars', envVarsWith(ctx, missing)]]),
+        });
+      }
+    } else if (names.length) {
       const fix: Fix = {
         summary:
           `Codex's child environment is cleared, so forward ${names.join(', ')} with \`env_vars\`. If the server reads ${names.length > 1 ? 'them' : 'it'} from its environment, that is enough (drop the argument); if ${names.length > 1 ? 'they are' : 'it is'} needed on the command line, let a shell expand ${names.length > 1 ? 'them' : 'it'}` +
@@ -180,10 +208,10 @@ export function checkUnexpandedVars(ctx: ServerCheckContext): void {
         fix.toml = serverSnippet(ctx.name, [
           ['command', 'sh'],
           ['args', ['-c', script]],
-          ['env_vars', withNames(names)],
+          ['env_vars', envVarsWith(ctx, names)],
         ]);
       } else {
-        fix.toml = serverSnippet(ctx.name, [['env_vars', withNames(names)]]);
+        fix.toml = serverSnippet(ctx.name, [['env_vars', envVarsWith(ctx, names)]]);
       }
       report('args', names, 'Codex passes arguments literally (no shell), so the server receives the text, not the value.', fix);
     }
@@ -199,7 +227,7 @@ export function checkUnexpandedVars(ctx: ServerCheckContext): void {
         summary: same
           ? `Delete ${key} from \`env\` (env entries override forwarded ones) and forward the variable with \`env_vars\`.`
           : `Delete ${key} from \`env\`, set ${key} to the value you meant in the environment Codex is launched from, and forward it with \`env_vars\`.`,
-        toml: serverSnippet(ctx.name, [['env_vars', withNames([key])]]),
+        toml: serverSnippet(ctx.name, [['env_vars', envVarsWith(ctx, [key])]]),
       });
     }
   }
@@ -207,13 +235,15 @@ export function checkUnexpandedVars(ctx: ServerCheckContext): void {
   if (ctx.transport === 'streamable_http' && typeof table.url === 'string') {
     const names = unexpandedVars(table.url);
     if (names.length) {
-      const inQuery = /[?&](?:token|key|api_key|apikey|access_token|auth)=\$\{?/i.test(table.url);
-      report('url', names, 'Codex requests the URL literally, without expanding variables.', {
-        summary: inQuery && names.length === 1
-          ? `If the server also accepts the token in an Authorization header, drop it from the URL and name the variable with \`bearer_token_env_var\`; otherwise write the value into the URL.`
-          : 'Write the value into the URL; Codex cannot substitute it.',
-        ...(inQuery && names.length === 1 ? { toml: serverSnippet(ctx.name, [['bearer_token_env_var', names[0]!]]) } : {}),
-      });
+      const stripped = urlWithoutTokenParam(table.url);
+      const fix: Fix = { summary: 'Write the value into the URL; Codex cannot substitute it.' };
+      if (stripped && names.length === 1 && table.bearer_token_env_var === undefined) {
+        const variable = names[0]!;
+        fix.summary = 'If the server also accepts the token in an Authorization header, drop it from the URL and name the variable with `bearer_token_env_var`; otherwise write the value into the URL.';
+        fix.toml = serverSnippet(ctx.name, [['url', ctx.redact.url(stripped)], ['bearer_token_env_var', variable]]);
+        if (ctx.env && !ctx.env[variable]) fix.command = exportCommand(variable, '<your token>', ctx.platform);
+      }
+      report('url', names, 'Codex requests the URL literally, without expanding variables.', fix);
     }
   }
 

@@ -18,7 +18,7 @@ import {
 } from './config-layers.ts';
 import { bareVarReference, isSecretCarrier, secretShape } from './env-checks.ts';
 import type { LoadedConfig, ServerEntry } from './server-config.ts';
-import { serverSnippet, tomlKey } from './toml-snippet.ts';
+import { tomlKey, tomlValue } from './toml-snippet.ts';
 import { checkTopLevel } from './top-level-checks.ts';
 import { normalizeServer, sanitizeServerName, validateServer } from './validate-server.ts';
 
@@ -268,9 +268,12 @@ function notATable(name: string, value: unknown, source: string, redact: Redacto
         fix: typeof value === 'string' && value.trim() !== ''
           ? {
               summary: `Write the server as a table with \`command\` (and \`args\`) or \`url\`.`,
-              toml: /^https?:\/\//i.test(value.trim())
-                ? serverSnippet(name, [['url', redact.url(value.trim())]])
-                : serverSnippet(name, [['command', value.trim().split(/\s+/)[0]!], ['args', value.trim().split(/\s+/).slice(1).map((a) => redact.text(a))]]),
+              // The string is replaced in place by a table: one key of [mcp_servers] is set.
+              toml: `[mcp_servers]\n${tomlKey(name)} = ${tomlValue(
+                /^https?:\/\//i.test(value.trim())
+                  ? { url: redact.url(value.trim()) }
+                  : { command: value.trim().split(/\s+/)[0]!, args: value.trim().split(/\s+/).slice(1).map((a) => redact.text(a)) },
+              )}`,
             }
           : { summary: `Write the server as a table: [mcp_servers.${name}] with \`command = "..."\` or \`url = "..."\`.` },
       }),

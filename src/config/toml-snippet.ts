@@ -40,3 +40,8 @@ export function serverHeader(name: string, ...sub: string[]): string {
 export function serverSnippet(name: string, lines: Array<[string, unknown]>, sub: string[] = []): string {
   return [serverHeader(name, ...sub), ...lines.map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v)}`)].join('\n');
 }
+
+/** The dotted key of a server's table (`mcp_servers.github`, `mcp_servers."a b".oauth`), for `Fix.table`. */
+export function serverTableKey(name: string, ...sub: string[]): string {
+  return ['mcp_servers', name, ...sub].map(tomlKey).join('.');
+}

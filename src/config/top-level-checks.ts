@@ -41,7 +41,7 @@ export function checkTopLevel(document: Record<string, unknown>, file: string, r
       add('config.obsolete-field', {
         message: `\`[features] ${key}\` in ${file} is obsolete: ${why}.`,
         evidence: { key: `features.${key}`, file },
-        fix: { summary: `Delete \`${key}\` from [features]; what it enabled is now always on.` },
+        fix: { summary: `Delete \`${key}\` from [features]; what it enabled is now always on.`, table: 'features', remove: [key] },
       });
     }
   }
@@ -174,7 +174,7 @@ function convertForeignServers(entries: Array<[string, Record<string, unknown>]>
 /** `[[mcp_servers]]` with `name = "..."` entries → one `[mcp_servers.NAME]` table each (secret-free keys only). */
 function arrayOfServersFix(servers: unknown, redact: Redactor) {
   const summary = 'Write one table per server, [mcp_servers.NAME], with `command` or `url`.';
-  if (!Array.isArray(servers)) return { summary, toml: '[mcp_servers.example]\ncommand = "npx"\nargs = ["-y", "example-mcp-server"]' };
+  if (!Array.isArray(servers)) return { summary, toml: '[mcp_servers.example]\ncommand = "npx"\nargs = ["-y", "example-mcp-server"]', template: true };
   const tables = servers.flatMap((entry, index) => {
     if (!isTable(entry)) return [];
     const name = sanitizeServerName(typeof entry.name === 'string' ? entry.name : `server${index + 1}`);
@@ -184,5 +184,6 @@ function arrayOfServersFix(servers: unknown, redact: Redactor) {
     }
     return [lines.join('\n')];
   });
-  return tables.length ? { summary: `${summary} Other keys of each entry (env, headers...) move into the same table.`, toml: tables.join('\n\n') } : { summary };
+  // Replacing [[mcp_servers]] entries is a rewrite by hand, not a key edit.
+  return tables.length ? { summary: `${summary} Other keys of each entry (env, headers...) move into the same table.`, toml: tables.join('\n\n'), template: true } : { summary };
 }

@@ -3,7 +3,7 @@ import { addFinding, isTable, where, type ServerCheckContext } from './check-con
 import { FOREIGN_SERVER_KEYS, KNOWN_SERVER_KEYS, LEGACY_SERVER_KEYS, OAUTH_KEYS, REJECTED_KEYS, TOOL_KEYS } from './codex-keys.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { secretShape, suggestedVarName, exportCommand } from './env-checks.ts';
-import { serverHeader, serverSnippet, tomlKey, tomlValue } from './toml-snippet.ts';
+import { serverHeader, serverSnippet, serverTableKey, tomlKey, tomlValue } from './toml-snippet.ts';
 
 /** Headers whose values are credentials: they go to env vars, never into a suggested snippet. */
 const SECRET_HEADER = /^(?:authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token|x-access-token|private-token)$/i;
@@ -30,37 +30,41 @@ export function checkUnknownKeys(ctx: ServerCheckContext): void {
         ? `Codex does not know \`${key}\` in ${where(ctx)} and ignores it; did you mean \`${suggestion}\`?`
         : `Codex does not know \`${key}\` in ${where(ctx)} and ignores it.`,
       evidence: { key, file: ctx.source, ...(suggestion ? { didYouMean: suggestion } : {}) },
-      fix: suggestion ? renameFix(ctx, key, suggestion, value) : { summary: `Remove \`${key}\`: it has no effect in Codex.` },
+      fix: suggestion ? renameFix(ctx, key, suggestion, value) : { summary: `Remove \`${key}\`: it has no effect in Codex.`, table: serverTableKey(ctx.name), remove: [key] },
     });
   }
   checkNestedKeys(ctx);
 }
 
-function renameFix(ctx: ServerCheckContext, from: string, to: string, value: unknown): Fix {
-  const summary = `Rename \`${from}\` to \`${to}\`.`;
-  if (isTable(value)) {
-    // The table's values may be secrets (env, headers): name the table, do not repeat them.
-    return { summary, toml: `${serverHeader(ctx.name, to)}\n# the entries of ${serverHeader(ctx.name, from)}, unchanged` };
-  }
-  return { summary, toml: serverSnippet(ctx.name, [[to, ctx.redact.value(value)]]) };
+/** A rename keeps the value exactly as written; the snippet only shows it, when it is safe to repeat. */
+function renameFix(ctx: ServerCheckContext, from: string, to: string, value: unknown, sub: string[] = []): Fix {
+  const fix: Fix = { summary: `Rename \`${from}\` to \`${to}\`.`, table: serverTableKey(ctx.name, ...sub), rename: { [from]: to } };
+  // A table's values may be secrets (env, headers), and a redacted value must not be written back.
+  const shown = ctx.redact.value(value);
+  if (!isTable(value) && JSON.stringify(shown) === JSON.stringify(value)) fix.toml = serverSnippet(ctx.name, [[to, value]], sub);
+  return fix;
 }
 
 function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, origin: string, advice: string): void {
   const base = `\`${key}\` in ${where(ctx)} is not a Codex key (it comes from ${origin}), so Codex ignores it`;
   const advised = `${advice[0]!.toUpperCase()}${advice.slice(1)}.`;
   let message = `${base}. ${advised}`;
-  let fix: Fix = { summary: advised };
+  const table = serverTableKey(ctx.name);
+  let fix: Fix = { summary: advised, table, remove: [key] };
   switch (key) {
     case 'type':
     case 'transport': {
-      fix = { summary: `Delete the \`${key}\` line; Codex infers the transport from \`command\` or \`url\`.` };
+      fix = { summary: `Delete the \`${key}\` line; Codex infers the transport from \`command\` or \`url\`.`, table, remove: [key] };
       if (typeof value === 'string' && /^sse$/i.test(value)) {
         message = `${base}. In other clients \`${key} = "sse"\` marks a legacy HTTP+SSE endpoint, which Codex does not speak (Streamable HTTP only); the discovery stage checks what this URL answers.`;
       }
       break;
     }
     case 'headers': {
-      if (!isTable(value) || ctx.transport !== 'streamable_http') break;
+      if (!isTable(value) || ctx.transport !== 'streamable_http') {
+        fix = { summary: ctx.transport === 'stdio' ? 'Delete `headers`: a stdio server takes no HTTP headers.' : 'Rename `headers` to `http_headers`.', table, remove: [key] };
+        break;
+      }
       const plain: Array<[string, unknown]> = [];
       const fromEnv: Array<[string, string]> = [];
       let bearer: string | undefined;
@@ -80,6 +84,7 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
           ? `Rename \`headers\` to \`http_headers\`, and read credentials from the environment instead of the file (set ${variables.join(', ')} where Codex is launched).`
           : 'Rename `headers` to `http_headers`.',
         toml: lines.join('\n'),
+        remove: ['headers'],
       };
       if (variables.length) {
         fix.command = [
@@ -91,8 +96,8 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
     }
     case 'disabled':
       fix = value === true
-        ? { summary: 'Replace `disabled = true` with `enabled = false`.', toml: serverSnippet(ctx.name, [['enabled', false]]) }
-        : { summary: 'Delete `disabled`; servers are enabled by default (`enabled = false` turns one off).' };
+        ? { summary: 'Replace `disabled = true` with `enabled = false`.', toml: serverSnippet(ctx.name, [['enabled', false]]), remove: ['disabled'] }
+        : { summary: 'Delete `disabled`; servers are enabled by default (`enabled = false` turns one off).', table, remove: ['disabled'] };
       break;
     case 'timeout': {
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) break;
@@ -101,27 +106,33 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
       fix = {
         summary: `Use \`tool_timeout_sec\` (seconds, per tool call)${value >= 1000 ? ` — ${value} looks like milliseconds, i.e. ${seconds} s` : ''}; for a slow start-up use \`startup_timeout_sec\` instead.`,
         toml: serverSnippet(ctx.name, [['tool_timeout_sec', seconds]]),
+        remove: ['timeout'],
       };
       break;
     }
     case 'serverUrl':
     case 'httpUrl':
       if (typeof value === 'string' && ctx.table.url === undefined && ctx.table.command === undefined) {
-        fix = { summary: `Rename \`${key}\` to \`url\`.`, toml: serverSnippet(ctx.name, [['url', ctx.redact.url(value)]]) };
+        fix = renameFix(ctx, key, 'url', value);
       } else {
-        fix = { summary: `Delete \`${key}\`; Codex reads only \`url\`.` };
+        fix = { summary: `Delete \`${key}\`; Codex reads only \`url\`.`, table, remove: [key] };
       }
       break;
     case 'autoApprove':
     case 'alwaysAllow': {
       const tools = Array.isArray(value) ? value.filter((t): t is string => typeof t === 'string') : [];
       if (tools.length === 0) {
-        fix = { summary: `Delete \`${key}\`. To skip approval prompts for every tool of this server, set \`default_tools_approval_mode = "approve"\`.` };
+        fix = { summary: `Delete \`${key}\`. To skip approval prompts for every tool of this server, set \`default_tools_approval_mode = "approve"\`.`, table, remove: [key] };
         break;
       }
+      // `tools` is set whole (existing per-tool settings kept) so that the edit is one table: set tools, delete the foreign key.
+      const existing = isTable(ctx.table.tools) ? ctx.table.tools : {};
+      const merged: Record<string, unknown> = { ...existing };
+      for (const tool of tools) merged[tool] = { ...(isTable(existing[tool]) ? existing[tool] : {}), approval_mode: 'approve' };
       fix = {
         summary: `Replace \`${key}\` with a per-tool \`approval_mode = "approve"\` (run without asking) for each tool it listed.`,
-        toml: tools.map((tool) => serverSnippet(ctx.name, [['approval_mode', 'approve']], ['tools', tool])).join('\n\n'),
+        toml: serverSnippet(ctx.name, [['tools', merged]]),
+        remove: [key],
       };
       break;
     }
@@ -131,6 +142,7 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
       fix = {
         summary: `Move the token into the environment variable ${variable}, name it with \`bearer_token_env_var\`, and delete \`authorization_token\`${ctx.fromProject ? '; rotate the token, since a project config is often committed' : ''}.`,
         toml: serverSnippet(ctx.name, [['bearer_token_env_var', variable]]),
+        remove: ['authorization_token'],
         command: exportCommand(variable, '<your token>', ctx.platform),
       };
       break;
@@ -138,9 +150,7 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
     case 'includeTools':
     case 'excludeTools': {
       const target = key === 'includeTools' ? 'enabled_tools' : 'disabled_tools';
-      fix = Array.isArray(value)
-        ? { summary: `Rename \`${key}\` to \`${target}\`.`, toml: serverSnippet(ctx.name, [[target, value.filter((t) => typeof t === 'string')]]) }
-        : { summary: `Rename \`${key}\` to \`${target}\`.` };
+      fix = renameFix(ctx, key, target, value);
       break;
     }
   }
@@ -168,7 +178,7 @@ function checkNestedKeys(ctx: ServerCheckContext): void {
         addFinding(ctx, 'config.unknown-field', {
           message: `Codex has no \`oauth.${key}\` setting in ${where(ctx)} and ignores it: it logs in as a public client with PKCE, and a client secret does not belong in config.toml.`,
           evidence: { key: dotted, file: ctx.source },
-          fix: { summary: `Delete \`${key}\` from the oauth table; if the provider requires a confidential client, register one that allows PKCE without a secret.` },
+          fix: { summary: `Delete \`${key}\` from the oauth table; if the provider requires a confidential client, register one that allows PKCE without a secret.`, table: serverTableKey(ctx.name, ...path), remove: [key] },
         });
         continue;
       }
@@ -176,9 +186,7 @@ function checkNestedKeys(ctx: ServerCheckContext): void {
       addFinding(ctx, 'config.unknown-field', {
         message: `Codex does not know \`${dotted}\` in ${where(ctx)} and ignores it${suggestion ? `; did you mean \`${suggestion}\`?` : '.'}`,
         evidence: { key: dotted, file: ctx.source, ...(suggestion ? { didYouMean: suggestion } : {}) },
-        fix: suggestion
-          ? { summary: `Rename \`${key}\` to \`${suggestion}\`.`, toml: serverSnippet(ctx.name, [[suggestion, ctx.redact.value(value)]], path) }
-          : { summary: `Remove \`${key}\`: it has no effect in Codex.` },
+        fix: suggestion ? renameFix(ctx, key, suggestion, value, path) : { summary: `Remove \`${key}\`: it has no effect in Codex.`, table: serverTableKey(ctx.name, ...path), remove: [key] },
       });
     }
   }

@@ -1,16 +1,18 @@
 import type { Redactor } from '../redact.ts';
-import type { Finding, Transport } from '../types.ts';
-import { addFinding, isTable, where, type ServerCheckContext } from './check-context.ts';
+import type { Finding, Fix, Transport } from '../types.ts';
+import { addFinding, envVarsWith, isTable, where, type ServerCheckContext } from './check-context.ts';
 import { BUILT_IN_SERVERS, FORBIDDEN_FIELDS, type ServerTransport } from './codex-keys.ts';
 import { checkEnvReferences, checkUnexpandedVars } from './env-findings.ts';
 import { exportCommand, suggestedVarName } from './env-checks.ts';
 import { CODEX_DEFAULT_STARTUP_TIMEOUT_SEC, type EnvVarRef, type ServerConfig, type ServerEntry } from './server-config.ts';
-import { serverHeader, serverSnippet, tomlValue } from './toml-snippet.ts';
+import { serverHeader, serverSnippet, serverTableKey, tomlValue } from './toml-snippet.ts';
 import { checkUnknownKeys } from './unknown-keys.ts';
 import { checkValues } from './value-checks.ts';
 
-/** `validate_mcp_server_name` in codex-mcp. */
+/** `validate_mcp_server_name` in codex-mcp until 2026, and what other clients accept. */
 export const SERVER_NAME = /^[a-zA-Z0-9_-]+$/;
+/** The pattern Codex 0.169 checks (measured): `:`, `@`, `/` and `.` are allowed too. */
+export const CURRENT_SERVER_NAME = /^[a-zA-Z0-9_:@/.-]+$/;
 
 export interface ValidateServerInput {
   name: string;
@@ -94,12 +96,20 @@ function checkName(ctx: ServerCheckContext): void {
   const keep: Array<[string, unknown]> = [];
   if (typeof ctx.table.command === 'string') keep.push(['command', ctx.table.command]);
   else if (typeof ctx.table.url === 'string') keep.push(['url', ctx.redact.url(ctx.table.url)]);
+  const tolerated = CURRENT_SERVER_NAME.test(ctx.name);
   addFinding(ctx, 'config.invalid-server-name', {
-    message: `The server name ${JSON.stringify(ctx.name)} does not match ^[a-zA-Z0-9_-]+$, so Codex fails to start it ("Invalid MCP server name '${ctx.name}': must match pattern ^[a-zA-Z0-9_-]+$").`,
+    // Codex 0.169 widened the pattern to ^[a-zA-Z0-9_:@/.-]+$ (measured with the Codex oracle), so
+    // `@scope/pkg` or `a.b` start there: a warning, since older releases and other clients refuse them.
+    severity: tolerated ? 'warning' : 'error',
+    message: tolerated
+      ? `The server name ${JSON.stringify(ctx.name)} does not match ^[a-zA-Z0-9_-]+$. Current Codex accepts it (it exposes the tools as mcp__${ctx.name.replace(/[^a-zA-Z0-9_-]/g, '_')}), but older Codex releases fail to start it ("Invalid MCP server name '${ctx.name}': must match pattern ^[a-zA-Z0-9_-]+$").`
+      : `The server name ${JSON.stringify(ctx.name)} has characters Codex rejects, so Codex fails to start it ("Invalid MCP server name '${ctx.name}': must match pattern ^[a-zA-Z0-9_:@/.-]+$"; older releases allow only ^[a-zA-Z0-9_-]+$).`,
     evidence: { name: ctx.name, file: ctx.source },
     fix: {
       summary: `Rename the table to ${serverHeader(better)}, keeping its keys${ctx.transport === 'streamable_http' ? `; if it uses OAuth, run \`codex mcp login ${better}\` again (credentials are stored by name)` : ''}.`,
       toml: [serverHeader(better), `# the keys of ${serverHeader(ctx.name)}, unchanged`, ...keep.map(([k, v]) => `${k} = ${tomlValue(v)}`)].join('\n'),
+      // Moving a whole table is not a key edit: shown, never applied.
+      template: true,
     },
   });
 }
@@ -112,37 +122,45 @@ function misKeyedSubTable(name: string, siblings: string[]): string | undefined 
 
 function checkMissingTransport(ctx: ServerCheckContext, siblings: string[]): void {
   const hints: string[] = [];
-  let toml: string | undefined;
-  let summary = 'Add `command = "..."` (a local stdio server) or `url = "https://.../mcp"` (a Streamable HTTP server), or delete the table.';
+  const summary = 'Add `command = "..."` (a local stdio server) or `url = "https://.../mcp"` (a Streamable HTTP server), or delete the table.';
   const foreignUrl = ['serverUrl', 'httpUrl', 'endpoint', 'uri'].find((k) => typeof ctx.table[k] === 'string');
   const parent = misKeyedSubTable(ctx.name, siblings);
   const dot = ctx.name.indexOf('.');
   const builtIn = Object.hasOwn(BUILT_IN_SERVERS, ctx.name) ? BUILT_IN_SERVERS[ctx.name] : undefined;
   const optionKeys = Object.keys(ctx.table);
+  let fix: Fix | undefined;
   if (builtIn) {
     hints.push(`"${ctx.name}" is ${builtIn}; a table that only adjusts options for it still needs a transport`);
-    if (ctx.name === 'codex_apps') {
-      summary = 'Delete the table. To turn the built-in apps server off, use the feature flag instead.';
-      toml = '[features]\napps = false';
-    } else {
-      summary = 'Delete the table; the desktop app provides this server itself.';
-    }
+    fix = {
+      summary:
+        ctx.name === 'codex_apps'
+          ? 'Delete the table: the built-in server cannot be configured this way. To turn it off instead, set `apps = false` under [features].'
+          : 'Delete the table; the desktop app provides this server itself.',
+      table: 'mcp_servers',
+      remove: [ctx.name],
+    };
   } else if (foreignUrl) {
     hints.push(`it has \`${foreignUrl}\`, which is another client's name for \`url\``);
-    summary = `Rename \`${foreignUrl}\` to \`url\`.`;
-    toml = serverSnippet(ctx.name, [['url', ctx.redact.url(ctx.table[foreignUrl] as string)]]);
+    fix = {
+      summary: `Rename \`${foreignUrl}\` to \`url\`.`,
+      toml: serverSnippet(ctx.name, [['url', ctx.redact.url(ctx.table[foreignUrl] as string)]]),
+      remove: [foreignUrl],
+    };
   } else if (parent) {
     const sub = ctx.name.slice(dot + 1);
     hints.push(`the quoted key "${ctx.name}" makes a separate server, not the \`${sub}\` sub-table of ${serverHeader(parent)}`);
-    summary = `Write the sub-table with a dotted, unquoted key: ${serverHeader(parent, ...sub.split('.'))}.`;
-    toml = `${serverHeader(parent, ...sub.split('.'))}\n# the entries of ${serverHeader(ctx.name)}, unchanged`;
+    fix = {
+      summary: `Write the sub-table with a dotted, unquoted key: ${serverHeader(parent, ...sub.split('.'))}.`,
+      toml: `${serverHeader(parent, ...sub.split('.'))}\n# the entries of ${serverHeader(ctx.name)}, unchanged`,
+      template: true,
+    };
   } else if (optionKeys.length > 0 && optionKeys.every((k) => !['args', 'env', 'cwd'].includes(k))) {
     hints.push('a table that only sets options is valid only if another config layer supplies `command` or `url` for the same name');
   }
   addFinding(ctx, 'config.missing-transport', {
     message: `${where(ctx)} has neither \`command\` nor \`url\`, so Codex refuses the whole config ("invalid transport" in \`mcp_servers.${ctx.name}\`)${hints.length ? `: ${hints.join('; ')}` : ''}.`,
     evidence: { keys: optionKeys, file: ctx.source },
-    fix: toml ? { summary, toml } : { summary },
+    fix: fix ?? { summary },
   });
 }
 
@@ -155,21 +173,28 @@ function checkForbiddenFields(ctx: ServerCheckContext): Set<string> {
     if (ctx.table[field] === undefined) continue;
     reported.add(field);
     let why = transport === 'stdio' ? `${where(ctx)} has \`command\`, so Codex treats it as a stdio server` : `${where(ctx)} has \`url\` and no \`command\`, so Codex treats it as a Streamable HTTP server`;
-    let summary = `Delete \`${field}\`${transport === 'stdio' ? ' (stdio servers get settings from their command line and environment)' : ''}.`;
-    let toml: string | undefined;
+    let fix: Fix = {
+      summary: `Delete \`${field}\`${transport === 'stdio' ? ' (stdio servers get settings from their command line and environment)' : ''}.`,
+      table: serverTableKey(ctx.name),
+      remove: [field],
+    };
     if (field === 'url') {
       why = `${where(ctx)} has both \`command\` and \`url\`: \`command\` wins, so Codex treats it as a stdio server`;
-      summary = 'Keep one transport: delete `url` to launch the command, or delete `command` (and `args`, `env`, `env_vars`, `cwd`) to connect to the URL.';
+      // Which transport the user meant is theirs to say: no edit is proposed.
+      fix = { summary: 'Keep one transport: delete `url` to launch the command, or delete `command` (and `args`, `env`, `env_vars`, `cwd`) to connect to the URL.' };
     } else if (field === 'bearer_token_env_var' && typeof ctx.table.bearer_token_env_var === 'string') {
-      summary = 'A stdio server reads credentials from its environment: delete `bearer_token_env_var` and forward the variable with `env_vars` (under the name the server expects).';
-      toml = serverSnippet(ctx.name, [['env_vars', [ctx.table.bearer_token_env_var]]]);
+      fix = {
+        summary: 'A stdio server reads credentials from its environment: delete `bearer_token_env_var` and forward the variable with `env_vars` (under the name the server expects).',
+        toml: serverSnippet(ctx.name, [['env_vars', envVarsWith(ctx, [ctx.table.bearer_token_env_var])]]),
+        remove: [field],
+      };
     } else if (transport === 'streamable_http' && (field === 'env' || field === 'env_vars')) {
-      summary = `Delete \`${field}\`: Codex starts no process for an HTTP server, so there is no environment to set. Send credentials with \`bearer_token_env_var\` or \`env_http_headers\`.`;
+      fix.summary = `Delete \`${field}\`: Codex starts no process for an HTTP server, so there is no environment to set. Send credentials with \`bearer_token_env_var\` or \`env_http_headers\`.`;
     }
     addFinding(ctx, 'config.unsupported-field', {
       message: `${why} and refuses the whole config: "${field} is not supported for ${transport}".`,
       evidence: { key: field, transport, file: ctx.source },
-      fix: toml ? { summary, toml } : { summary },
+      fix,
     });
   }
   return reported;
@@ -181,18 +206,20 @@ function checkInlineBearer(ctx: ServerCheckContext): void {
   const variable = typeof ctx.table.bearer_token_env_var === 'string' ? ctx.table.bearer_token_env_var : suggestedVarName(ctx.name);
   const already = typeof ctx.table.bearer_token_env_var === 'string';
   const rotate = ctx.fromProject ? ' This file is a project config and may be committed: rotate the token.' : '';
-  const fix =
+  const fix: Fix =
     ctx.transport === 'stdio'
       ? {
           summary: `Delete \`bearer_token\`: a stdio server reads credentials from its environment. Export the token under the name the server expects and forward it with \`env_vars\`.${rotate}`,
-          toml: serverSnippet(ctx.name, [['env_vars', [variable]]]),
+          toml: serverSnippet(ctx.name, [['env_vars', envVarsWith(ctx, [variable])]]),
+          remove: ['bearer_token'],
           command: exportCommand(variable, '<your token>', ctx.platform),
         }
       : already
-        ? { summary: `Delete the \`bearer_token\` line; \`bearer_token_env_var\` already names ${variable}.${rotate}` }
+        ? { summary: `Delete the \`bearer_token\` line; \`bearer_token_env_var\` already names ${variable}.${rotate}`, table: serverTableKey(ctx.name), remove: ['bearer_token'] }
         : {
             summary: `Delete the \`bearer_token\` line, put the token in the environment variable ${variable} and name it with \`bearer_token_env_var\`.${rotate}`,
             toml: serverSnippet(ctx.name, [['bearer_token_env_var', variable]]),
+            remove: ['bearer_token'],
             command: exportCommand(variable, '<your token>', ctx.platform),
           };
   addFinding(ctx, 'config.inline-bearer-token', {
@@ -216,7 +243,7 @@ function checkLegacyKeys(ctx: ServerCheckContext): void {
       severity: 'warning',
       message: `${where(ctx)} sets both \`startup_timeout_sec\` and the legacy \`startup_timeout_ms\`; Codex ignores \`startup_timeout_ms\` (${String(ms)} ms) and uses \`startup_timeout_sec\`.`,
       evidence: { key: 'startup_timeout_ms', file: ctx.source },
-      fix: { summary: 'Delete `startup_timeout_ms`; `startup_timeout_sec` is the one Codex uses.' },
+      fix: { summary: 'Delete `startup_timeout_ms`; `startup_timeout_sec` is the one Codex uses.', table: serverTableKey(ctx.name), remove: ['startup_timeout_ms'] },
     });
     return;
   }
@@ -225,7 +252,7 @@ function checkLegacyKeys(ctx: ServerCheckContext): void {
     severity: 'info',
     message: `${where(ctx)} uses the legacy \`startup_timeout_ms\` (${String(ms)} ms); Codex still honours it, but \`startup_timeout_sec\` is the documented key.`,
     evidence: { key: 'startup_timeout_ms', file: ctx.source },
-    fix: { summary: 'Replace `startup_timeout_ms` with `startup_timeout_sec`.', toml: serverSnippet(ctx.name, [['startup_timeout_sec', seconds]]) },
+    fix: { summary: 'Replace `startup_timeout_ms` with `startup_timeout_sec`.', toml: serverSnippet(ctx.name, [['startup_timeout_sec', seconds]]), remove: ['startup_timeout_ms'] },
   });
 }
 
