@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildChildEnv, droppedVariables } from '../src/transports/stdio/child-env.ts';
 import { candidateNames, envInterpreter, resolveCommand } from '../src/transports/stdio/resolve-command.ts';
+import { launchSpec } from '../src/stages/stdio-plan.ts';
 
 let root: string;
 const bin = (dir: string, name: string, body = '#!/bin/sh\nexit 0\n', mode = 0o755) => {
@@ -119,5 +120,19 @@ describe('resolveCommand', () => {
     assert.equal(res.found, false);
     assert.ok(res.names.includes('npx.exe'));
     assert.ok(!res.names.some((n) => n.toLowerCase() === 'npx.cmd'));
+  });
+});
+
+describe('launchSpec', () => {
+  test('POSIX: the program itself, in its own process group', () => {
+    assert.deepEqual(launchSpec('/usr/bin/node', ['s.js'], '/w', {}, 'linux'), { file: '/usr/bin/node', args: ['s.js'], cwd: '/w', processGroup: true });
+  });
+  test('Windows: a .cmd shim runs through cmd.exe with quoted arguments', () => {
+    const spec = launchSpec('C:\\nodejs\\npx.cmd', ['-y', 'pkg name', 'a"b'], 'C:\\w', { COMSPEC: 'C:\\Windows\\system32\\cmd.exe' }, 'win32');
+    assert.equal(spec.file, 'C:\\Windows\\system32\\cmd.exe');
+    assert.deepEqual(spec.args, ['/d', '/s', '/c', '""C:\\nodejs\\npx.cmd" "-y" "pkg name" "a""b""']);
+    assert.equal(spec.verbatimArgs, true);
+    assert.equal(spec.processGroup, false);
+    assert.equal(launchSpec('C:\\bin\\server.exe', [], 'C:\\w', {}, 'win32').file, 'C:\\bin\\server.exe');
   });
 });

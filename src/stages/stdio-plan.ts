@@ -129,7 +129,7 @@ async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<St
     };
   }
 
-  state.spec = { file: resolution.path, args: server.args, cwd, processGroup: deps.platform !== 'win32' };
+  state.spec = launchSpec(resolution.path, server.args, cwd, state.childEnv, deps.platform);
   const started = await StdioSession.start(deps.spawn, { ...state.spec, env: state.childEnv }, {
     redact,
     clock: deps.clock,
@@ -149,6 +149,19 @@ async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<St
   state.session = started.session;
   state.pool.add(started.session);
   return { summary: `spawned ${redact.text(resolution.path)} (pid ${started.session.pid})`, findings };
+}
+
+/**
+ * How to start the resolved program. Node refuses to spawn .cmd/.bat files directly on Windows
+ * (CVE-2024-27980), so shims such as npx.cmd run through cmd.exe, as Rust's Command does for Codex.
+ */
+export function launchSpec(file: string, args: string[], cwd: string, env: Record<string, string>, platform: NodeJS.Platform): Omit<SpawnSpec, 'env'> {
+  if (platform === 'win32' && /\.(cmd|bat)$/i.test(file)) {
+    const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    const line = [file, ...args].map(quote).join(' ');
+    return { file: lookupEnv(env, 'COMSPEC', platform) ?? 'cmd.exe', args: ['/d', '/s', '/c', `"${line}"`], cwd, processGroup: false, verbatimArgs: true };
+  }
+  return { file, args, cwd, processGroup: platform !== 'win32' };
 }
 
 async function shebangInterpreter(file: string): Promise<string | undefined> {

@@ -310,7 +310,7 @@ export function exitedEarlyFinding(
       summary: hintText.length
         ? hintText.join(' ')
         : 'Run the command yourself with the environment Codex gives it (`fix.command`) and read what it prints on stderr.',
-      ...(lines.length ? { toml: redact.text(serverTable(server.name, lines)) } : {}),
+      ...(lines.length ? snippet(serverTable(server.name, lines), redact) : {}),
       ...(ctx.deps.platform !== 'win32' ? { command: reproduceCommand(ctx) } : {}),
     },
   });
@@ -383,6 +383,12 @@ export function reproduceCommand(ctx: ServerContext): string {
   const literal = Object.keys(server.env);
   const note = literal.length ? `  # plus the values of the env table: ${literal.join(', ')}` : '';
   return ctx.redact.text(`${cd}env -i ${assignments.join(' ')} ${[server.command ?? '', ...server.args].map(quote).join(' ')} < /dev/null${note}`);
+}
+
+/** A snippet that had to be redacted holds placeholders: shown, never applied as is. */
+function snippet(toml: string, redact: ServerContext['redact']): { toml: string; template?: true } {
+  const shown = redact.text(toml);
+  return shown === toml ? { toml } : { toml: shown, template: true };
 }
 
 function unique<T>(items: T[]): T[] {

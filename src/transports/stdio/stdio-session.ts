@@ -12,6 +12,8 @@ export interface SpawnSpec {
   env: Record<string, string>;
   /** POSIX: start the server in its own process group, so the whole tree can be signalled. */
   processGroup: boolean;
+  /** Windows: `args` are already quoted for cmd.exe (a .cmd/.bat shim run through it). */
+  verbatimArgs?: boolean;
 }
 
 export interface SessionHooks {
@@ -142,6 +144,7 @@ export class StdioSession {
           stdio: ['pipe', 'pipe', 'pipe'],
           detached: spec.processGroup,
           windowsHide: true,
+          ...(spec.verbatimArgs ? { windowsVerbatimArguments: true } : {}),
         });
       } catch (error) {
         resolve({ ok: false, error: error as NodeJS.ErrnoException });
