@@ -29,6 +29,9 @@ export type EditOutcome = { ok: true; text: string; changed: boolean } | { ok: f
 
 class Refusal extends Error {}
 
+/** As the config reader parses: Codex (i64) accepts integers beyond 2^53. */
+const PARSE_OPTIONS = { integersAsBigInt: 'asNeeded' } as const;
+
 type Op =
   | { kind: 'set'; table: string[]; key: string; value: unknown }
   | { kind: 'remove'; table: string[]; key: string }
@@ -63,7 +66,7 @@ export function renameKey(text: string, table: string[], key: string, to: string
 function runOps(text: string, ops: Op[]): EditOutcome {
   let expected: Record<string, unknown>;
   try {
-    expected = parse(text) as Record<string, unknown>;
+    expected = parse(text, PARSE_OPTIONS) as Record<string, unknown>;
   } catch (error) {
     return { ok: false, reason: `the file does not parse as TOML (${firstLine(error)})` };
   }
@@ -88,7 +91,7 @@ function runOps(text: string, ops: Op[]): EditOutcome {
 function verify(text: string, expected: Record<string, unknown>): void {
   let actual: unknown;
   try {
-    actual = parse(text);
+    actual = parse(text, PARSE_OPTIONS);
   } catch (error) {
     throw new Refusal(`the edit would leave a file that does not parse (${firstLine(error)})`);
   }
