@@ -50,12 +50,17 @@ export const REGISTRY = {
   'config.invalid-server-name': {
     title: 'Server name Codex rejects',
     severity: 'error',
+    severityNote:
+      'error when the name has characters every Codex release rejects (a space, `#`, `+`…): the server fails to start; warning when it uses only `:`, `@`, `/` or `.` besides `[a-zA-Z0-9_-]` — Codex 0.169 starts it (measured), older releases and other clients refuse it.',
     stage: 'config',
     explanation:
-      'Codex requires MCP server names (the `[mcp_servers.NAME]` key) to match `^[a-zA-Z0-9_-]+$`. Quoted keys such as `"@scope/pkg"`, `"ai.exa/exa"` or `"My Server"` parse as TOML but the server fails at startup.',
-    detection: 'The table key is checked against the pattern.',
+      'MCP server names (the `[mcp_servers.NAME]` key) must match `^[a-zA-Z0-9_-]+$` in older Codex releases and in `codex mcp add`; Codex 0.169 widened the startup check to `^[a-zA-Z0-9_:@/.-]+$`. Quoted keys such as `"@scope/pkg"`, `"ai.exa/exa"` or `"My Server"` parse as TOML, but a name outside the pattern makes that server fail at startup.',
+    detection: 'The table key is checked against both patterns.',
     fix: 'Rename the table to letters, digits, `_` and `-` only. If the server uses OAuth, log in again afterwards: stored credentials are keyed by name.',
-    codexSays: ["MCP startup failed: Invalid MCP server name '…': must match pattern ^[a-zA-Z0-9_-]+$"],
+    codexSays: [
+      "MCP startup failed: Invalid MCP server name '…': must match pattern ^[a-zA-Z0-9_:@/.-]+$",
+      "MCP startup failed: Invalid MCP server name '…': must match pattern ^[a-zA-Z0-9_-]+$ (older releases)",
+    ],
     refs: ['https://github.com/openai/codex/issues/5635'],
   },
   'config.missing-transport': {
@@ -105,7 +110,7 @@ export const REGISTRY = {
     severity: 'warning',
     stage: 'config',
     explanation:
-      'Keys such as `experimental_use_rmcp_client` and `[features] rmcp_client` were needed in late 2025; Codex has since removed them and ignores them (or warns).',
+      'Keys such as `experimental_use_rmcp_client` and `[features] rmcp_client` were needed in late 2025; Codex has since removed them and ignores them (or warns). `startup_timeout_ms` is a legacy alias of `startup_timeout_sec` that Codex uses only when `startup_timeout_sec` is unset: alone it still works and is reported as info; next to `startup_timeout_sec` it is ignored, a warning.',
     detection: 'Known obsolete keys are looked for at the top level, under `[features]` and in server tables.',
     fix: 'Delete the key; the behaviour it enabled is now the default.',
     codexSays: ['unknown feature key in config: rmcp_client'],
