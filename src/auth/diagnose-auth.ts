@@ -1,0 +1,544 @@
+/**
+ * From a 401 (or 403) to the exact cause: the one entry point the auth stage calls.
+ *
+ * Chain: challenge → protected resource metadata → authorization server metadata → Codex's own
+ * discovery → stored credentials → token audience. The result names the most likely cause first
+ * (the first finding, also in `cause`), then what else is wrong, then what is merely worth knowing.
+ *
+ * Safety (issue "Auth forensics", item 7): every discovery GET is credential-free (http-get.ts
+ * strips credential headers); no token is sent anywhere by this module — the caller sends the
+ * Authorization from `codexAuthorizationFor` to the MCP URL only; no browser, no registration,
+ * no token request; token values are registered with the Redactor when read and never appear in
+ * findings or evidence (only JWT claims do).
+ */
+import type { ServerConfig } from '../config/server-config.ts';
+import { serverSnippet } from '../config/toml-snippet.ts';
+import { makeFinding } from '../findings/make-finding.ts';
+import type { Deps } from '../pipeline/context.ts';
+import type { Redactor } from '../redact.ts';
+import type { Finding, Severity } from '../types.ts';
+import { discoverAuthorizationServer, type AsDiscovery, type CodexOAuthGlobals } from './authorization-server.ts';
+import { analyzeChallenge, type ChallengeAnalysis, type ChallengeProblem } from './challenge.ts';
+import { compareCodexDiscovery, type CodexDiscoveryComparison } from './codex-oauth-probe.ts';
+import {
+  codexAuthorizationFor,
+  describeCredential,
+  inspectStoredCredentials,
+  missingScopes,
+  type CodexAuthorization,
+  type CredentialInspection,
+  type CredentialSource,
+} from './credential-store.ts';
+import { createHttpGet, type HttpGet, type UrlTried } from './http-get.ts';
+import { discoverProtectedResource, type PrmDiscovery } from './protected-resource.ts';
+import { checkTokenAudience, type AudienceCheck } from './token-audience.ts';
+
+export { codexAuthorizationFor, type CodexAuthorization, type CredentialSource };
+
+export interface FirstResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  bodyText?: string;
+}
+
+export interface AuthDiagnosisInput {
+  server: ServerConfig;
+  /** The answer to the first MCP request (the HTTP stage's discovery POST). */
+  first: FirstResponse;
+  /** How that request was authorized: the result of `codexAuthorizationFor` (or `{source:'none'}`). */
+  sent: Pick<CodexAuthorization, 'source' | 'authorization'>;
+  deps: Pick<Deps, 'env' | 'readFile' | 'fileExists' | 'codexHome' | 'spawn' | 'platform' | 'dispatcher'>;
+  redact: Redactor;
+  /** Wall-clock epoch milliseconds (for `expires_at`); Deps' clock is monotonic. */
+  nowMs: number;
+  /** Injected fetcher; default: undici through deps.dispatcher, bounded by `signal`. */
+  get?: HttpGet;
+  signal?: AbortSignal;
+  /** Per-request timeout for discovery GETs (default 5000 ms, Codex's). */
+  requestTimeoutMs?: number;
+  record?: (kind: 'http-request' | 'http-response', text: string) => void;
+  /** Top-level Codex settings: credential store mode, callback port / URL. */
+  globals?: CodexOAuthGlobals;
+}
+
+export interface AuthEvidence {
+  urlsTried: UrlTried[];
+  challenge?: Record<string, unknown>;
+  protectedResource?: Record<string, unknown>;
+  authorizationServer?: Record<string, unknown>;
+  codex?: Record<string, unknown>;
+  credentials?: Record<string, unknown>;
+  audience?: Record<string, unknown>;
+}
+
+export interface AuthDiagnosis {
+  summary: string;
+  /** Code of the most likely cause (the first finding); undefined when nothing is wrong. */
+  cause?: string;
+  findings: Finding[];
+  evidence: AuthEvidence;
+}
+
+const GITHUB_COPILOT_MCP = /^https:\/\/api\.githubcopilot\.com\/mcp(?:\/|$)/i;
+
+/** An environment variable name to suggest for a server's token. */
+export function suggestedTokenVar(serverName: string): string {
+  const base = serverName.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  return `${/^[0-9]/.test(base) || base === '' ? `MCP_${base}` : base}_TOKEN`;
+}
+
+export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagnosis> {
+  const { server, first, redact, sent } = input;
+  const name = server.name;
+  const url = server.url ?? '';
+  // What counts is whether a credential went out: a source whose token Codex would not send
+  // (an expired OAuth token) leaves `authorization` unset.
+  const tokenSent = sent.source !== 'none' && sent.authorization !== undefined;
+  const evidence: AuthEvidence = { urlsTried: [] };
+  const findings: Finding[] = [];
+
+  if (first.status !== 401 && first.status !== 403) {
+    return { summary: `no authentication challenge (HTTP ${first.status})`, findings, evidence };
+  }
+  const challenge = analyzeChallenge(first.headers['www-authenticate'] ?? first.headers['WWW-Authenticate'], tokenSent);
+  evidence.challenge = describeChallenge(challenge, redact);
+
+  const get =
+    input.get ??
+    createHttpGet({ dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: input.requestTimeoutMs, record: input.record });
+
+  const readCredentials = () =>
+    inspectStoredCredentials({ deps: input.deps, redact, serverName: name, serverUrl: url, mode: input.globals?.credentialsStore, nowMs: input.nowMs });
+
+  // ── 403: scope step-up ──────────────────────────────────────────────────────────────────────
+  if (first.status === 403) {
+    if (challenge.error !== 'insufficient_scope') {
+      return {
+        summary: `HTTP 403 without insufficient_scope${tokenSent ? ' (the token was accepted but refused access: often a client or integration allow-list)' : ''}`,
+        findings,
+        evidence,
+      };
+    }
+    const creds = sent.source === 'oauth' ? await readCredentials() : undefined;
+    if (creds) evidence.credentials = describeInspection(creds, input.nowMs, redact);
+    findings.push(insufficientScopeFinding(server, challenge, sent.source, creds));
+    return { summary: `HTTP 403 insufficient_scope${challenge.scope ? ` (needs ${challenge.scope})` : ''}`, cause: findings[0]!.code, findings, evidence };
+  }
+
+  // ── 401 ─────────────────────────────────────────────────────────────────────────────────────
+  if (GITHUB_COPILOT_MCP.test(url) && !tokenSent) {
+    findings.push(githubFinding(server));
+    return { summary: '401: GitHub\'s MCP server needs a personal access token (no OAuth for Codex)', cause: findings[0]!.code, findings, evidence };
+  }
+
+  const prm = await discoverProtectedResource({
+    serverName: name,
+    serverUrl: url,
+    headerUrl: challenge.resourceMetadata,
+    sdkHeaderUrl: challenge.sdk.resourceMetadataUrl,
+    get,
+    redact,
+    config: server,
+  });
+  evidence.urlsTried.push(...prm.urlsTried);
+  evidence.protectedResource = describePrm(prm);
+
+  const issuer = prm.found?.check.authorizationServers[0];
+  const as = await discoverAuthorizationServer({ serverName: name, serverUrl: url, issuer, get, redact, config: server, globals: input.globals });
+  evidence.urlsTried.push(...as.urlsTried);
+  evidence.authorizationServer = describeAs(as);
+
+  const legacyLogin = legacyEndpointsAnswer(as);
+  const oauthDiscoverable = !!as.found || legacyLogin;
+
+  const creds = await readCredentials();
+  evidence.credentials = describeInspection(creds, input.nowMs, redact);
+
+  const codex: CodexDiscoveryComparison = await compareCodexDiscovery({
+    serverName: name,
+    serverUrl: url,
+    prm,
+    as,
+    postHeaderUrl: challenge.resourceMetadata,
+    oauthWorks: !!as.found && !as.findings.some((f) => f.severity === 'error'),
+    loggedIn: !!creds.entry,
+    get,
+    redact,
+  });
+  evidence.urlsTried.push(...codex.urlsTried);
+  evidence.codex = { predictedAuthStatus: codex.codex.status, reason: codex.codex.reason, ...(codex.getChallengeDiffers ? { getChallengeDiffers: true } : {}) };
+
+  // The token whose audience matters: the one sent, else the stored one Codex would use.
+  const token = tokenFrom(sent.authorization) ?? creds.entry?.accessToken;
+  let audience: AudienceCheck | undefined;
+  if (token) {
+    audience = checkTokenAudience({
+      serverName: name,
+      token,
+      resource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : undefined,
+      configuredUrl: url,
+      oauthResource: server.oauthResource,
+      serverAnswer: tokenSent ? { status: first.status, error: challenge.error, errorDescription: challenge.errorDescription } : undefined,
+      redact,
+    });
+    evidence.audience = { verdict: audience.verdict, ...(audience.claims ? { claims: audience.claims } : {}), expected: audience.expected };
+  }
+
+  // ── Choose the cause ────────────────────────────────────────────────────────────────────────
+  const discoveryFindings = [...prm.findings, ...as.findings];
+  const blockers = discoveryFindings.filter((f) => f.severity === 'error');
+  const primary: Finding[] = [];
+  let summary: string;
+
+  if (tokenSent) {
+    if (sent.source === 'oauth' && audience?.finding) {
+      primary.push(audience.finding);
+      summary = '401: the stored token is for another audience';
+    } else {
+      primary.push(tokenRejectedFinding(server, sent.source, challenge, oauthDiscoverable, audience));
+      summary = `401: the ${sourceWords(sent.source)} was rejected`;
+    }
+    primary.push(...blockers);
+  } else if (!oauthDiscoverable && !prm.found && !prm.invalid) {
+    primary.push(oauthUnsupportedFinding(server, challenge));
+    summary = '401 and no OAuth metadata: a token must be configured';
+  } else {
+    // The login itself would fail: that is what to fix first.
+    primary.push(...blockers);
+    const entry = creds.entry;
+    const state = creds.state;
+    if (entry && (state === 'expired' || state === 'expired-refresh-without-issuer')) {
+      primary.push(tokenExpiredFinding(server, creds, input.nowMs, redact));
+      summary = '401: the stored token has expired and cannot be refreshed';
+    } else if (entry && state === 'refreshable') {
+      summary = '401 without a token: the stored token has expired and Codex refreshes it at startup';
+    } else if (entry && state === 'usable') {
+      if (audience?.finding) primary.push(audience.finding);
+      summary = audience?.finding ? '401: the stored token is for another audience' : '401 without a token; stored OAuth credentials look usable';
+    } else if (!entry && creds.keyring?.state === 'present-unread') {
+      summary = '401 without a token; Codex has a keychain item for this server (not read)';
+    } else {
+      if (oauthDiscoverable) primary.push(loginRequiredFinding(server, creds, as, blockers, redact));
+      summary = blockers.length ? `401: OAuth login would fail (${blockers[0]!.code})` : '401: not logged in';
+    }
+  }
+
+  // ── Everything else, in order of weight ─────────────────────────────────────────────────────
+  const secondary: Finding[] = [...discoveryFindings.filter((f) => !primary.includes(f)), ...codex.findings];
+  if (creds.orphans.length || creds.renamed.length) secondary.push(orphanedFinding(server, creds, redact));
+  const scopeGap = creds.entry ? missingScopes(creds.entry.scopes, challenge.scopes, prm.found?.check.scopesSupported) : undefined;
+  if (creds.entry && scopeGap && scopeGap.missing.length && creds.entry.scopes.length) secondary.push(scopesNarrowerFinding(server, creds.entry.scopes, scopeGap));
+  const challengeFinding = challengeProblemsFinding(server, challenge, !!prm.found);
+  if (challengeFinding) secondary.push(challengeFinding);
+  const keyringFinding = keyringNote(server, creds);
+  if (keyringFinding) secondary.push(keyringFinding);
+
+  const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+  secondary.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  findings.push(...dedupe([...primary, ...secondary]));
+  return { summary: summary!, cause: findings[0]?.code, findings, evidence };
+}
+
+// ── Helpers ────────────────────────────────────────────────────────────────────────────────────
+
+function dedupe(list: Finding[]): Finding[] {
+  const seen = new Set<Finding>();
+  return list.filter((f) => (seen.has(f) ? false : (seen.add(f), true)));
+}
+
+function tokenFrom(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+  return m ? m[1] : undefined;
+}
+
+function sourceWords(source: CredentialSource): string {
+  switch (source) {
+    case 'bearer_token_env_var':
+      return 'token from bearer_token_env_var';
+    case 'http_headers':
+      return 'Authorization header from http_headers';
+    case 'env_http_headers':
+      return 'Authorization header from env_http_headers';
+    case 'oauth':
+      return 'stored OAuth token';
+    default:
+      return 'request';
+  }
+}
+
+/** Whether the 2025-03-26 default `/authorize` looks like a real endpoint (not a 404 or a catch-all page). */
+function legacyEndpointsAnswer(as: AsDiscovery): boolean {
+  const status = as.legacy?.authorizeStatus;
+  return status === 302 || status === 303 || status === 307 || status === 400 || status === 401 || status === 405;
+}
+
+function describeChallenge(c: ChallengeAnalysis, redact: Redactor): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    header: redact.text(c.parsed.joined),
+    schemes: c.parsed.challenges.map((x) => x.scheme),
+  };
+  if (c.resourceMetadataRaw !== undefined) out.resourceMetadata = redact.text(c.resourceMetadataRaw);
+  if (c.scope !== undefined) out.scope = c.scope;
+  if (c.error !== undefined) out.error = c.error;
+  if (c.errorDescription !== undefined) out.errorDescription = redact.text(c.errorDescription);
+  if (c.realm !== undefined) out.realm = redact.text(c.realm);
+  if (c.problems.length) out.problems = c.problems.map((p) => p.detail);
+  out.officialSdkReads = c.sdk;
+  return out;
+}
+
+function describePrm(prm: PrmDiscovery): Record<string, unknown> {
+  const chosen = prm.found ?? prm.invalid;
+  const out: Record<string, unknown> = { views: prm.views };
+  if (chosen) {
+    out.url = chosen.url;
+    out.location = chosen.kind;
+    out.valid = !!prm.found;
+    out.resource = chosen.check.document?.resource;
+    out.authorizationServers = chosen.check.authorizationServers;
+    if (chosen.check.scopesSupported) out.scopesSupported = chosen.check.scopesSupported;
+  } else {
+    out.found = false;
+  }
+  if (prm.resource) out.resourceMatch = prm.resource.match;
+  if (prm.differences.length) out.differences = prm.differences;
+  return out;
+}
+
+function describeAs(as: AsDiscovery): Record<string, unknown> {
+  const out: Record<string, unknown> = { issuer: as.issuer, source: as.source };
+  if (as.found) {
+    out.metadataUrl = as.found.url;
+    out.kind = as.found.kind;
+    out.pkce = as.found.check.pkce;
+    out.registration = as.found.check.registration;
+    out.issuerMatch = as.found.check.issuerMatch;
+    if (as.codexFinds && as.codexFinds !== as.found.url) out.codexFinds = as.codexFinds;
+  } else {
+    out.found = false;
+  }
+  if (as.legacy) out.legacyDefaults = { ...as.legacy.endpoints, authorizeStatus: as.legacy.authorizeStatus };
+  return out;
+}
+
+function describeInspection(c: CredentialInspection, nowMs: number, redact: Redactor): Record<string, unknown> {
+  const out: Record<string, unknown> = { store: c.mode, file: c.file };
+  if (c.keyring) out.keyring = { state: c.keyring.state, detail: redact.text(c.keyring.detail) };
+  if (c.entry) out.entry = describeCredential(c.entry, nowMs, redact);
+  if (c.orphans.length) out.sameNameOtherUrl = c.orphans.map((o) => redact.url(o.serverUrl));
+  if (c.renamed.length) out.sameUrlOtherName = c.renamed.map((o) => o.serverName);
+  return out;
+}
+
+// ── Findings ───────────────────────────────────────────────────────────────────────────────────
+
+function loginRequiredFinding(server: ServerConfig, creds: CredentialInspection, as: AsDiscovery, blockers: Finding[], redact: Redactor): Finding {
+  const name = server.name;
+  const parts = [`"${name}" answered 401, it supports OAuth${as.found ? ` (authorization server ${redact.url(String(as.found.metadata.issuer ?? as.issuer))})` : ' (through the 2025-03-26 default endpoints)'}, and Codex has no stored credentials for this name and URL.`];
+  if (creds.orphans.length) parts.push(`There is a login for "${name}" at another URL (${creds.orphans.map((o) => redact.url(o.serverUrl)).join(', ')}): the URL changed since the login.`);
+  if (creds.renamed.length) parts.push(`There is a login for this URL under another name (${creds.renamed.map((o) => `"${o.serverName}"`).join(', ')}): the table was renamed since the login.`);
+  if (creds.entry && creds.state === 'no-access-token') parts.push('The stored entry has no access token.');
+  if (creds.keyring?.state === 'unavailable' && creds.mode !== 'file' && !/D-Bus/.test(creds.keyring.detail)) {
+    parts.push(`The OS keyring could not be inspected (${creds.keyring.detail}); if you logged in with the keyring store, that login was not checked.`);
+  }
+  if (blockers.length) parts.push(`The login will fail until ${blockers.map((b) => b.code).join(' and ')} is fixed.`);
+  return makeFinding('auth.login-required', {
+    message: parts.join(' '),
+    evidence: { credentialsFile: creds.file.state, credentialsStore: creds.mode },
+    fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },
+  });
+}
+
+function tokenExpiredFinding(server: ServerConfig, creds: CredentialInspection, nowMs: number, redact: Redactor): Finding {
+  const entry = creds.entry!;
+  const when = entry.expiresAt !== undefined ? new Date(entry.expiresAt).toISOString() : 'an unknown time';
+  const why =
+    creds.state === 'expired-refresh-without-issuer'
+      ? 'It has a refresh token, but the entry records no authorization server issuer (written by an older Codex, or by a login through the 2025-03-26 fallback), and Codex 0.169 does not refresh such entries ("OAuth refresh credentials … are missing an authorization server issuer").'
+      : 'There is no refresh token, so Codex cannot renew it ("MCP startup failed: Token expired").';
+  return makeFinding('auth.token-expired', {
+    message: `The stored OAuth token of "${server.name}" expired at ${when}. ${why}`,
+    evidence: { credential: describeCredential(entry, nowMs, redact) },
+    fix: { summary: 'Log in again.', command: `codex mcp login ${server.name}` },
+  });
+}
+
+function tokenRejectedFinding(
+  server: ServerConfig,
+  source: CredentialSource,
+  challenge: ChallengeAnalysis,
+  oauthDiscoverable: boolean,
+  audience: AudienceCheck | undefined,
+): Finding {
+  const name = server.name;
+  const said = challenge.error ? ` (${challenge.error}${challenge.errorDescription ? `: ${challenge.errorDescription}` : ''})` : '';
+  const evidence: Record<string, unknown> = { tokenSource: source };
+  if (audience?.claims) evidence.tokenClaims = audience.claims;
+  if (audience?.verdict === 'unbound') evidence.audience = 'the token names another audience';
+  if (source === 'oauth') {
+    return makeFinding('auth.token-rejected', {
+      message: `"${name}" rejected Codex's stored OAuth token with 401${said}: it was revoked, or issued for another server or tenant.`,
+      evidence,
+      fix: { summary: 'Log in again to get a new token.', command: `codex mcp login ${name}` },
+    });
+  }
+  const where =
+    source === 'bearer_token_env_var'
+      ? `the token in $${server.bearerTokenEnvVar}`
+      : source === 'env_http_headers'
+        ? 'the Authorization header from env_http_headers'
+        : 'the Authorization header in http_headers';
+  const oauthNote = oauthDiscoverable
+    ? ` The server also supports OAuth, which Codex skips while a token is configured: remove the token setting and run \`codex mcp login ${name}\` to use it instead.`
+    : '';
+  return makeFinding('auth.token-rejected', {
+    message: `"${name}" answered 401${said} although ${where} was sent: the token is invalid, expired, revoked, lacks access, or is for another server.${oauthNote}`,
+    evidence,
+    fix: {
+      summary: `Create a new token with the provider and export it${server.bearerTokenEnvVar ? ` as ${server.bearerTokenEnvVar}` : ''} where Codex is started.${oauthNote}`,
+    },
+  });
+}
+
+function oauthUnsupportedFinding(server: ServerConfig, challenge: ChallengeAnalysis): Finding {
+  const name = server.name;
+  const basic = challenge.parsed.challenges.some((c) => c.scheme.toLowerCase() === 'basic') && !challenge.bearer;
+  const evidence = { schemes: challenge.parsed.challenges.map((c) => c.scheme) };
+  if (basic) {
+    const v = `${suggestedTokenVar(name).replace(/_TOKEN$/, '')}_AUTHORIZATION`;
+    return makeFinding('auth.oauth-unsupported', {
+      message: `"${name}" asks for HTTP Basic authentication and publishes no OAuth metadata, so \`codex mcp login\` cannot work.`,
+      evidence,
+      fix: {
+        summary: `Export ${v}="Basic <base64 of user:password>" where Codex is started, and send it as the Authorization header.`,
+        toml: serverSnippet(name, [['env_http_headers', { Authorization: v }]]),
+      },
+    });
+  }
+  const v = suggestedTokenVar(name);
+  return makeFinding('auth.oauth-unsupported', {
+    message: `"${name}" answered 401 but publishes no OAuth metadata (no protected resource metadata, no authorization server metadata, no default /authorize endpoint), so \`codex mcp login ${name}\` cannot work: it needs a token (API key or personal access token) from the provider.`,
+    evidence,
+    fix: {
+      summary: `Create a token with the provider, export ${v}=<token> where Codex is started, and name the variable (the value never goes into config.toml).`,
+      toml: serverSnippet(name, [['bearer_token_env_var', v]]),
+    },
+  });
+}
+
+function githubFinding(server: ServerConfig): Finding {
+  return makeFinding('auth.oauth-unsupported', {
+    message: `GitHub's remote MCP server (${server.url}) does not support OAuth for Codex (dynamic client registration answers 404): it needs a personal access token. Codex says "GitHub MCP does not support OAuth".`,
+    evidence: { url: server.url },
+    fix: {
+      summary:
+        'Create a personal access token at https://github.com/settings/personal-access-tokens, export CODEX_GITHUB_PERSONAL_ACCESS_TOKEN=<token> where Codex is started, and name the variable in the server table.',
+      toml: serverSnippet(server.name, [['bearer_token_env_var', 'CODEX_GITHUB_PERSONAL_ACCESS_TOKEN']]),
+    },
+  });
+}
+
+function insufficientScopeFinding(server: ServerConfig, challenge: ChallengeAnalysis, source: CredentialSource, creds: CredentialInspection | undefined): Finding {
+  const name = server.name;
+  const stored = creds?.entry?.scopes ?? [];
+  const wanted = [...new Set([...(server.scopes ?? []), ...stored, ...challenge.scopes])];
+  const evidence: Record<string, unknown> = { requiredScope: challenge.scope ?? '(not named: the 403 lacks `scope`, AUTH-19)' };
+  if (creds?.entry) evidence.storedScopes = stored;
+  if (source === 'oauth' || source === 'none') {
+    return makeFinding('auth.insufficient-scope', {
+      message: `"${name}" answered 403 insufficient_scope${challenge.scope ? `: it needs ${challenge.scope}` : ''}${stored.length ? `; the stored login has ${stored.join(' ')}` : ''}.`,
+      evidence,
+      fix: challenge.scopes.length
+        ? { summary: 'Ask for the scopes the server names, then log in again.', toml: serverSnippet(name, [['scopes', wanted]]), command: `codex mcp login ${name}` }
+        : { summary: 'Log in again with the scopes the server documents (`scopes = [...]`).', command: `codex mcp login ${name}` },
+    });
+  }
+  return makeFinding('auth.insufficient-scope', {
+    message: `"${name}" answered 403 insufficient_scope to the configured token${challenge.scope ? `: it needs ${challenge.scope}` : ''}.`,
+    evidence,
+    fix: { summary: `Create a token that grants ${challenge.scope ?? 'the scopes the server documents'} and export it in place of the current one.` },
+  });
+}
+
+function orphanedFinding(server: ServerConfig, creds: CredentialInspection, redact: Redactor): Finding {
+  const name = server.name;
+  const lines: string[] = [];
+  if (creds.orphans.length) lines.push(`for "${name}" at ${creds.orphans.map((o) => redact.url(o.serverUrl)).join(', ')} (the configured URL is ${redact.url(server.url ?? '')})`);
+  if (creds.renamed.length) lines.push(`for this URL under the name ${creds.renamed.map((o) => `"${o.serverName}"`).join(', ')}`);
+  const old = creds.renamed[0]?.serverName;
+  return makeFinding('auth.credentials-orphaned', {
+    message: `Codex has stored OAuth credentials ${lines.join(', and ')} that no longer apply: credentials are keyed by name and exact URL.`,
+    evidence: {
+      sameNameOtherUrl: creds.orphans.map((o) => redact.url(o.serverUrl)),
+      sameUrlOtherName: creds.renamed.map((o) => o.serverName),
+      file: creds.file.path,
+    },
+    fix: {
+      summary: `Log in again for the current name and URL${old ? `; remove the old entry with \`codex mcp logout ${old}\` while "${old}" is still configured, or delete it from ${creds.file.path}` : `; delete the old entry from ${creds.file.path} if it is not needed`}.`,
+      command: `codex mcp login ${name}`,
+    },
+  });
+}
+
+function scopesNarrowerFinding(server: ServerConfig, stored: string[], gap: NonNullable<ReturnType<typeof missingScopes>>): Finding {
+  const wanted = [...new Set([...stored, ...gap.required])];
+  return makeFinding('auth.scopes-narrower', {
+    message: `The stored login of "${server.name}" has the scopes ${stored.join(' ')}, but the server asks for ${gap.required.join(' ')} (in its ${gap.from === 'challenge' ? '401 challenge' : 'scopes_supported'}); missing: ${gap.missing.join(' ')}.`,
+    evidence: { storedScopes: stored, requiredScopes: gap.required, missing: gap.missing, from: gap.from },
+    fix: { summary: 'Ask for the missing scopes and log in again.', toml: serverSnippet(server.name, [['scopes', wanted]]), command: `codex mcp login ${server.name}` },
+  });
+}
+
+const WARNING_KINDS = new Set<ChallengeProblem['kind']>([
+  'no-header',
+  'no-bearer',
+  'bearer-not-first',
+  'resource-metadata-empty',
+  'resource-metadata-relative',
+  'resource-metadata-insecure',
+  'sdk-reads-differently',
+  'syntax',
+]);
+
+function challengeProblemsFinding(server: ServerConfig, c: ChallengeAnalysis, prmFound: boolean): Finding | undefined {
+  // Without any OAuth, "no resource_metadata" is part of auth.oauth-unsupported, not news.
+  const problems = c.problems.filter((p) => !(p.kind === 'resource-metadata-missing' && !prmFound) && !(p.kind === 'no-bearer' && !prmFound));
+  if (problems.length === 0) return undefined;
+  const severity: Severity = problems.some((p) => WARNING_KINDS.has(p.kind)) ? 'warning' : 'info';
+  const sdk = problems.some((p) => p.breaksSdk) ? ' Clients built on the official TypeScript SDK miss the metadata location.' : '';
+  return makeFinding('auth.challenge-nonstandard', {
+    severity,
+    message: `The 401 challenge of "${server.name}" ${problems.map((p) => p.detail).join('; ')}.${sdk}`,
+    evidence: { header: c.parsed.joined, problems: problems.map((p) => p.kind), officialSdkReads: c.sdk },
+    fix: { summary: 'A server-side fix: answer `WWW-Authenticate: Bearer resource_metadata="<absolute PRM URL>", scope="…"`, with the Bearer challenge first.' },
+  });
+}
+
+function keyringNote(server: ServerConfig, creds: CredentialInspection): Finding | undefined {
+  const k = creds.keyring;
+  if (!k || creds.entry?.source === 'keyring') return undefined;
+  if (k.state === 'present-unread') {
+    return makeFinding('auth.keyring-unavailable', {
+      message: `Codex keeps a login for "${server.name}" in the OS keychain; mcp-doctor did not read it (${k.detail}), so its expiry and audience were not checked.`,
+      evidence: { keyring: k.detail },
+      fix: { summary: 'Nothing to fix. To let mcp-doctor check the login, set `mcp_oauth_credentials_store = "file"` and log in again.' },
+    });
+  }
+  if (k.state === 'unavailable' && !/D-Bus/.test(k.detail) && !creds.entry) {
+    return makeFinding('auth.keyring-unavailable', {
+      message: `The OS keyring could not be inspected for "${server.name}" (${k.detail}); a login stored there was not checked.`,
+      evidence: { keyring: k.detail },
+      fix: { summary: 'Nothing to fix. To let mcp-doctor check the login, set `mcp_oauth_credentials_store = "file"` and log in again.' },
+    });
+  }
+  if (k.state === 'unavailable' && creds.mode === 'keyring' && /D-Bus/.test(k.detail)) {
+    return makeFinding('auth.keyring-unavailable', {
+      severity: 'info',
+      message: `\`mcp_oauth_credentials_store = "keyring"\` but there is no Secret Service here (${k.detail}): Codex cannot read or save the login ("failed to read OAuth tokens from keyring").`,
+      evidence: { keyring: k.detail },
+      fix: { summary: 'Use the file store, then log in again.', toml: 'mcp_oauth_credentials_store = "file"', command: `codex mcp login ${server.name}` },
+    });
+  }
+  return undefined;
+}
