@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { codexAuthorizationFor, diagnoseAuth, suggestedTokenVar, type AuthDiagnosis, type AuthDiagnosisInput } from '../src/auth/diagnose-auth.ts';
+import { codexAuthorizationFor, diagnoseAuth, suggestedTokenVar, type AuthDiagnosis, type AuthDiagnosisInput, type CodexAuthorization } from '../src/auth/diagnose-auth.ts';
 import type { ServerConfig } from '../src/config/server-config.ts';
 import { defaultDeps } from '../src/pipeline/default-deps.ts';
 import { createRedactor, type Redactor } from '../src/redact.ts';
@@ -87,7 +87,7 @@ async function run(name: string, url: string, o: RunOpts = {}): Promise<AuthDiag
   const deps = defaultDeps({ codexHome: o.home ?? codexHome(), env: o.env ?? {}, platform: 'linux' });
   const server = serverConfig(name, url, o.server);
   const nowMs = o.now ?? Date.now();
-  const auth = o.sendAsCodex === false ? { source: 'none' as const } : await codexAuthorizationFor({ server, deps, redact, nowMs, mode: o.globals?.credentialsStore });
+  const auth: CodexAuthorization = o.sendAsCodex === false ? { source: 'none', detail: 'not sent' } : await codexAuthorizationFor({ server, deps, redact, nowMs, mode: o.globals?.credentialsStore });
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   if (auth.authorization) headers.authorization = auth.authorization;
   const res = await fetch(url, {
