@@ -154,7 +154,9 @@ export const DEFAULT_SHUTDOWN: ShutdownTimings = { eofGraceMs: 500, termGraceMs:
  */
 export async function shutdown(session: StdioSession, timings: ShutdownTimings = DEFAULT_SHUTDOWN): Promise<void> {
   session.closeStdin();
-  if (session.alive) await session.waitForExit(timings.eofGraceMs);
+  // Time since an earlier EOF (the tools stage watches it) counts toward the grace.
+  const sinceEof = session.now() - (session.stdinClosedAt ?? session.now());
+  if (session.alive) await session.waitForExit(Math.max(0, timings.eofGraceMs - sinceEof));
   const pgid = session.pid;
 
   if (!session.spec.processGroup) {

@@ -79,6 +79,8 @@ export class StdioSession {
   /** Resolves once the process has exited and its pipes have drained (or DRAIN_MS passed). */
   readonly exited: Promise<ExitInfo>;
   stdinClosed = false;
+  /** clock.now() when stdin was closed. */
+  stdinClosedAt: number | undefined;
 
   private nextId = 1;
   private readonly waiting = new Map<number, (outcome: RequestOutcome) => void>();
@@ -227,6 +229,7 @@ export class StdioSession {
   closeStdin(): void {
     if (this.stdinClosed) return;
     this.stdinClosed = true;
+    this.stdinClosedAt = this.hooks.clock.now();
     this.hooks.transcript?.add('note', 'closed stdin');
     this.child.stdin.end();
   }
