@@ -213,9 +213,10 @@ export function startupTimeoutFinding(
   } else if (cutShort) {
     message = `"${server.name}" did not answer ${input.phase} within the --timeout of ${seconds(timeoutMs)}, which is shorter than the ${budget} Codex allows: run the check without --timeout to see whether it starts in time for Codex.`;
   } else {
-    message = `"${server.name}" did not answer ${input.phase} within ${seconds(input.waitedMs)}${
-      timeoutMs !== undefined && timeoutMs > budgetMs ? ` (the --timeout; Codex allows only ${budget})` : `: Codex allows ${budget}`
-    }.`;
+    message =
+      timeoutMs !== undefined && timeoutMs > budgetMs
+        ? `"${server.name}" did not answer ${input.phase} within ${seconds(timeoutMs)} (the --timeout), let alone the ${budget} Codex allows.`
+        : `"${server.name}" did not answer ${input.phase} within the ${budget} Codex allows.`;
   }
   const early = [...new Set(input.earlyRequests ?? [])];
   if (early.length > 0 && !input.measuredMs) {
