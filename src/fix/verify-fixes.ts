@@ -146,6 +146,11 @@ async function verifyOne(candidate: FixCandidate, input: VerifyFixesInput): Prom
   const stillThere = remaining.some((f) => f.message === finding.message) || remaining.length >= before.filter(sameCode).length;
   const newErrors = [...new Set(after.filter((f) => f.severity === 'error' && !before.some((b) => b.code === f.code)).map((f) => f.code))];
   if (stillThere) return mark(finding, 'still-present', `the re-check with this change still reported ${finding.code}`, input.redact);
+  // Gone, but replaced by another error in the same stage: the change moved the problem, it did not fix it.
+  const replacedBy = [...new Set(after.filter((f) => f.severity === 'error' && f.stage === finding.stage && !before.some((b) => b.code === f.code)).map((f) => f.code))];
+  if (replacedBy.length > 0) {
+    return mark(finding, 'inconclusive', `${finding.code} is gone with this change, but ${finding.stage} then failed with ${replacedBy.join(', ')}`, input.redact);
+  }
   if (stopped) {
     return mark(finding, 'inconclusive', `the re-check stopped before ${finding.stage} (${stopped}${newErrors.length ? `; it reported ${newErrors.join(', ')}` : ''})`, input.redact);
   }
