@@ -115,6 +115,9 @@ describe('loadConfig: file level', () => {
     assert.equal(both.severity, 'warning');
     assert.match(both.message, /ignores `startup_timeout_ms`/);
     assert.equal(config.servers[1]!.config.startupTimeoutSec, 20);
+    const renamed = only(serverFindings(config, 'mid_era'), 'config.obsolete-field');
+    assert.equal(renamed.severity, 'warning');
+    assert.deepEqual(renamed.fix?.rename, { experimental_environment: 'environment_id' });
   });
 
   test('top-level values that make Codex refuse the config are file-level invalid-value errors', async () => {
@@ -124,7 +127,7 @@ describe('loadConfig: file level', () => {
       [
         ['config.invalid-value', 'error', 'project_root_markers'],
         ['config.invalid-value', 'error', 'mcp_oauth_credentials_store'],
-        ['config.invalid-value', 'error', 'mcp_oauth_callback_port'],
+        ['config.invalid-value', 'warning', 'mcp_oauth_callback_port'],
         ['config.invalid-value', 'error', 'mcp_oauth_callback_url'],
         ['config.invalid-value', 'error', 'projects."/home/u/app".trust_level'],
       ],
@@ -339,7 +342,8 @@ describe('validateServer: value types', () => {
     assert.deepEqual(serverFindings(config, 'remote_on_remote'), [], 'a remote source is fine on a remote environment, and is not looked up here');
 
     const http = serverFindings(config, 'http_values');
-    assert.deepEqual(http.map((f) => f.evidence?.key), ['url', 'auth', 'oauth']);
+    assert.deepEqual(http.map((f) => [f.evidence?.key, f.severity]), [['url', 'error'], ['auth', 'error'], ['oauth', 'warning']]);
+    assert.match(http[2]!.message, /codex mcp login` fails/);
     assert.equal(http[0]!.fix?.toml, '[mcp_servers.http_values]\nurl = "http://localhost:3000/mcp"');
     assert.match(only(serverFindings(config, 'empty_command'), 'config.invalid-value').message, /empty/);
     assertFixesParse(allFindings(config));

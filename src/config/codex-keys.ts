@@ -58,7 +58,10 @@ export const TOOL_KEYS = ['approval_mode', 'output_token_limit'] as const;
 
 /** `AppToolApproval`; `writes` arrived in V-late. */
 export const APPROVAL_MODES = ['auto', 'prompt', 'approve', 'writes'] as const;
-export const AUTH_MODES = ['oauth', 'chatgpt'] as const;
+/** `ema_auth` measured in Codex 0.169's error text ("expected one of `oauth`, `chatgpt`, `ema_auth`"). */
+export const AUTH_MODES = ['oauth', 'chatgpt', 'ema_auth'] as const;
+/** `omit_tools_from` surfaces, as Codex 0.169 names them (measured). */
+export const TOOL_SURFACES = ['code_mode', 'deferred', 'direct'] as const;
 export const ENV_VAR_SOURCES = ['local', 'remote'] as const;
 
 export const CREDENTIAL_STORES = ['auto', 'file', 'keyring'] as const;
@@ -125,6 +128,11 @@ export const FOREIGN_SERVER_KEYS: Record<string, ForeignKeyHint> = {
 
 /** Server-level keys that still work but come from old guides. */
 export const LEGACY_SERVER_KEYS = ['startup_timeout_ms'] as const;
+
+/** Server-level keys an earlier generation read and Codex 0.169 ignores (measured: "… is ignored"), with their successor. */
+export const RENAMED_SERVER_KEYS: Record<string, string> = {
+  experimental_environment: 'environment_id',
+};
 
 /** Top-level keys that used to matter for MCP and are now ignored. */
 export const OBSOLETE_TOP_LEVEL_KEYS: Record<string, string> = {

@@ -46,7 +46,7 @@ export interface ServerConfig {
   /** V-late `auth`: `chatgpt` uses the ChatGPT session instead of an OAuth login. */
   auth?: 'oauth' | 'chatgpt';
   scopes?: string[];
-  /** `environment_id` (V-mid: `experimental_environment`); undefined or "local" means Codex starts it here. */
+  /** `environment_id`; undefined or "local" means Codex starts it here. (V-mid's `experimental_environment` is ignored by Codex 0.169.) */
   environmentId?: string;
   // both
   /** Effective startup timeout in seconds (Codex's default when unset). */

@@ -99,7 +99,17 @@ function checkTopLevelValues(document: Record<string, unknown>, file: string, ad
   const port = document.mcp_oauth_callback_port;
   if (port !== undefined) {
     const ok = (typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) || (typeof port === 'bigint' && port >= 1n && port <= 65535n);
-    if (!ok) invalid('mcp_oauth_callback_port', `is ${typeof port === 'number' || typeof port === 'bigint' ? String(port) : typeName(port)} ("port must be between 1 and 65535")`, 'a port between 1 and 65535');
+    if (port === 0 || port === 0n) {
+      // Measured: 0 loads (it is a u16); only `codex mcp login` refuses it.
+      add('config.invalid-value', {
+        severity: 'warning',
+        message: `\`mcp_oauth_callback_port\` in ${file} is 0: Codex loads the config, but every \`codex mcp login\` fails ("invalid MCP OAuth callback port \`0\`: port must be between 1 and 65535").`,
+        evidence: { key: 'mcp_oauth_callback_port', expected: 'a port between 1 and 65535', file },
+        fix: { summary: 'Delete the line (Codex then picks a free port) or set a port between 1 and 65535.', table: '', remove: ['mcp_oauth_callback_port'] },
+      });
+    } else if (!ok) {
+      invalid('mcp_oauth_callback_port', `is ${typeof port === 'number' || typeof port === 'bigint' ? String(port) : typeName(port)} ("port must be between 1 and 65535")`, 'a port between 1 and 65535');
+    }
   }
   const callback = document.mcp_oauth_callback_url;
   if (callback !== undefined && !(typeof callback === 'string' && /^https?:\/\/\S+$/i.test(callback))) {

@@ -1,7 +1,7 @@
 import type { Redactor } from '../redact.ts';
 import type { Finding, Fix, Transport } from '../types.ts';
 import { addFinding, envVarsWith, isTable, where, type ServerCheckContext } from './check-context.ts';
-import { BUILT_IN_SERVERS, FORBIDDEN_FIELDS, type ServerTransport } from './codex-keys.ts';
+import { BUILT_IN_SERVERS, FORBIDDEN_FIELDS, RENAMED_SERVER_KEYS, type ServerTransport } from './codex-keys.ts';
 import { checkEnvReferences, checkUnexpandedVars } from './env-findings.ts';
 import { exportCommand, suggestedVarName } from './env-checks.ts';
 import { CODEX_DEFAULT_STARTUP_TIMEOUT_SEC, type EnvVarRef, type ServerConfig, type ServerEntry } from './server-config.ts';
@@ -38,7 +38,7 @@ export function inferTransport(table: Record<string, unknown>): Transport {
 }
 
 function isLocal(table: Record<string, unknown>): boolean {
-  const env = table.environment_id ?? table.experimental_environment;
+  const env = table.environment_id;
   return env === undefined || env === 'local' || typeof env !== 'string';
 }
 
@@ -235,6 +235,17 @@ function checkInlineBearer(ctx: ServerCheckContext): void {
  * user's value has no effect: warning, like an unknown key.
  */
 function checkLegacyKeys(ctx: ServerCheckContext): void {
+  for (const [old, successor] of Object.entries(RENAMED_SERVER_KEYS)) {
+    if (ctx.table[old] === undefined) continue;
+    const both = ctx.table[successor] !== undefined;
+    addFinding(ctx, 'config.obsolete-field', {
+      message: `\`${old}\` in ${where(ctx)} is the earlier name of \`${successor}\`; current Codex ignores it ("\`mcp_servers.${ctx.name}.${old}\` is ignored")${both ? `, and \`${successor}\` is set anyway` : ''}.`,
+      evidence: { key: old, file: ctx.source },
+      fix: both
+        ? { summary: `Delete \`${old}\`.`, table: serverTableKey(ctx.name), remove: [old] }
+        : { summary: `Rename \`${old}\` to \`${successor}\`.`, table: serverTableKey(ctx.name), rename: { [old]: successor } },
+    });
+  }
   const ms = ctx.table.startup_timeout_ms;
   if (ms === undefined || !(typeof ms === 'number' || typeof ms === 'bigint')) return;
   const sec = ctx.table.startup_timeout_sec;
@@ -297,7 +308,7 @@ export function normalizeServer(name: string, table: Record<string, unknown>, so
         callbackPort: typeof table.oauth.callback_port === 'number' ? table.oauth.callback_port : undefined,
       }
     : undefined;
-  const environment = str(table.environment_id) ?? str(table.experimental_environment);
+  const environment = str(table.environment_id);
   return {
     name,
     source,

@@ -1,5 +1,5 @@
 import { addFinding, isTable, typeName, where, type ServerCheckContext } from './check-context.ts';
-import { APPROVAL_MODES, AUTH_MODES, ENV_VAR_SOURCES } from './codex-keys.ts';
+import { APPROVAL_MODES, AUTH_MODES, ENV_VAR_SOURCES, TOOL_SURFACES } from './codex-keys.ts';
 import { serverSnippet } from './toml-snippet.ts';
 
 /**
@@ -21,6 +21,7 @@ type Kind =
   | 'tools'
   | 'approval'
   | 'auth'
+  | 'surfaces'
   | 'helper';
 
 const KINDS: Record<string, Kind> = {
@@ -46,7 +47,7 @@ const KINDS: Record<string, Kind> = {
   startup_timeout_ms: 'millis',
   enabled_tools: 'strings',
   disabled_tools: 'strings',
-  omit_tools_from: 'strings',
+  omit_tools_from: 'surfaces',
   environment_id: 'string',
   experimental_environment: 'string',
   default_tools_approval_mode: 'approval',
@@ -65,6 +66,9 @@ interface Problem {
   suggestionTable?: string;
   /** False when Codex loads the config and only this server fails. */
   refusesConfig?: boolean;
+  /** Replaces both the consequence sentence and the default severity, for values that break less. */
+  consequence?: string;
+  severity?: 'warning';
 }
 
 function isInteger(value: unknown): value is number | bigint {
@@ -210,6 +214,15 @@ function checkKind(kind: Kind, value: unknown, ctx: ServerCheckContext): Problem
         return { expected: 'callback_url as an http(s) URL', detail: 'has a callback_url that is not an http(s) URL' };
       }
       const port = value.callback_port;
+      // Measured: 0 deserializes (u16) and only the login refuses it; anything outside u16 fails the load.
+      if (port !== undefined && isInteger(port) && Number(port) === 0) {
+        return {
+          expected: 'callback_port between 1 and 65535',
+          detail: 'has callback_port 0',
+          consequence: 'Codex loads the config, but `codex mcp login` fails ("invalid MCP OAuth callback port `0`: port must be between 1 and 65535").',
+          severity: 'warning',
+        };
+      }
       if (port !== undefined && !(isInteger(port) && port >= 1 && port <= 65535)) {
         return { expected: 'callback_port between 1 and 65535', detail: `has callback_port ${isInteger(port) ? String(port) : typeName(port)}; Codex expects a port between 1 and 65535` };
       }
@@ -232,7 +245,17 @@ function checkKind(kind: Kind, value: unknown, ctx: ServerCheckContext): Problem
     case 'approval':
       return checkEnum(value, APPROVAL_MODES, APPROVAL_MODES.map((m) => `"${m}"`).join(' | '));
     case 'auth':
-      return checkEnum(value, AUTH_MODES, '"oauth" or "chatgpt"');
+      return checkEnum(value, AUTH_MODES, AUTH_MODES.map((m) => `"${m}"`).join(' | '));
+    case 'surfaces': {
+      const strings = checkStrings(value, false);
+      if (strings) return { ...strings, expected: `an array of ${TOOL_SURFACES.map((m) => `"${m}"`).join(' | ')}` };
+      const bad = (value as string[]).filter((v) => !(TOOL_SURFACES as readonly string[]).includes(v));
+      if (bad.length === 0) return undefined;
+      return {
+        expected: `an array of ${TOOL_SURFACES.map((m) => `"${m}"`).join(' | ')}`,
+        detail: `names ${bad.map((b) => `"${b}"`).join(', ')}, which Codex does not accept (surfaces: ${TOOL_SURFACES.join(', ')})`,
+      };
+    }
     case 'helper':
       if (typeof value !== 'string') return { expected: 'a string (a shell command printing a JSON object of headers)' };
       if (value.trim() === '') return { expected: 'a non-empty command', detail: 'is blank: Codex says "http_headers_helper must not be empty"' };
@@ -248,9 +271,9 @@ export function checkValues(ctx: ServerCheckContext, skip: ReadonlySet<string>):
     if (!kind || skip.has(key)) continue;
     const problem = checkKind(kind, value, ctx);
     if (!problem) continue;
-    const refuses = problem.refusesConfig !== false;
+    const refuses = problem.refusesConfig !== false && problem.consequence === undefined;
     const what = problem.detail ?? `is ${typeName(value)}; Codex expects ${problem.expected}`;
-    const consequence = refuses ? 'Codex refuses the whole config until it is fixed.' : 'Codex loads the config but cannot start this server.';
+    const consequence = problem.consequence ?? (refuses ? 'Codex refuses the whole config until it is fixed.' : 'Codex loads the config but cannot start this server.');
     let toml: string | undefined;
     if (problem.suggestion !== undefined) {
       const suggestion = ctx.redact.value(problem.suggestion);
@@ -260,6 +283,7 @@ export function checkValues(ctx: ServerCheckContext, skip: ReadonlySet<string>):
           : serverSnippet(ctx.name, [[key, suggestion]]);
     }
     addFinding(ctx, 'config.invalid-value', {
+      ...(problem.severity ? { severity: problem.severity } : {}),
       message: `\`${key}\` in ${where(ctx)} ${what}. ${consequence}`,
       evidence: { key, expected: problem.expected, got: typeName(value), file: ctx.source },
       fix: toml ? { summary: `Write \`${key}\` as ${problem.expected}.`, toml } : { summary: `Write \`${key}\` as ${problem.expected}.` },

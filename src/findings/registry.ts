@@ -103,7 +103,10 @@ export const REGISTRY = {
       'Codex ignores keys it does not know, so the setting has no effect. Most come from other clients\' configs (`type`, `transport`, `headers`, `disabled`, `timeout`) or are typos. Under `--strict-config` they are errors.',
     detection: 'Every key is compared with the keys Codex defines; a did-you-mean is offered.',
     fix: 'Remove the key or rename it to the Codex key suggested.',
-    codexSays: ['unknown configuration field `mcp_servers.NAME.KEY` (strict config only)'],
+    codexSays: [
+      'Codex is ignoring 1 unrecognized configuration setting. Check for typos or deprecated settings. … `mcp_servers.NAME.KEY` is ignored. (a startup warning, Codex 0.169)',
+      'unknown configuration field `mcp_servers.NAME.KEY` (strict config only)',
+    ],
   },
   'config.obsolete-field': {
     title: 'Obsolete key from an old guide',
@@ -113,7 +116,7 @@ export const REGISTRY = {
       'Keys such as `experimental_use_rmcp_client` and `[features] rmcp_client` were needed in late 2025; Codex has since removed them and ignores them (or warns). `startup_timeout_ms` is a legacy alias of `startup_timeout_sec` that Codex uses only when `startup_timeout_sec` is unset: alone it still works and is reported as info; next to `startup_timeout_sec` it is ignored, a warning.',
     detection: 'Known obsolete keys are looked for at the top level, under `[features]` and in server tables.',
     fix: 'Delete the key; the behaviour it enabled is now the default.',
-    codexSays: ['unknown feature key in config: rmcp_client'],
+    codexSays: ['`experimental_use_rmcp_client` is ignored. (a startup warning, Codex 0.169)', '`features.rmcp_client` is ignored.', 'unknown feature key in config: rmcp_client'],
   },
   'config.env-var-unset': {
     title: 'Named environment variable is not set',
