@@ -40,9 +40,11 @@ const SERVERS: Array<[name: string, args: string[], extra?: string]> = [
   ['tools_invalid', [fixture('quirks.mjs'), 'tools-invalid']],
   ['early_ping', [fixture('quirks.mjs'), 'server-request', '--methods', 'ping'], `startup_timeout_sec = ${TIGHT}`],
   ['picky', [fixture('picky-env.mjs'), '--need', 'ACME_TOKEN']],
+  ['lazy_key', [fixture('quirks.mjs'), 'lazy-key']],
+  ['lazy_key_forwarded', [fixture('quirks.mjs'), 'lazy-key'], 'env_vars = ["LAZY_API_KEY"]'],
 ];
 const TOML = SERVERS.map(([name, args, extra]) => `[mcp_servers.${name}]\ncommand = ${node}\nargs = ${JSON.stringify(args)}\n${extra ?? ''}\n`).join('\n');
-const ENV = { MY_API_KEY: 'sk-oracle-0123456789abcdef', ACME_TOKEN: 'acme-oracle-token' };
+const ENV = { MY_API_KEY: 'sk-oracle-0123456789abcdef', ACME_TOKEN: 'acme-oracle-token', LAZY_API_KEY: 'lazy-oracle-key' };
 
 before(() => {
   if (!skip) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' });

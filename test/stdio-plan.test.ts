@@ -396,6 +396,21 @@ describe('stdio plan: more quirks (fixtures/stdio/quirks.mjs)', () => {
     assert.match(only(invalid, 'tools.list-failed').message, /no "tools" array/);
   });
 
+  test('a key checked only when tools are listed: env-not-forwarded in the tools stage', T, async () => {
+    const env = { ...process.env, LAZY_API_KEY: 'lazy-0123456789abcdef', SOME_OTHER: 'x' };
+    const report = await checkServer(quirk('lazy-key'), { env });
+    const finding = only(report, 'stdio.env-not-forwarded');
+    assert.equal(finding.stage, 'tools');
+    assert.deepEqual(finding.evidence?.needed, ['LAZY_API_KEY']);
+    assert.deepEqual((finding.evidence?.error as any)?.code, -32001);
+    assert.equal(stage(report, 'initialize').status, 'pass');
+    assert.equal(stage(report, 'tools').status, 'fail');
+    const without = { ...process.env };
+    delete without.LAZY_API_KEY;
+    const plain = await checkServer(quirk('lazy-key'), { env: without });
+    assert.equal(only(plain, 'tools.list-failed').evidence?.code, -32001);
+  });
+
   test('a server waiting for its own early ping to be answered times out, as under Codex', T, async () => {
     const report = await checkServer(quirk('server-request', { startupTimeoutSec: 1, startupTimeoutExplicit: true }, ['--methods', 'ping']));
     const finding = only(report, 'timeout.startup');

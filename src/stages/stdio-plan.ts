@@ -271,7 +271,7 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
 async function envFinding(
   ctx: ServerContext,
   state: StdioState,
-  failure: { failure: string; exit?: ExitInfo; error?: { code: unknown; message: string } },
+  failure: { failure: string; exit?: ExitInfo; error?: { code: unknown; message: string }; through?: 'initialize' | 'tools/list' },
 ): Promise<{ finding?: Finding; tried: boolean }> {
   const { deps } = ctx;
   const fullEnv = buildFullEnv(ctx.server, deps.env);
@@ -281,9 +281,10 @@ async function envFinding(
   ctx.transcript.add('note', `re-running with your full environment (${candidates.length} more variables; values are not recorded)`);
   const result = await searchNeededVariables({
     spec: state.spec,
+    through: failure.through ?? 'initialize',
     reducedEnv: state.childEnv,
     fullEnv,
-    mentioned: mentionedVariables(session.stderrLines),
+    mentioned: mentionedVariables(failure.error ? [...session.stderrLines, failure.error.message] : session.stderrLines),
     candidates,
     deps,
     redact: ctx.redact,
@@ -309,6 +310,7 @@ async function envFinding(
       exit: failure.exit,
       error: failure.error,
       stderr: session.stderrLines,
+      stage: failure.through === 'tools/list' ? 'tools' : 'initialize',
     }),
   };
 }
@@ -331,19 +333,44 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
       break;
     }
     if (outcome.kind === 'exited') {
-      failure = listFailed(ctx, `the server exited (${describeExit(outcome.exit)}) while answering tools/list`, {
-        exitCode: outcome.exit.code,
+      const viaEnv = await envFinding(ctx, state, { failure: `it exits with ${describeExit(outcome.exit)} when asked for tools/list`, exit: outcome.exit, through: 'tools/list' });
+      const hints = exitHints({
+        command: server.command ?? '',
+        args: server.args,
+        stderr: session.stderrLines,
+        code: outcome.exit.code,
         signal: outcome.exit.signal,
-        stderrTail: stderrTail(session.stderrLines),
-      });
+        childEnv: state.childEnv,
+        userEnv: ctx.deps.env,
+      }).filter((h) => h.id !== 'stdin-closed' && h.id !== 'docker-no-interactive');
+      failure =
+        viaEnv.finding ??
+        listFailed(
+          ctx,
+          `the server exited (${describeExit(outcome.exit)}) while answering tools/list`,
+          { exitCode: outcome.exit.code, signal: outcome.exit.signal, stderrTail: stderrTail(session.stderrLines), ...(hints.length ? { hints: hints.map((h) => h.id) } : {}) },
+          hints.map((h) => h.text).join(' '),
+        );
       break;
     }
     const message = outcome.message;
     if ('error' in message) {
       const error = (message.error && typeof message.error === 'object' ? message.error : {}) as Record<string, unknown>;
-      failure = listFailed(ctx, `tools/list was answered with JSON-RPC error ${String(error.code)}: ${redact.text(String(error.message ?? ''))}`, {
+      const text = String(error.message ?? '');
+      if (CREDENTIAL_WORDS.test(text) || mentionedVariables(session.stderrLines).length > 0) {
+        const viaEnv = await envFinding(ctx, state, {
+          failure: `it answers tools/list with JSON-RPC error ${String(error.code)}`,
+          error: { code: error.code, message: text },
+          through: 'tools/list',
+        });
+        if (viaEnv.finding) {
+          failure = viaEnv.finding;
+          break;
+        }
+      }
+      failure = listFailed(ctx, `tools/list was answered with JSON-RPC error ${String(error.code)}: ${redact.text(text)}`, {
         code: error.code,
-        message: redact.text(String(error.message ?? '')),
+        message: redact.text(text),
       });
       break;
     }
@@ -371,7 +398,13 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
   findings.push(...takeNoise(ctx, state, 'tools', 'tools/list'));
   if (failure) {
     findings.push(failure);
-    return { summary: failure.code === 'timeout.startup' ? 'no answer to tools/list in time' : 'tools/list failed', findings };
+    const summary =
+      failure.code === 'timeout.startup'
+        ? 'no answer to tools/list in time'
+        : failure.code === 'stdio.env-not-forwarded'
+          ? 'tools/list fails; needs variables Codex does not forward'
+          : 'tools/list failed';
+    return { summary, findings };
   }
 
   const total = listedAt - session.startedAt;
@@ -409,11 +442,11 @@ async function eofFindings(ctx: ServerContext, state: StdioState): Promise<Findi
   return findings;
 }
 
-function listFailed(ctx: ServerContext, what: string, evidence: Record<string, unknown>): Finding {
+function listFailed(ctx: ServerContext, what: string, evidence: Record<string, unknown>, hint = ''): Finding {
   return makeFinding('tools.list-failed', {
-    message: `"${ctx.server.name}" finished the handshake, but ${what}. Codex gets no tools from it.`,
+    message: `"${ctx.server.name}" finished the handshake, but ${what}. Codex gets no tools from it.${hint ? ` ${hint}` : ''}`,
     evidence,
-    fix: { summary: 'A server-side problem: report it to the server\'s maintainers with the transcript (`--verbose`).' },
+    fix: { summary: hint || 'A server-side problem: report it to the server\'s maintainers with the transcript (`--verbose`).' },
   });
 }
 

@@ -12,6 +12,8 @@ import { StdioSession, type SpawnSpec } from './stdio-session.ts';
  */
 export interface EnvSearchInput {
   spec: Omit<SpawnSpec, 'env'>;
+  /** What "works" means: `initialize` answered, or also `tools/list` (for servers that check keys lazily). */
+  through?: 'initialize' | 'tools/list';
   reducedEnv: Record<string, string>;
   fullEnv: Record<string, string>;
   /** Variables the failed run's stderr names: tried first. */
@@ -49,7 +51,7 @@ export async function searchNeededVariables(input: EnvSearchInput): Promise<EnvS
   const works = async (env: Record<string, string>): Promise<boolean> => {
     runs++;
     const started = input.deps.clock.now();
-    const answered = await answersInitialize(input, env, perRunMs);
+    const answered = await probeWorks(input, env, perRunMs);
     // Later runs get a bound derived from how long a working start took.
     if (answered && runs === 1) perRunMs = Math.max(1000, Math.round((input.deps.clock.now() - started) * 3) + 500);
     return answered;
@@ -112,8 +114,8 @@ function split<T>(items: T[], parts: number): T[][] {
   return out;
 }
 
-/** One throw-away start: does the server answer `initialize` with a result under `env`? */
-async function answersInitialize(input: EnvSearchInput, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
+/** One throw-away start: does the server answer `initialize` (and `tools/list`) with a result under `env`? */
+async function probeWorks(input: EnvSearchInput, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
   const started = await StdioSession.start(input.deps.spawn, { ...input.spec, env }, { redact: input.redact, clock: input.deps.clock });
   if (!started.ok) return false;
   const session = started.session;
@@ -123,10 +125,15 @@ async function answersInitialize(input: EnvSearchInput, env: Record<string, stri
   input.signal.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => controller.abort(), Math.max(0, Math.min(timeoutMs, input.remainingMs())));
   try {
-    const outcome = await session.request('initialize', initializeParams(), controller.signal);
-    if (outcome.kind !== 'response') return false;
-    const message = outcome.message;
-    return !('error' in message) && !!message.result && typeof message.result === 'object';
+    const succeeded = (outcome: Awaited<ReturnType<StdioSession['request']>>) =>
+      outcome.kind === 'response' && !('error' in outcome.message) && !!outcome.message.result && typeof outcome.message.result === 'object';
+    const init = await session.request('initialize', initializeParams(), controller.signal);
+    if (!succeeded(init)) return false;
+    if (input.through !== 'tools/list') return true;
+    session.notify('notifications/initialized');
+    session.markInitialized();
+    const list = await session.request('tools/list', undefined, controller.signal);
+    return succeeded(list) && list.kind === 'response' && Array.isArray((list.message.result as Record<string, unknown>).tools);
   } finally {
     clearTimeout(timer);
     input.signal.removeEventListener('abort', onAbort);

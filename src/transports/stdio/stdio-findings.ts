@@ -319,18 +319,28 @@ export function exitedEarlyFinding(
 
 export function envNotForwardedFinding(
   ctx: ServerContext,
-  input: { needed: string[]; minimal: boolean; runs: number; failure: string; exit?: ExitInfo; stderr: string[]; error?: { code: unknown; message: string } },
+  input: {
+    needed: string[];
+    minimal: boolean;
+    runs: number;
+    failure: string;
+    exit?: ExitInfo;
+    stderr: string[];
+    error?: { code: unknown; message: string };
+    stage?: StageName;
+  },
 ): Finding {
   const { server, redact } = ctx;
   const whitelist = (ctx.deps.platform === 'win32' ? WINDOWS_ENV_WHITELIST : UNIX_ENV_WHITELIST).filter((n) => n !== '__CF_USER_TEXT_ENCODING');
   const list = input.needed.map((n) => `\`${n}\``).join(', ');
   const exact = input.minimal || input.needed.length <= 3;
-  let message = `"${server.name}" fails under the environment Codex gives it (${input.failure}) but starts with your full environment. `;
+  let message = `"${server.name}" fails under the environment Codex gives it (${input.failure}) but works with your full environment. `;
   message += exact
     ? `It needs ${list}, which Codex does not pass on: a stdio server gets only ${whitelist.join(', ')}, plus \`env_vars\` and \`env\`.`
     : `It needs some of these ${input.needed.length} variables, which Codex does not pass on (the search was cut short after ${input.runs} runs): ${input.needed.slice(0, 20).join(', ')}${input.needed.length > 20 ? ', …' : ''}.`;
   const forward = input.needed.length <= 10;
   return makeFinding('stdio.env-not-forwarded', {
+    ...(input.stage ? { stage: input.stage } : {}),
     message,
     evidence: {
       needed: input.needed.slice(0, 50),
