@@ -4,6 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { parse } from 'smol-toml';
 import { startFixtureServer, type FixtureServer, type ScenarioName } from '../fixtures/http/scenarios.ts';
 import { checkJson, runCli, tempConfig, ROOT } from './helpers/cli.ts';
+import { EMPTY_CODEX_HOME } from './helpers/http-check.ts';
+
+/** No test reads the machine's own stored logins. */
+const HOME = { CODEX_HOME: EMPTY_CODEX_HOME };
 
 const T = { timeout: 60_000 };
 
@@ -28,7 +32,7 @@ function allFixes(report: any): any[] {
 describe('check over Streamable HTTP (built CLI)', () => {
   test('`check --url`: a healthy server exits 0 with its tools and transport', T, async () => {
     await withServers(['healthy-json'], async ([server]) => {
-      const { code, report } = await checkJson(['--url', server!.url]);
+      const { code, report } = await checkJson(['--url', server!.url], { env: HOME });
       assert.equal(code, 0);
       const s = report.servers[0];
       assert.equal(s.transport, 'streamable_http');
@@ -45,16 +49,17 @@ describe('check over Streamable HTTP (built CLI)', () => {
       const names = ['good', 'legacy', 'oauth', 'gateway', 'page', 'slash'];
       const cfg = tempConfig(names.map((n, i) => `[mcp_servers.${n}]\nurl = ${JSON.stringify(s[i]!.url)}\n`).join('\n'));
       try {
-        const { code, report } = await checkJson(['--config', cfg.path, '--timeout', '10']);
+        const { code, report } = await checkJson(['--config', cfg.path, '--timeout', '10'], { env: HOME });
         assert.equal(code, 1);
-        const byName = Object.fromEntries(report.servers.map((x: any) => [x.name, { status: x.status, codes: x.findings.map((f: any) => f.code) }]));
+        // The first finding is the cause; the auth forensics may add lesser notes after it.
+        const byName = Object.fromEntries(report.servers.map((x: any) => [x.name, { status: x.status, cause: x.findings[0]?.code ?? null }]));
         assert.deepEqual(byName, {
-          good: { status: 'ok', codes: [] },
-          legacy: { status: 'fail', codes: ['transport.sse-only'] },
-          oauth: { status: 'fail', codes: ['auth.login-required'] },
-          gateway: { status: 'fail', codes: ['http.unexpected-status'] },
-          page: { status: 'fail', codes: ['http.not-mcp-endpoint'] },
-          slash: { status: 'warn', codes: ['http.redirect'] },
+          good: { status: 'ok', cause: null },
+          legacy: { status: 'fail', cause: 'transport.sse-only' },
+          oauth: { status: 'fail', cause: 'auth.login-required' },
+          gateway: { status: 'fail', cause: 'http.unexpected-status' },
+          page: { status: 'fail', cause: 'http.not-mcp-endpoint' },
+          slash: { status: 'warn', cause: 'http.redirect' },
         });
         for (const f of allFixes(report)) assert.doesNotThrow(() => parse(f.fix.toml), f.fix.toml);
         assert.equal(report.servers.find((x: any) => x.name === 'oauth').findings[0].fix.command, 'codex mcp login oauth');
@@ -68,10 +73,10 @@ describe('check over Streamable HTTP (built CLI)', () => {
     await withServers(['stale-session-401'], async ([server]) => {
       const cfg = tempConfig(`[mcp_servers.stale]\nurl = ${JSON.stringify(server!.url)}\n`);
       try {
-        const plain = await checkJson(['--config', cfg.path]);
+        const plain = await checkJson(['--config', cfg.path], { env: HOME });
         assert.equal(plain.code, 0);
         assert.equal(plain.report.servers[0].status, 'warn');
-        const strict = await runCli(['check', '--config', cfg.path, '--strict', '--json']);
+        const strict = await runCli(['check', '--config', cfg.path, '--strict', '--json'], { env: HOME });
         assert.equal(strict.code, 1);
       } finally {
         cfg.cleanup();
@@ -88,7 +93,7 @@ describe('check over Streamable HTTP (built CLI)', () => {
         `[mcp_servers.${name}]\nurl = ${JSON.stringify(url)}\nbearer_token_env_var = "DOCTOR_TEST_TOKEN"\n` +
         `http_headers = { "X-Api-Key" = ${JSON.stringify(headerSecret)} }\nenv_http_headers = { "X-Team" = "DOCTOR_TEST_TEAM" }\n`;
       const cfg = tempConfig([table('api', s[0]!.url), table('legacy', s[1]!.url), table('fine', s[2]!.url)].join('\n'));
-      const env = { DOCTOR_TEST_TOKEN: token, DOCTOR_TEST_TEAM: envHeaderSecret };
+      const env = { ...HOME, DOCTOR_TEST_TOKEN: token, DOCTOR_TEST_TEAM: envHeaderSecret };
       try {
         const runs = await Promise.all([
           runCli(['check', '--config', cfg.path, '--json', '--verbose'], { env }),

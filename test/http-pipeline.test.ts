@@ -1,5 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { startFixtureServer, type ScenarioName } from '../fixtures/http/scenarios.ts';
 import { startExtraServer } from '../fixtures/http/doctor-extras.ts';
@@ -277,7 +280,26 @@ describe('auth', () => {
   test('403 insufficient_scope: auth.insufficient-scope naming the scopes', async () => {
     const { report } = await run('insufficient-scope', { bearerTokenEnvVar: 'TOKEN_X' }, { env: { TOKEN_X: 'good-token' } });
     const f = only(report, 'auth.insufficient-scope');
-    assert.deepEqual(f.evidence?.requiredScopes, ['files:read', 'files:write']);
+    assert.match(f.message, /files:read files:write/);
+    assert.deepEqual(stageStatuses(report), FAILED_AT('auth'));
+  });
+
+  test('a stored `codex mcp login` token is sent as Codex would, and never shown', async () => {
+    const token = 'stored-oauth-token-5f4e3d2c1b';
+    const server = await startFixtureServer('oauth-protected', { token });
+    const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-home-'));
+    try {
+      const entry = { server_name: 'linear', server_url: server.url, client_id: 'client-1', access_token: token, expires_at: Date.now() + 3_600_000, scopes: ['mcp:tools'] };
+      writeFileSync(join(home, '.credentials.json'), JSON.stringify({ 'linear|0123456789abcdef': entry }));
+      const report = await checkHttp({ url: server.url }, { name: 'linear', deps: { codexHome: home } });
+      assert.equal(report.status, 'ok', codes(report).join(', '));
+      assert.match(report.stages[2]!.summary, /stored OAuth token/);
+      assert.ok(server.requests.some((r) => r.headers.authorization === `Bearer ${token}`));
+      assert.ok(!JSON.stringify(report).includes(token));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      await server.close();
+    }
   });
 
   test('bearer_token_env_var naming an unset variable: config.env-var-unset, nothing sent', async () => {

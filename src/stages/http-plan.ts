@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { codexAuthorizationFor, diagnoseAuth, type CodexAuthorization } from '../auth/diagnose-auth.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
 import { timeoutFix, type PlanFactory } from '../pipeline/run-server.ts';
@@ -13,14 +14,11 @@ import {
   looksLikeHtml,
   networkFinding,
   serverHeader,
-  tomlArray,
   urlFix,
 } from '../transports/http/http-findings.ts';
 import { errorBody, isObject, readAnswer, rpcNotification, rpcRequest, type RpcAnswer, type RpcError } from '../transports/http/jsonrpc.ts';
-import { discoverOAuth } from '../transports/http/oauth-discovery.ts';
 import { describeSseEvent } from '../transports/http/sse-reader.ts';
 import { MODERN_PROTOCOL_VERSION, probeLegacySse, probeModern, probeSiblings, type SiblingProbe } from '../transports/http/transport-probes.ts';
-import { bearerChallenge, challengeScopes, parseWwwAuthenticate } from '../transports/http/www-authenticate.ts';
 import { checkTools } from './validate-tools.ts';
 
 /**
@@ -43,6 +41,9 @@ const PROBE_MS = 3000;
 const DELETE_MS = 2000;
 const INIT_ID = 0;
 
+/** Findings built by modules that redact at capture time (the auth forensics). */
+const capturedRedacted = new WeakSet<Finding>();
+
 interface PlanState {
   client: HttpClient;
   codex: CodexHeaders;
@@ -53,6 +54,10 @@ interface PlanState {
   init?: { exchange: Exchange; answer: RpcAnswer };
   /** The 401/403 answer to `initialize`, for the auth stage. */
   challenge?: HttpResponse;
+  /** The credential Codex would send (config, or a stored OAuth login), as decided in discovery. */
+  sent: Pick<CodexAuthorization, 'source' | 'authorization'>;
+  /** Auth found nothing wrong but the server still refused: later stages cannot run. */
+  authBlocked?: string;
   sessionId?: string;
   /** MCP-Protocol-Version for requests after `initialize`. */
   protocolVersion: string;
@@ -67,14 +72,17 @@ export const createHttpPlan: PlanFactory = (ctx) => {
     codexMs: 0,
     protocolVersion: CODEX_PROTOCOL_VERSION,
     sessionClosed: false,
+    sent: { source: 'none' },
   };
   // Everything a stage reports passes the redactor once more: URLs, bodies and snippets are
-  // assembled from server answers and config values.
+  // assembled from server answers and config values. Findings of the auth forensics are
+  // redacted where they are captured, and their prose would not survive a second pass.
   const safe =
     (fn: (ctx: ServerContext, st: PlanState) => Promise<StageOutcome>) =>
     async (c: ServerContext): Promise<StageOutcome> => {
       const outcome = await fn(c, st);
-      return { ...outcome, summary: c.redact.text(outcome.summary), ...(outcome.findings && { findings: outcome.findings.map((f) => c.redact.value(f)) }) };
+      const findings = outcome.findings?.map((f) => (capturedRedacted.has(f) ? f : c.redact.value(f)));
+      return { ...outcome, summary: c.redact.text(outcome.summary), ...(findings && { findings }) };
     };
   return {
     stages: { discovery: safe(discovery), auth: safe(auth), initialize: safe(initialize), tools: safe(tools) },
@@ -122,6 +130,14 @@ async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcom
     ]);
   }
   for (const skipped of st.codex.skipped) ctx.transcript.add('note', `header ${skipped.header} not sent: ${skipped.reason}`);
+  // With no credential in the config, Codex sends a stored OAuth login (read-only lookup).
+  const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: wallClockMs() });
+  st.sent = { source: authorization.source, authorization: authorization.authorization };
+  if (authorization.source === 'oauth' && authorization.authorization) {
+    st.codex.headers.Authorization = authorization.authorization;
+    st.codex.auth = { kind: 'oauth', detail: authorization.detail };
+  }
+  ctx.transcript.add('note', `credential Codex would send: ${authorization.detail}`);
   if (/\/sse\/?$/.test(parsed.pathname)) ctx.transcript.add('note', 'the URL ends in /sse, where legacy HTTP+SSE servers usually live; Codex needs a Streamable HTTP endpoint');
 
   const findings: Finding[] = [];
@@ -386,110 +402,54 @@ function redirectFinding(ctx: ServerContext, st: PlanState, followed: FollowedEx
 // ── auth ─────────────────────────────────────────────────────────────────────────────────────
 
 async function auth(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
-  const name = ctx.server.name;
   const res = st.challenge;
   if (!res) {
     return { summary: st.codex.auth ? `${describeAuthSource(st.codex.auth)} accepted` : 'no authentication required' };
   }
-  const challenges = parseWwwAuthenticate(res.headers['www-authenticate']);
-  const bearer = bearerChallenge(challenges);
-  // Parsed rather than raw: the redactor would take `Bearer error="…"` for a token.
-  const challengeEvidence = {
-    status: res.status,
-    challenges: challenges.map((c) => ({ scheme: c.scheme, ...c.params })),
-    ...(st.codex.auth && { sent: describeAuthSource(st.codex.auth) }),
-  };
-
-  if (res.status === 403) {
-    const insufficient = bearer?.params.error === 'insufficient_scope' || /insufficient_scope/.test(res.body);
-    if (insufficient) {
-      const scopes = challengeScopes(bearer);
-      const oauth = st.codex.auth === undefined;
-      return fail('token lacks a required scope', [
-        makeFinding('auth.insufficient-scope', {
+  // The 401/403 is explained by the auth forensics: challenge, metadata, stored logins, audience.
+  const diagnosis = await diagnoseAuth({
+    server: ctx.server,
+    first: { status: res.status, headers: res.headers, bodyText: res.body },
+    sent: st.sent,
+    deps: ctx.deps,
+    redact: ctx.redact,
+    nowMs: wallClockMs(),
+    signal: ctx.signal,
+    requestTimeoutMs: Math.min(5000, Math.max(500, ctx.remainingMs())),
+    record: (kind, text) => ctx.transcript.add(kind, text),
+  });
+  const findings = diagnosis.findings.map((f) => {
+    const own = f.stage === 'file' ? f : { ...f, stage: 'auth' as const };
+    capturedRedacted.add(own);
+    return own;
+  });
+  if (!findings.some((f) => f.severity === 'error')) {
+    if (res.status === 403) {
+      findings.unshift(
+        makeFinding('http.unexpected-status', {
+          stage: 'auth',
           message:
-            `"${name}" answered 403 insufficient_scope${scopes.length ? `: it needs ${scopes.map((s) => `"${s}"`).join(', ')}` : ''}. ` +
-            (st.codex.auth ? `The ${describeAuthSource(st.codex.auth)} is valid but does not grant that.` : 'The credentials do not grant that.'),
-          evidence: { ...challengeEvidence, ...(scopes.length && { requiredScopes: scopes }) },
-          fix: oauth && scopes.length
-            ? { summary: 'Request the scopes the server names, then log in again.', toml: `${serverHeader(name)}\nscopes = ${tomlArray(scopes)}`, command: `codex mcp login ${name}` }
-            : { summary: `Create a token that carries ${scopes.length ? scopes.join(' ') : 'the scopes the server requires'} and export it in place of the current one.` },
+            `"${ctx.server.name}" answered initialize with 403 Forbidden (no insufficient_scope). ` +
+            'Typical causes: the server checks the Host or Origin header (a tunnel or proxy in front of it), it allows only some OAuth clients, or the account lacks access.',
+          evidence: { status: 403, bodyPreview: bodyPreview(ctx, res.body) },
+          fix: { summary: 'Read the 403 body in the evidence; allow this client (or host) on the server side.' },
         }),
-      ]);
+      );
+    } else {
+      // Nothing to blame, yet the server refused: Codex's stored login (refreshed at startup, or
+      // in a keyring mcp-doctor does not read) may work where this check cannot go further.
+      st.authBlocked = diagnosis.summary;
     }
-    return fail('HTTP 403 Forbidden', [
-      makeFinding('http.unexpected-status', {
-        stage: 'auth',
-        message:
-          `"${name}" answered initialize with 403 Forbidden (no insufficient_scope). ` +
-          'Typical causes: the server checks the Host or Origin header (a tunnel or proxy in front of it), it allows only some OAuth clients, or the account lacks access.',
-        evidence: { ...challengeEvidence, bodyPreview: bodyPreview(ctx, res.body) },
-        fix: { summary: 'Read the 403 body in the evidence; allow this client (or host) on the server side.' },
-      }),
-    ]);
   }
-
-  if (st.codex.auth) {
-    const error = bearer?.params.error;
-    const description = bearer?.params.error_description;
-    return fail('the server rejects the token (HTTP 401)', [
-      makeFinding('auth.token-rejected', {
-        message:
-          `"${name}" answered 401 to the ${describeAuthSource(st.codex.auth)}${error ? ` (error="${error}"${description ? `: ${description}` : ''})` : ''}: ` +
-          'the token is invalid, expired, revoked, or meant for another server.',
-        evidence: challengeEvidence,
-        fix: {
-          summary:
-            st.codex.auth.kind === 'bearer_token_env_var'
-              ? `Create a new token for this server and export it as $${st.codex.auth.variable} where Codex is launched.`
-              : 'Replace the credential in the configured header with a valid one.',
-        },
-      }),
-    ]);
-  }
-
-  const discovery = await discoverOAuth(ctx, st.client, st.url, bearer?.params.resource_metadata);
-  const evidence = {
-    ...challengeEvidence,
-    metadataTried: discovery.attempts.map((a) => ({ url: ctx.redact.url(a.url), ...(a.status !== undefined && { status: a.status }), ...(a.problem && { problem: a.problem }) })),
-    ...(discovery.prm && { protectedResourceMetadata: ctx.redact.url(discovery.prm.url) }),
-    ...(discovery.as && { authorizationServerMetadata: ctx.redact.url(discovery.as.url) }),
-  };
-  if (discovery.loginPossible) {
-    return fail('OAuth login required', [
-      makeFinding('auth.login-required', {
-        message: `"${name}" requires OAuth (HTTP 401; authorization server metadata at ${ctx.redact.url(discovery.as!.url)}) and mcp-doctor sent no credentials, as Codex would without a stored login.`,
-        evidence,
-        fix: { summary: 'Log in once; Codex stores the token and sends it from then on.', command: `codex mcp login ${name}` },
-      }),
-    ]);
-  }
-  if (discovery.prm) {
-    return fail('OAuth metadata incomplete', [
-      makeFinding('auth.metadata-invalid', {
-        message: `"${name}" answered 401 and publishes protected resource metadata (${ctx.redact.url(discovery.prm.url)}), but no usable authorization server metadata was found, so \`codex mcp login ${name}\` cannot work.`,
-        evidence,
-        fix: { summary: 'A server-side fix: publish RFC 8414 authorization server metadata with authorization_endpoint and token_endpoint. Meanwhile use a token if the provider offers one.', toml: `${serverHeader(name)}\nbearer_token_env_var = "${tokenVariable(ctx)}"` },
-      }),
-    ]);
-  }
-  const variable = tokenVariable(ctx);
-  return fail('authentication required, no OAuth', [
-    makeFinding('auth.oauth-unsupported', {
-      message: `"${name}" answered 401${challenges.length ? ` (a challenge of scheme "${challenges[0]!.scheme}"${challenges[0]!.params.realm ? `, realm "${challenges[0]!.params.realm}"` : ''})` : ''} and publishes no OAuth metadata, so \`codex mcp login\` cannot work: a token has to be configured.`,
-      evidence,
-      fix: {
-        summary: `Create a token with the provider, export it (export ${variable}=...) where Codex is launched, and name the variable in the config.`,
-        toml: `${serverHeader(name)}\nbearer_token_env_var = "${variable}"`,
-      },
-    }),
-  ]);
+  return { summary: diagnosis.summary, findings };
 }
 
-function tokenVariable(ctx: ServerContext): string {
-  // Codex's own message for GitHub's remote server names this variable.
-  if (ctx.server.url === 'https://api.githubcopilot.com/mcp/') return 'CODEX_GITHUB_PERSONAL_ACCESS_TOKEN';
-  return `${ctx.server.name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_TOKEN`;
+/**
+ * Epoch milliseconds for credential expiry (`expires_at` is wall-clock time); the Deps clock is
+ * monotonic and serves only durations.
+ */
+function wallClockMs(): number {
+  return Date.now();
 }
 
 // ── initialize ───────────────────────────────────────────────────────────────────────────────
@@ -497,7 +457,7 @@ function tokenVariable(ctx: ServerContext): string {
 async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   const name = ctx.server.name;
   const init = st.init;
-  if (!init) return { summary: 'no initialize answer to check', skipped: true };
+  if (!init) return { summary: st.authBlocked ? `the server requires authentication (${st.authBlocked})` : 'no initialize answer to check', skipped: true };
   const answer = init.answer;
   const res = init.exchange.response!;
 
@@ -663,6 +623,7 @@ async function staleSessionProbe(ctx: ServerContext, st: PlanState): Promise<Fin
 
 async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   const name = ctx.server.name;
+  if (!st.init || st.init.answer.kind !== 'result') return { summary: 'initialize did not complete', skipped: true };
   const all: unknown[] = [];
   const seenCursors = new Set<string>();
   let cursor: string | undefined;

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CODEX_DEFAULT_STARTUP_TIMEOUT_SEC, type ServerConfig } from '../../src/config/server-config.ts';
 import type { Deps } from '../../src/pipeline/context.ts';
 import { defaultDeps } from '../../src/pipeline/default-deps.ts';
@@ -39,6 +42,9 @@ export function httpServerConfig(name: string, table: HttpTable): ServerConfig {
   };
 }
 
+/** An empty CODEX_HOME, so that no test reads the machine's own stored logins. */
+export const EMPTY_CODEX_HOME = mkdtempSync(join(tmpdir(), 'mcp-doctor-http-home-'));
+
 /**
  * Runs one HTTP server through the real pipeline in-process (no CLI build needed), with the
  * secrets of its table registered for redaction as the check command does.
@@ -49,7 +55,7 @@ export async function checkHttp(
 ): Promise<ServerReport> {
   const config = httpServerConfig(opts.name ?? 'srv', table);
   const env = opts.env ?? {};
-  const deps = defaultDeps({ env, ...opts.deps });
+  const deps = defaultDeps({ env, codexHome: EMPTY_CODEX_HOME, ...opts.deps });
   const secrets = [
     config.bearerTokenEnvVar ? env[config.bearerTokenEnvVar] : undefined,
     ...Object.values(config.httpHeaders),

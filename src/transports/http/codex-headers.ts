@@ -16,7 +16,9 @@ export const CODEX_PROTOCOL_VERSION = '2025-06-18';
 export type AuthSource =
   | { kind: 'bearer_token_env_var'; variable: string }
   | { kind: 'http_headers'; header: string }
-  | { kind: 'env_http_headers'; header: string; variable: string };
+  | { kind: 'env_http_headers'; header: string; variable: string }
+  /** A stored `codex mcp login` token (`.credentials.json` or the keyring). */
+  | { kind: 'oauth'; detail: string };
 
 export interface CodexHeaders {
   /** Headers for every MCP request (no Accept / Content-Type: the exchange adds those). */
@@ -84,6 +86,8 @@ export function describeAuthSource(source: AuthSource): string {
       return `${source.header} header from http_headers`;
     case 'env_http_headers':
       return `${source.header} header from $${source.variable} (env_http_headers)`;
+    case 'oauth':
+      return source.detail;
   }
 }
 
