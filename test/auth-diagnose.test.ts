@@ -295,6 +295,9 @@ describe('diagnoseAuth: configured tokens and no OAuth', () => {
     assert.equal(d.cause, 'auth.oauth-unsupported');
     const toml = parseToml(d.findings[0]!.fix!.toml!) as any;
     assert.equal(toml.mcp_servers['internal-api'].bearer_token_env_var, 'INTERNAL_API_TOKEN');
+    const tried = (d.findings[0]!.evidence as any).urlsTried as string[];
+    assert.ok(tried.some((l) => l.startsWith('404 ') && l.endsWith('/.well-known/oauth-protected-resource/mcp')));
+    assert.ok(tried.some((l) => l.startsWith('404 ') && l.endsWith('/.well-known/oauth-authorization-server')));
     assert.equal(suggestedTokenVar('9lives'), 'MCP_9LIVES_TOKEN');
   });
 
@@ -351,6 +354,15 @@ describe('diagnoseAuth: the challenge itself', () => {
     const f = d.findings.find((x) => x.code === 'auth.challenge-nonstandard');
     assert.equal(f?.severity, 'warning');
     assert.match(f!.message, /official TypeScript SDK/);
+  });
+
+  test('the challenge evidence keeps its parameters through another redaction pass', async () => {
+    const fx = await fixture({});
+    const d = await run('fx', fx.url);
+    const again = createRedactor().value(d.evidence.challenge) as any;
+    assert.equal(again.challenges[0].scheme, 'Bearer');
+    assert.equal(again.challenges[0].params.resource_metadata, fx.prmUrl);
+    assert.equal(again.challenges[0].params.scope, 'mcp:tools');
   });
 
   test('no scope in the challenge: info only', async () => {

@@ -308,7 +308,7 @@ function metadataFindings(d: AsDiscovery, input: DiscoverAsInput): Finding[] {
       makeFinding('auth.metadata-invalid', {
         message: `The authorization server metadata of "${serverName}" (${found.url}) is unusable: ${errors.map((p) => p.detail).join('; ')}. \`codex mcp login ${serverName}\` fails.`,
         evidence: { ...evidence, problems: found.check.problems.map((p) => `${p.severity}: ${p.detail}`) },
-        fix: { summary: 'A server-side fix: publish complete metadata (issuer equal to the issuer URL, authorization and token endpoints, response type "code", PKCE S256).' },
+        fix: { summary: 'A server-side fix: publish complete metadata (issuer equal to the issuer URL, authorization_endpoint and token_endpoint, response type "code", PKCE S256).' },
       }),
     );
   } else if (warnings.length) {

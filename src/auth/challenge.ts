@@ -250,7 +250,7 @@ export function analyzeChallenge(values: string | string[] | undefined | null, t
   const bearerIndex = parsed.challenges.findIndex((c) => c.scheme.toLowerCase() === 'bearer');
   if (bearerIndex === -1) {
     const schemes = parsed.challenges.map((c) => c.scheme).join(', ') || '(none)';
-    problems.push({ kind: 'no-bearer', detail: `no Bearer challenge (schemes: ${schemes}); OAuth clients find no resource_metadata`, breaksSdk: true });
+    problems.push({ kind: 'no-bearer', detail: `no challenge of scheme Bearer (schemes: ${schemes}); OAuth clients find no resource_metadata`, breaksSdk: true });
     return analysis;
   }
   const bearer = parsed.challenges[bearerIndex]!;
@@ -262,7 +262,7 @@ export function analyzeChallenge(values: string | string[] | undefined | null, t
       breaksSdk: true,
     });
   }
-  for (const d of bearer.duplicateParams) problems.push({ kind: 'duplicate-param', detail: `parameter ${d} occurs more than once in the Bearer challenge` });
+  for (const d of bearer.duplicateParams) problems.push({ kind: 'duplicate-param', detail: `parameter ${d} occurs more than once in the challenge` });
 
   const p = bearer.params;
   if (p.realm !== undefined) analysis.realm = p.realm;
@@ -296,9 +296,10 @@ export function analyzeChallenge(values: string | string[] | undefined | null, t
       }
     }
   } else {
-    problems.push({ kind: 'resource-metadata-missing', detail: 'the Bearer challenge has no resource_metadata; clients must guess the well-known URLs' });
+    problems.push({ kind: 'resource-metadata-missing', detail: 'there is no resource_metadata; clients must guess the well-known URLs' });
   }
-  if (p.scope === undefined) problems.push({ kind: 'scope-missing', detail: 'the Bearer challenge has no scope (RFC 6750 / MCP 2025-11-25: SHOULD)' });
+  // After a rejected token the SHOULD is moot: the scope matters on the first, token-less 401.
+  if (p.scope === undefined && !tokenSent) problems.push({ kind: 'scope-missing', detail: 'there is no scope (RFC 6750 / MCP 2025-11-25: SHOULD)' });
   if (!tokenSent && p.error !== undefined) {
     problems.push({ kind: 'error-without-token', detail: `error="${p.error}" although no token was sent (RFC 6750 §3.1: SHOULD NOT)` });
   }

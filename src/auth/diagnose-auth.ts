@@ -15,7 +15,7 @@ import type { ServerConfig } from '../config/server-config.ts';
 import { serverSnippet } from '../config/toml-snippet.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { Deps } from '../pipeline/context.ts';
-import type { Redactor } from '../redact.ts';
+import { REDACTED, type Redactor } from '../redact.ts';
 import type { Finding, Severity } from '../types.ts';
 import { discoverAuthorizationServer, type AsDiscovery, type CodexOAuthGlobals } from './authorization-server.ts';
 import { analyzeChallenge, type ChallengeAnalysis, type ChallengeProblem } from './challenge.ts';
@@ -200,7 +200,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
     }
     primary.push(...blockers);
   } else if (!oauthDiscoverable && !prm.found && !prm.invalid) {
-    primary.push(oauthUnsupportedFinding(server, challenge));
+    primary.push(oauthUnsupportedFinding(server, challenge, urlLines(evidence.urlsTried)));
     summary = '401 and no OAuth metadata: a token must be configured';
   } else {
     // The login itself would fail: that is what to fix first.
@@ -218,7 +218,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
     } else if (!entry && creds.keyring?.state === 'present-unread') {
       summary = '401 without a token; Codex has a keychain item for this server (not read)';
     } else {
-      if (oauthDiscoverable) primary.push(loginRequiredFinding(server, creds, as, blockers, redact));
+      if (oauthDiscoverable) primary.push(loginRequiredFinding(server, creds, as, blockers, redact, urlLines(evidence.urlsTried)));
       summary = blockers.length ? `401: OAuth login would fail (${blockers[0]!.code})` : '401: not logged in';
     }
   }
@@ -228,7 +228,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   if (creds.orphans.length || creds.renamed.length) secondary.push(orphanedFinding(server, creds, redact));
   const scopeGap = creds.entry ? missingScopes(creds.entry.scopes, challenge.scopes, prm.found?.check.scopesSupported) : undefined;
   if (creds.entry && scopeGap && scopeGap.missing.length && creds.entry.scopes.length) secondary.push(scopesNarrowerFinding(server, creds.entry.scopes, scopeGap));
-  const challengeFinding = challengeProblemsFinding(server, challenge, !!prm.found);
+  const challengeFinding = challengeProblemsFinding(server, challenge, !!prm.found, redact);
   if (challengeFinding) secondary.push(challengeFinding);
   const keyringFinding = keyringNote(server, creds);
   if (keyringFinding) secondary.push(keyringFinding);
@@ -274,10 +274,7 @@ function legacyEndpointsAnswer(as: AsDiscovery): boolean {
 }
 
 function describeChallenge(c: ChallengeAnalysis, redact: Redactor): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    header: redact.text(c.parsed.joined),
-    schemes: c.parsed.challenges.map((x) => x.scheme),
-  };
+  const out: Record<string, unknown> = { challenges: challengesEvidence(c, redact) };
   if (c.resourceMetadataRaw !== undefined) out.resourceMetadata = redact.text(c.resourceMetadataRaw);
   if (c.scope !== undefined) out.scope = c.scope;
   if (c.error !== undefined) out.error = c.error;
@@ -286,6 +283,18 @@ function describeChallenge(c: ChallengeAnalysis, redact: Redactor): Record<strin
   if (c.problems.length) out.problems = c.problems.map((p) => p.detail);
   out.officialSdkReads = c.sdk;
   return out;
+}
+
+/**
+ * The challenges as structured data. The raw header is not shown: free-text redaction reads
+ * "Bearer <word>" as a credential and would blank the very parameters that matter.
+ */
+function challengesEvidence(c: ChallengeAnalysis, redact: Redactor): Array<Record<string, unknown>> {
+  return c.parsed.challenges.map((ch) => {
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ch.params)) params[k] = k === 'resource_metadata' ? redact.url(v) : redact.text(v);
+    return { scheme: ch.scheme, ...(ch.token68 ? { token68: REDACTED } : {}), ...(Object.keys(params).length ? { params } : {}) };
+  });
 }
 
 function describePrm(prm: PrmDiscovery): Record<string, unknown> {
@@ -333,7 +342,12 @@ function describeInspection(c: CredentialInspection, nowMs: number, redact: Reda
 
 // ── Findings ───────────────────────────────────────────────────────────────────────────────────
 
-function loginRequiredFinding(server: ServerConfig, creds: CredentialInspection, as: AsDiscovery, blockers: Finding[], redact: Redactor): Finding {
+/** URLs tried as compact `status url` lines (already redacted when recorded). */
+function urlLines(urls: UrlTried[]): string[] {
+  return urls.map((u) => `${u.status ?? 'no answer'} ${u.url}${u.redirectedTo ? ` → ${u.redirectedTo}` : ''}`);
+}
+
+function loginRequiredFinding(server: ServerConfig, creds: CredentialInspection, as: AsDiscovery, blockers: Finding[], redact: Redactor, urlsTried: string[]): Finding {
   const name = server.name;
   const parts = [`"${name}" answered 401, it supports OAuth${as.found ? ` (authorization server ${redact.url(String(as.found.metadata.issuer ?? as.issuer))})` : ' (through the 2025-03-26 default endpoints)'}, and Codex has no stored credentials for this name and URL.`];
   if (creds.orphans.length) parts.push(`There is a login for "${name}" at another URL (${creds.orphans.map((o) => redact.url(o.serverUrl)).join(', ')}): the URL changed since the login.`);
@@ -345,7 +359,7 @@ function loginRequiredFinding(server: ServerConfig, creds: CredentialInspection,
   if (blockers.length) parts.push(`The login will fail until ${blockers.map((b) => b.code).join(' and ')} is fixed.`);
   return makeFinding('auth.login-required', {
     message: parts.join(' '),
-    evidence: { credentialsFile: creds.file.state, credentialsStore: creds.mode },
+    evidence: { credentialsFile: creds.file.state, credentialsStore: creds.mode, discovery: urlsTried },
     fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },
   });
 }
@@ -356,7 +370,7 @@ function tokenExpiredFinding(server: ServerConfig, creds: CredentialInspection, 
   const why =
     creds.state === 'expired-refresh-without-issuer'
       ? 'It has a refresh token, but the entry records no authorization server issuer (written by an older Codex, or by a login through the 2025-03-26 fallback), and Codex 0.169 does not refresh such entries ("OAuth refresh credentials … are missing an authorization server issuer").'
-      : 'There is no refresh token, so Codex cannot renew it ("MCP startup failed: Token expired").';
+      : 'There is no refresh token, so Codex cannot renew it and stops at startup (it reports the token as expired).';
   return makeFinding('auth.token-expired', {
     message: `The stored OAuth token of "${server.name}" expired at ${when}. ${why}`,
     evidence: { credential: describeCredential(entry, nowMs, redact) },
@@ -390,7 +404,7 @@ function tokenRejectedFinding(
         ? 'the Authorization header from env_http_headers'
         : 'the Authorization header in http_headers';
   const oauthNote = oauthDiscoverable
-    ? ` The server also supports OAuth, which Codex skips while a token is configured: remove the token setting and run \`codex mcp login ${name}\` to use it instead.`
+    ? ` The server also supports OAuth, which Codex skips while a token is configured: remove bearer_token_env_var (or the Authorization header) and run \`codex mcp login ${name}\` to use it instead.`
     : '';
   return makeFinding('auth.token-rejected', {
     message: `"${name}" answered 401${said} although ${where} was sent: the token is invalid, expired, revoked, lacks access, or is for another server.${oauthNote}`,
@@ -401,14 +415,14 @@ function tokenRejectedFinding(
   });
 }
 
-function oauthUnsupportedFinding(server: ServerConfig, challenge: ChallengeAnalysis): Finding {
+function oauthUnsupportedFinding(server: ServerConfig, challenge: ChallengeAnalysis, urlsTried: string[]): Finding {
   const name = server.name;
   const basic = challenge.parsed.challenges.some((c) => c.scheme.toLowerCase() === 'basic') && !challenge.bearer;
-  const evidence = { schemes: challenge.parsed.challenges.map((c) => c.scheme) };
+  const evidence = { schemes: challenge.parsed.challenges.map((c) => c.scheme), urlsTried };
   if (basic) {
     const v = `${suggestedTokenVar(name).replace(/_TOKEN$/, '')}_AUTHORIZATION`;
     return makeFinding('auth.oauth-unsupported', {
-      message: `"${name}" asks for HTTP Basic authentication and publishes no OAuth metadata, so \`codex mcp login\` cannot work.`,
+      message: `"${name}" asks for HTTP Basic auth and publishes no OAuth metadata, so \`codex mcp login\` cannot work.`,
       evidence,
       fix: {
         summary: `Export ${v}="Basic <base64 of user:password>" where Codex is started, and send it as the Authorization header.`,
@@ -501,7 +515,7 @@ const WARNING_KINDS = new Set<ChallengeProblem['kind']>([
   'syntax',
 ]);
 
-function challengeProblemsFinding(server: ServerConfig, c: ChallengeAnalysis, prmFound: boolean): Finding | undefined {
+function challengeProblemsFinding(server: ServerConfig, c: ChallengeAnalysis, prmFound: boolean, redact: Redactor): Finding | undefined {
   // Without any OAuth, "no resource_metadata" is part of auth.oauth-unsupported, not news.
   const problems = c.problems.filter((p) => !(p.kind === 'resource-metadata-missing' && !prmFound) && !(p.kind === 'no-bearer' && !prmFound));
   if (problems.length === 0) return undefined;
@@ -509,9 +523,9 @@ function challengeProblemsFinding(server: ServerConfig, c: ChallengeAnalysis, pr
   const sdk = problems.some((p) => p.breaksSdk) ? ' Clients built on the official TypeScript SDK miss the metadata location.' : '';
   return makeFinding('auth.challenge-nonstandard', {
     severity,
-    message: `The 401 challenge of "${server.name}" ${problems.map((p) => p.detail).join('; ')}.${sdk}`,
-    evidence: { header: c.parsed.joined, problems: problems.map((p) => p.kind), officialSdkReads: c.sdk },
-    fix: { summary: 'A server-side fix: answer `WWW-Authenticate: Bearer resource_metadata="<absolute PRM URL>", scope="…"`, with the Bearer challenge first.' },
+    message: `The 401 challenge of "${server.name}": ${problems.map((p) => p.detail).join('; ')}.${sdk}`,
+    evidence: { challenges: challengesEvidence(c, redact), problems: problems.map((p) => p.kind), officialSdkReads: c.sdk },
+    fix: { summary: 'A server-side fix: put a challenge of scheme Bearer first in WWW-Authenticate, with resource_metadata="<absolute URL of the protected resource metadata>" and scope="…".' },
   });
 }
 

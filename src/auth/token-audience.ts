@@ -74,7 +74,7 @@ export function checkTokenAudience(input: AudienceInput): AudienceCheck {
     },
     fix: {
       summary:
-        'Log in again so that the token is requested for this resource. Codex 0.169 sends the protected resource metadata\'s `resource` in both the authorization and the token request; older versions omitted it from the token exchange (openai/codex#12589, #20729) — with those, `oauth_resource` adds it to the authorization request. Setting it to the same value as the metadata is harmless on newer versions (RFC 8707 allows the parameter to repeat).',
+        'Log in again so that the token is requested for this resource. Codex 0.169 sends the protected resource metadata\'s `resource` both to the authorization endpoint and to the token_endpoint; older versions left it out of the code exchange (openai/codex#12589, #20729) — with those, `oauth_resource` adds it to the authorization request. Setting it to the same value as the metadata is harmless on newer versions (RFC 8707 allows the parameter to repeat).',
       toml: serverSnippet(input.serverName, [['oauth_resource', resource]]),
       command: `codex mcp login ${input.serverName}`,
     },
