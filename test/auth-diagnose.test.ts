@@ -163,6 +163,23 @@ describe('diagnoseAuth: not logged in', () => {
     assert.equal((d.evidence.authorizationServer as any).metadataUrl, `${fx.asOrigin}/.well-known/oauth-authorization-server`);
   });
 
+  test('an OIDC-only authorization server without registration (oauth2-mock-server-like)', async () => {
+    const fx = await fixture({
+      separateAs: true,
+      asMetadataAt: ['oidc-insert'],
+      editMetadata: (m, u) => {
+        delete m.registration_endpoint;
+        m.jwks_uri = `${u.asOrigin}/jwks`;
+        m.subject_types_supported = ['public'];
+        m.id_token_signing_alg_values_supported = ['RS256'];
+      },
+    });
+    const d = await run('fx', fx.url);
+    assert.deepEqual(codes(d), ['auth.login-required:error', 'auth.registration-unavailable:warning']);
+    assert.equal((d.evidence.authorizationServer as any).kind, 'oidc');
+    assert.deepEqual((d.findings[0]!.evidence as any).discovery.map((l: string) => l.split(' ')[0]), ['200', '404', '200', '401', '404', '404', '404']);
+  });
+
   test('no metadata, only the 2025-03-26 endpoints: login-required and a warning that codex mcp list says Unsupported', async () => {
     const fx = await fixture({ prmPaths: () => [], asMetadataAt: [], challenge: () => 'Bearer realm="x"' });
     const d = await run('fx', fx.url);

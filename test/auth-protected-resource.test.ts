@@ -141,6 +141,22 @@ describe('discoverProtectedResource', () => {
     assert.match(f!.fix!.summary, /codex mcp -c 'mcp_servers\.fx\.url=/);
   });
 
+  test('oauth_resource naming another resource than the PRM: a warning (Codex sends both, measured)', async () => {
+    const fx = await fixture({});
+    const ch = await challengeOf(fx.url);
+    const d = await discoverProtectedResource({
+      serverName: 'fx',
+      serverUrl: fx.url,
+      headerUrl: ch.resourceMetadata,
+      get,
+      redact: createRedactor(),
+      config: { oauthResource: `${fx.origin}/other` },
+    });
+    const f = d.findings.find((x) => (x.evidence as any)?.class === 'oauth_resource-differs');
+    assert.equal(f?.severity, 'warning');
+    assert.equal((parseToml(f!.fix!.toml!) as any).mcp_servers.fx.oauth_resource, fx.url);
+  });
+
   test('metadata-var2 layout: PRM only at the root, no header URL — every reader finds it', async () => {
     const fx = await fixture(METADATA_LAYOUTS['metadata-var2']);
     const d = await discover(fx);

@@ -97,6 +97,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   const evidence: AuthEvidence = { urlsTried: [] };
   const findings: Finding[] = [];
 
+  if (!URL.canParse(url)) return { summary: 'no valid URL to diagnose', findings, evidence };
   if (first.status !== 401 && first.status !== 403) {
     return { summary: `no authentication challenge (HTTP ${first.status})`, findings, evidence };
   }

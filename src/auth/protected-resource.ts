@@ -316,7 +316,31 @@ function prmFindings(d: PrmDiscovery, input: DiscoverPrmInput): Finding[] {
   }
   const cmp = d.resource;
   if (cmp && cmp.match !== 'exact') out.push(resourceMismatchFinding(cmp, serverName, redact, input.config?.oauthResource));
+  const configured = input.config?.oauthResource;
+  const published = d.found?.check.document?.resource;
+  if (configured && typeof published === 'string' && configured !== published) {
+    out.push(oauthResourceDiffersFinding(serverName, configured, published, redact));
+  }
   return out;
+}
+
+/**
+ * `oauth_resource` naming something else than the PRM's `resource`. Measured on 0.169: Codex then
+ * sends BOTH values as `resource` in the authorization request and only the PRM's in the token
+ * request (openai/codex#28830); authorization servers that accept one resource refuse the login
+ * (`invalid_target`), and the rest issue a token for the PRM's resource anyway.
+ */
+function oauthResourceDiffersFinding(serverName: string, configured: string, published: string, redact: Redactor): Finding {
+  return makeFinding('auth.resource-mismatch', {
+    severity: 'warning',
+    message: `\`oauth_resource\` of "${serverName}" is ${redact.url(configured)}, but the server's protected resource metadata names ${redact.url(published)}. Codex sends both as \`resource\` in the authorization request (and only the metadata's in the code exchange), which authorization servers that allow one resource refuse with invalid_target.`,
+    evidence: { class: 'oauth_resource-differs', oauthResource: redact.url(configured), prmResource: redact.url(published) },
+    fix: {
+      summary: 'Set `oauth_resource` to the resource the server publishes (or remove it: Codex 0.169 sends that resource by itself), then log in again.',
+      toml: serverSnippet(serverName, [['oauth_resource', published]]),
+      command: `codex mcp login ${serverName}`,
+    },
+  });
 }
 
 /** `auth.resource-mismatch`: error when Codex 0.169 refuses the metadata, warning when only strict clients do. */
