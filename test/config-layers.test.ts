@@ -98,6 +98,24 @@ describe('project layers', () => {
     }
   });
 
+  test('a finding on a merged server names the file that holds the key', async () => {
+    const { tree, load } = workspace((root) => `[mcp_servers.pkg_srv]
+bearer_token = "MERGEDfakeTOKEN-1"
+
+[projects."${join(root, 'repo')}"]
+trust_level = "trusted"
+`);
+    try {
+      const config = await load();
+      const finding = only(serverFindings(config, 'pkg_srv'), 'config.inline-bearer-token');
+      assert.equal(finding.evidence?.file, tree.path('home/.codex/config.toml'));
+      assert.doesNotMatch(finding.fix!.summary, /rotate/, 'the token is in the user config, not a project one');
+      assert.equal(config.servers.find((s) => s.config.name === 'pkg_srv')!.config.source, tree.path('repo/pkg/.codex/config.toml'));
+    } finally {
+      tree.cleanup();
+    }
+  });
+
   test('trust_level = "untrusted" is reported as such; a trusted sub-directory loads only its own layer', async () => {
     const { tree, load } = workspace(
       (root) => `${USER_SERVERS}\n\n[projects."${join(root, 'repo')}"]\ntrust_level = "untrusted"\n\n[projects."${join(root, 'repo', 'pkg')}"]\ntrust_level = "trusted"\n`,

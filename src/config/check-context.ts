@@ -11,8 +11,8 @@ export interface ServerCheckContext {
   transport: Transport;
   /** The file that defined the table last (the highest layer). */
   source: string;
-  /** Whether that file is a project `.codex/config.toml` (often committed to a repository). */
-  fromProject: boolean;
+  /** The project `.codex/config.toml` files among the layers (often committed to a repository). */
+  projectFiles: string[];
   /** Undefined when there is no environment to check against. */
   env?: Record<string, string | undefined>;
   platform?: NodeJS.Platform;
@@ -20,6 +20,8 @@ export interface ServerCheckContext {
   local: boolean;
   redact: Redactor;
   findings: Finding[];
+  /** For a table merged from several layers: the file that set each top-level key last. */
+  keyFiles?: Record<string, string>;
 }
 
 /**
@@ -28,10 +30,14 @@ export interface ServerCheckContext {
  * read `export X=<redacted>`).
  */
 export function addFinding(ctx: ServerCheckContext, code: FindingCode, input: FindingInput): void {
+  let evidence = input.evidence;
+  // Merged tables: name the file that holds the key, which is the one to edit.
+  const key = typeof evidence?.key === 'string' ? evidence.key.split(/[.[]/)[0]! : undefined;
+  if (evidence && key && ctx.keyFiles && Object.hasOwn(ctx.keyFiles, key)) evidence = { ...evidence, file: ctx.keyFiles[key] };
   const finding = makeFinding(code, {
     ...input,
     message: ctx.redact.text(input.message),
-    evidence: input.evidence ? ctx.redact.value(input.evidence) : undefined,
+    evidence: evidence ? ctx.redact.value(evidence) : undefined,
     fix: input.fix ? { ...input.fix, summary: ctx.redact.text(input.fix.summary) } : undefined,
   });
   ctx.findings.push(finding);
@@ -66,4 +72,10 @@ export function envVarsWith(ctx: Pick<ServerCheckContext, 'table'>, add: string[
   const kept = current.filter((e) => nameOf(e) !== replace);
   for (const name of add) if (!kept.some((e) => nameOf(e) === name)) kept.push(name);
   return kept;
+}
+
+/** Whether `key` of this table was written in a project config, which may be committed. */
+export function keyInProject(ctx: Pick<ServerCheckContext, 'keyFiles' | 'source' | 'projectFiles'>, key: string): boolean {
+  const file = ctx.keyFiles && Object.hasOwn(ctx.keyFiles, key) ? ctx.keyFiles[key]! : ctx.source;
+  return ctx.projectFiles.includes(file);
 }

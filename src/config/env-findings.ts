@@ -1,5 +1,5 @@
 import type { Fix } from '../types.ts';
-import { addFinding, envVarsWith, isTable, where, type ServerCheckContext } from './check-context.ts';
+import { addFinding, envVarsWith, isTable, keyInProject, where, type ServerCheckContext } from './check-context.ts';
 import {
   bareVarReference,
   exportCommand,
@@ -86,7 +86,7 @@ export function checkEnvReferences(ctx: ServerCheckContext): void {
         message: `\`${ref.label}\` in ${where(ctx)} holds what looks like ${shape}, not the name of an environment variable. Codex looks for a variable with that name and finds none${ref.role === 'bearer' ? ', so the server fails to start' : ''} — and the token is now written in ${ctx.source}.`,
         evidence: { key: ref.label, looksLike: shape, length: ref.value.length, file: ctx.source },
         fix: {
-          summary: `Put the token in the variable ${variable}, write that name in the config instead, and rotate the token: it has been stored in a file${ctx.fromProject ? ' that may be committed' : ''}.`,
+          summary: `Put the token in the variable ${variable}, write that name in the config instead, and rotate the token: it has been stored in a file${keyInProject(ctx, ref.label.split(/[.[]/)[0]!) ? ' that may be committed' : ''}.`,
           toml: referenceSnippet(ctx, ref, variable),
           command: exportCommand(variable, placeholder, ctx.platform),
         },

@@ -154,12 +154,13 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
         makeFinding('config.not-found', {
           message: `The config file ${path} ${user.reason}${input.configPath === undefined ? ` (CODEX_HOME is ${envHome ? `set to ${envHome}` : 'not set, so ~/.codex is used'})` : ''}.`,
           evidence: { path, ...(input.configPath === undefined ? { codexHome: deps.codexHome } : {}) },
-          fix: {
-            summary: input.configPath === undefined
-              ? 'Pass the file with --config PATH, set CODEX_HOME to the directory that holds config.toml, or add a server with `codex mcp add`.'
-              : 'Check the path given to --config.',
-            command: 'codex mcp add NAME -- COMMAND ARGS...',
-          },
+          fix:
+            input.configPath === undefined
+              ? {
+                  summary: 'Pass the file with --config PATH, set CODEX_HOME to the directory that holds config.toml, or add a server with `codex mcp add`.',
+                  command: 'codex mcp add NAME -- COMMAND ARGS...',
+                }
+              : { summary: 'Check the path given to --config.' },
         }),
       ],
     };
@@ -245,15 +246,26 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
       table,
       source,
       definedIn: files,
-      fromProject: layers.find((l) => l.file === source)?.kind === 'project',
+      projectFiles: layers.filter((l) => l.kind === 'project').map((l) => l.file),
       env: deps.env,
       platform: deps.platform,
       redact,
       siblings: order,
+      keyFiles: files.length > 1 ? keyFilesOf(name, layers) : undefined,
     });
   });
 
   return { path, files: layers.map((l) => l.file), findings: fileFindings, servers, document, secrets };
+}
+
+function keyFilesOf(name: string, layers: ConfigLayer[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const layer of layers) {
+    const tables = layer.document.mcp_servers;
+    const table = isTable(tables) && Object.hasOwn(tables, name) ? tables[name] : undefined;
+    if (isTable(table)) for (const key of Object.keys(table)) out[key] = layer.file;
+  }
+  return out;
 }
 
 /** `[mcp_servers] github = "npx ..."`: Codex cannot deserialize the server and refuses the config. */

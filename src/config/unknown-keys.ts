@@ -1,5 +1,5 @@
 import type { Fix } from '../types.ts';
-import { addFinding, isTable, where, type ServerCheckContext } from './check-context.ts';
+import { addFinding, isTable, keyInProject, where, type ServerCheckContext } from './check-context.ts';
 import { FOREIGN_SERVER_KEYS, KNOWN_SERVER_KEYS, LEGACY_SERVER_KEYS, OAUTH_KEYS, REJECTED_KEYS, TOOL_KEYS } from './codex-keys.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { secretShape, suggestedVarName, exportCommand } from './env-checks.ts';
@@ -140,7 +140,7 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
       const variable = suggestedVarName(ctx.name);
       message = `${base}: no token is sent, and the token sits in plain text in ${ctx.source}.`;
       fix = {
-        summary: `Move the token into the environment variable ${variable}, name it with \`bearer_token_env_var\`, and delete \`authorization_token\`${ctx.fromProject ? '; rotate the token, since a project config is often committed' : ''}.`,
+        summary: `Move the token into the environment variable ${variable}, name it with \`bearer_token_env_var\`, and delete \`authorization_token\`${keyInProject(ctx, key) ? '; rotate the token, since a project config is often committed' : ''}.`,
         toml: serverSnippet(ctx.name, [['bearer_token_env_var', variable]]),
         remove: ['authorization_token'],
         command: exportCommand(variable, '<your token>', ctx.platform),

@@ -1,6 +1,6 @@
 import type { Redactor } from '../redact.ts';
 import type { Finding, Fix, Transport } from '../types.ts';
-import { addFinding, envVarsWith, isTable, where, type ServerCheckContext } from './check-context.ts';
+import { addFinding, envVarsWith, isTable, keyInProject, where, type ServerCheckContext } from './check-context.ts';
 import { BUILT_IN_SERVERS, FORBIDDEN_FIELDS, RENAMED_SERVER_KEYS, type ServerTransport } from './codex-keys.ts';
 import { checkEnvReferences, checkUnexpandedVars } from './env-findings.ts';
 import { exportCommand, suggestedVarName } from './env-checks.ts';
@@ -21,13 +21,16 @@ export interface ValidateServerInput {
   source: string;
   /** Every file that contributed to the merged table, lowest layer first. */
   definedIn?: string[];
-  fromProject?: boolean;
+  /** The project `.codex/config.toml` files among the layers. */
+  projectFiles?: string[];
   /** The environment Codex would be launched with; undefined skips the environment checks. */
   env?: Record<string, string | undefined>;
   platform?: NodeJS.Platform;
   redact: Redactor;
   /** Names of the other servers, for hints about mis-keyed sub-tables. */
   siblings?: string[];
+  /** For a table merged from several layers: the file that set each top-level key last. */
+  keyFiles?: Record<string, string>;
 }
 
 /** Codex's transport inference: `command` wins, then `url`, else "invalid transport". */
@@ -58,12 +61,13 @@ export function validateServer(input: ValidateServerInput): ServerEntry {
     table,
     transport,
     source: input.source,
-    fromProject: input.fromProject ?? false,
+    projectFiles: input.projectFiles ?? [],
     env: input.env,
     platform: input.platform,
     local: isLocal(table),
     redact: input.redact,
     findings,
+    keyFiles: input.keyFiles,
   };
 
   checkName(ctx);
@@ -205,7 +209,7 @@ function checkInlineBearer(ctx: ServerCheckContext): void {
   const transport = ctx.transport === 'stdio' ? 'stdio' : 'streamable_http';
   const variable = typeof ctx.table.bearer_token_env_var === 'string' ? ctx.table.bearer_token_env_var : suggestedVarName(ctx.name);
   const already = typeof ctx.table.bearer_token_env_var === 'string';
-  const rotate = ctx.fromProject ? ' This file is a project config and may be committed: rotate the token.' : '';
+  const rotate = keyInProject(ctx, 'bearer_token') ? ' This file is a project config and may be committed: rotate the token.' : '';
   const fix: Fix =
     ctx.transport === 'stdio'
       ? {
