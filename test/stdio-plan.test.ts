@@ -210,6 +210,16 @@ describe('stdio plan: start-up failures', () => {
     assert.deepEqual(toml.mcp_servers.gh.args, ['run', '-i', '--rm', '-e', 'GITHUB_TOKEN', 'ghcr.io/github/github-mcp-server']);
   });
 
+  test('closing stdout while running counts as a closed connection, without waiting for the deadline', T, async () => {
+    const script = "require('fs').closeSync(1); process.stderr.write('stdout handed to a worker\\n'); setInterval(() => {}, 1000);";
+    // With a 60 s budget, waiting for the deadline would run into the test's own timeout.
+    const report = await checkServer(stdioServer('closer', process.execPath, ['-e', script], { startupTimeoutSec: 60 }));
+    const finding = only(report, 'stdio.exited-early');
+    assert.equal(finding.evidence?.stdoutClosed, true);
+    assert.match(finding.message, /closed its stdout/);
+    assertGone(report);
+  });
+
   test('JSON-RPC error to initialize: init.jsonrpc-error with code and message', T, async () => {
     const report = await checkServer(fixtureServer('jsonrpc-error-init'));
     const finding = only(report, 'init.jsonrpc-error');

@@ -285,7 +285,10 @@ export function exitedEarlyFinding(
   const { server, redact } = ctx;
   const tail = stderrTail(input.stderr);
   const key = keyStderrLine(tail);
-  let message = `"${server.name}" exited (${describeExit(input.exit)}) ${seconds(Math.max(0, input.exit.at - input.startedAt))} after start, before answering initialize. Codex shows only "connection closed: initialize response".`;
+  const after = seconds(Math.max(0, input.exit.at - input.startedAt));
+  let message = input.exit.stdoutClosed
+    ? `"${server.name}" closed its stdout ${after} after start, before answering initialize, and kept running. Codex shows only "connection closed: initialize response".`
+    : `"${server.name}" exited (${describeExit(input.exit)}) ${after} after start, before answering initialize. Codex shows only "connection closed: initialize response".`;
   message += key ? ` Its stderr says: ${key}` : ' It wrote nothing to stderr.';
   if (input.fullEnvTried) message += ' It fails the same way with your full environment, so it is not a variable Codex drops.';
   const hintText = input.hints.map((h) => h.text);
@@ -304,6 +307,7 @@ export function exitedEarlyFinding(
     evidence: {
       exitCode: input.exit.code,
       signal: input.exit.signal,
+      ...(input.exit.stdoutClosed ? { stdoutClosed: true } : {}),
       stderrTail: tail,
       ...(input.hints.length ? { hints: input.hints.map((h) => h.id) } : {}),
     },

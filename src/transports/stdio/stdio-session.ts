@@ -30,6 +30,8 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** clock.now() when the process exited. */
   at: number;
+  /** The process is still running but closed its stdout: for a client the connection is over. */
+  stdoutClosed?: boolean;
 }
 
 export interface NoiseRecord {
@@ -82,6 +84,7 @@ export class StdioSession {
   /** clock.now() when stdin was closed. */
   stdinClosedAt: number | undefined;
 
+  private stdoutClosed: ExitInfo | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, (outcome: RequestOutcome) => void>();
   private readonly reader = new StdoutLineReader();
@@ -102,7 +105,19 @@ export class StdioSession {
       this.stdoutBytes += chunk.length;
       this.onEvents(this.reader.push(chunk));
     });
-    child.stdout.on('end', () => this.onEvents(this.reader.end()));
+    child.stdout.on('end', () => {
+      this.onEvents(this.reader.end());
+      // Codex sees end of stream as "connection closed"; a process that lingers after closing
+      // stdout must not make the check wait for the deadline.
+      const timer = setTimeout(() => {
+        if (this.exitInfo) return;
+        this.stdoutClosed = { code: null, signal: null, at: hooks.clock.now(), stdoutClosed: true };
+        hooks.transcript?.add('process', 'closed its stdout while still running');
+        for (const waiter of this.waiting.values()) waiter({ kind: 'exited', exit: this.stdoutClosed });
+        this.waiting.clear();
+      }, DRAIN_MS);
+      timer.unref?.();
+    });
     child.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
     child.stderr.on('end', () => this.flushStderr());
     // A server that exits or closes stdin turns our writes into EPIPE: that is its exit to report.
@@ -177,6 +192,10 @@ export class StdioSession {
     return new Promise<RequestOutcome>((resolve) => {
       if (this.exitInfo) {
         void this.exited.then((exit) => resolve({ kind: 'exited', exit }));
+        return;
+      }
+      if (this.stdoutClosed) {
+        resolve({ kind: 'exited', exit: this.stdoutClosed });
         return;
       }
       if (signal.aborted) {
@@ -327,7 +346,8 @@ export class StdioSession {
   }
 }
 
-export function describeExit(exit: Pick<ExitInfo, 'code' | 'signal'>): string {
+export function describeExit(exit: Pick<ExitInfo, 'code' | 'signal' | 'stdoutClosed'>): string {
+  if (exit.stdoutClosed) return 'stdout closed, process still running';
   if (exit.signal) return `killed by ${exit.signal}`;
   return `exit code ${exit.code}`;
 }
