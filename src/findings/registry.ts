@@ -238,9 +238,10 @@ export const REGISTRY = {
     title: 'Server ignores end of input',
     severity: 'warning',
     stage: 'tools',
-    explanation: 'After stdin was closed the server kept running until it was signalled. Clients then have to kill it; a server should exit on EOF.',
-    detection: 'stdin is closed and the process is watched; it is then sent SIGTERM and SIGKILL.',
-    fix: 'Make the server exit when stdin ends.',
+    explanation:
+      'After stdin was closed the server kept running, or exited but left processes it started running, until they were signalled. Codex kills the whole process group, so it works today; but clients that wait for the server to exit, or signal only its own process, leave it (or its children) behind. A server should exit on end of input, taking its children with it.',
+    detection: 'After tools/list, stdin is closed and the process group is watched for 2 s (the official SDK client\'s grace before SIGTERM); then SIGTERM and SIGKILL go to the whole group.',
+    fix: 'Make the server exit when stdin ends, and end the processes it started.',
   },
   'stdio.cwd-not-found': {
     title: '`cwd` does not exist',
