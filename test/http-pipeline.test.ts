@@ -350,6 +350,16 @@ describe('initialize', () => {
     });
   }
 
+  test('GET stream answered 404 with a valid session: session.get-stream-invalid (warning)', async () => {
+    const { report, server } = await run('session-get-404');
+    const f = only(report, 'session.get-stream-invalid');
+    assert.equal(f.severity, 'warning');
+    assert.equal(f.evidence?.status, 404);
+    assert.equal(report.status, 'warn');
+    assert.equal(report.tools?.count, 3);
+    assert.ok(server.requests.some((r) => r.method === 'GET' && r.headers['mcp-session-id'] && r.headers.accept === 'text/event-stream'));
+  });
+
   test('notifications/initialized answered 204: a warning (Codex accepts it, the spec wants 202)', async () => {
     const server = await startExtraServer('initialized-204');
     try {

@@ -604,6 +604,16 @@ export const REGISTRY = {
     codexSays: ['unexpected server response: HTTP 401: unknown session', 'Unauthorized: Session not found'],
     refs: ['https://github.com/openai/codex/issues/12869', 'https://github.com/modelcontextprotocol/rust-sdk/issues/559'],
   },
+  'session.get-stream-invalid': {
+    title: 'GET stream refused with something other than 405',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'After the handshake clients open a GET stream for server messages. The server must answer it with an event stream or 405 Method Not Allowed. A 404 tells clients that the session has expired, so spec-following clients initialize again, and again (Codex 0.169.0 tolerates it and goes on without the stream); other answers (400, JSON) break clients that rely on the stream.',
+    detection: 'A GET with `Accept: text/event-stream` and the session id after the handshake; only the response headers are read.',
+    fix: 'A server-side fix: answer the GET with `text/event-stream`, or with 405 when the server offers no stream.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server'],
+  },
 
   // ── tools ───────────────────────────────────────────────────────────────────────────────────
   'tools.list-failed': {

@@ -572,6 +572,8 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
   if (startup) return fail('slower than startup_timeout_sec', [...findings, startup], info);
 
   if (st.sessionId) {
+    const stream = await getStreamProbe(ctx, st);
+    if (stream) findings.push(stream);
     const stale = await staleSessionProbe(ctx, st);
     if (stale) findings.push(stale);
   } else {
@@ -591,6 +593,34 @@ function sessionHeaders(st: PlanState): Record<string, string> {
     'MCP-Protocol-Version': st.protocolVersion,
     ...(st.sessionId && { 'Mcp-Session-Id': st.sessionId }),
   };
+}
+
+/**
+ * The GET stream Codex opens after the handshake (seen on the wire): an event stream or 405 is
+ * right; 404 says "session expired" to clients that follow the spec.
+ */
+async function getStreamProbe(ctx: ServerContext, st: PlanState): Promise<Finding | undefined> {
+  const ex = await st.client.exchange({
+    method: 'GET',
+    url: st.url,
+    headers: { ...sessionHeaders(st), Accept: 'text/event-stream' },
+    label: 'GET stream probe',
+    timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
+    headersOnly: true,
+  });
+  const res = ex.response;
+  if (!res || ex.failure) return undefined;
+  if (res.status === 405 || (res.status === 200 && res.contentType === 'text/event-stream')) return undefined;
+  const what = res.status === 404 ? 'HTTP 404, which tells clients that the session has expired' : `HTTP ${res.status}${res.contentType ? ` (${res.contentType})` : ''}`;
+  return makeFinding('session.get-stream-invalid', {
+    message:
+      `The GET stream for server messages (Accept: text/event-stream, with the session id) got ${what}, instead of an event stream or 405. ` +
+      (res.status === 404
+        ? 'Spec-following clients then initialize again in a loop; Codex 0.169.0 carries on without the stream (checked).'
+        : 'Codex 0.169.0 carries on without the stream; clients that need it lose server notifications.'),
+    evidence: { status: res.status, contentType: res.headers['content-type'] ?? null },
+    fix: { summary: 'A server-side fix: answer the GET with text/event-stream, or with 405 Method Not Allowed when there is no stream.' },
+  });
 }
 
 /** A request with a made-up session id must get 404, which tells clients to initialize again. */

@@ -24,6 +24,8 @@ export interface ExchangeSpec {
   until?: (event: SseEvent) => boolean;
   /** Cap on a non-SSE body kept for parsing (default 8 MiB); beyond it the body is cut off. */
   maxBodyBytes?: number;
+  /** Read only the status and headers, then close (a stream that may stay open). */
+  headersOnly?: boolean;
 }
 
 export interface HttpResponse {
@@ -106,10 +108,14 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
       aborted.catch(() => undefined);
       const res = await Promise.race([pending, aborted]);
       state.headersReceived = true;
+      // Destroying an unread body emits an abort error; it is expected, not a crash.
+      res.body.on('error', () => undefined);
       const resHeaders = flattenHeaders(res.headers);
       const contentType = mediaType(resHeaders['content-type']);
       response = { status: res.statusCode, headers: resHeaders, contentType, body: '', truncated: false, headersMs: Math.round(now() - started) };
-      if (contentType === 'text/event-stream') {
+      if (spec.headersOnly) {
+        res.body.destroy();
+      } else if (contentType === 'text/event-stream') {
         state.sse = true;
         response.sse = { events: [], comments: 0, ended: 'closed' };
         const sse = response.sse;
