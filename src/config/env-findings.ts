@@ -271,8 +271,3 @@ export function checkUnexpandedVars(ctx: ServerCheckContext): void {
     }
   }
 }
-
-/** Used by the top-level `mcpServers` conversion: a server table's env keys as names to forward. */
-export function envTableToNames(env: unknown): string[] {
-  return isTable(env) ? Object.keys(env).filter(isEnvVarName) : [];
-}
