@@ -100,10 +100,22 @@ class Reader {
     return this.pos >= this.text.length;
   }
 
+  private newlines: number[] | undefined;
+
+  /** 1-based line of an offset (binary search over the newline offsets, found once). */
   private lineAt(offset: number): number {
-    let line = 1;
-    for (let i = 0; i < offset && i < this.text.length; i++) if (this.text[i] === '\n') line++;
-    return line;
+    if (!this.newlines) {
+      this.newlines = [];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) this.newlines.push(i);
+    }
+    let lo = 0;
+    let hi = this.newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.newlines[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
   }
 
   private fail(message: string): never {
