@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { exitHints, mentionedVariables, timeoutHints, type ExitHintInput } from '../src/transports/stdio/exit-hints.ts';
 import { detectBridge, detectLauncher, dockerRunWithoutInteractive } from '../src/transports/stdio/launchers.ts';
+import { searchOrder } from '../src/transports/stdio/env-search.ts';
 
 const base: ExitHintInput = { command: 'node', args: ['server.js'], stderr: [], code: 1, signal: null, childEnv: {}, userEnv: {} };
 const ids = (input: Partial<ExitHintInput>) => exitHints({ ...base, ...input }).map((h) => h.id);
@@ -101,5 +102,11 @@ describe(detectBridge.name, () => {
   test('mcp-remote in front of a URL', () => {
     assert.deepEqual(detectBridge('npx', ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse']), { kind: 'mcp-remote', url: 'https://mcp.example.com/sse' });
     assert.equal(detectBridge('npx', ['-y', 'some-server']), undefined);
+  });
+});
+
+describe(searchOrder.name, () => {
+  test('names from stderr first, then likely configuration, shell bookkeeping last', () => {
+    assert.deepEqual(searchOrder(['OLDPWD', 'FOO', 'GITHUB_TOKEN', 'ZED', 'MY_KEY', '_'], ['ZED']), ['ZED', 'GITHUB_TOKEN', 'MY_KEY', 'FOO', 'OLDPWD', '_']);
   });
 });

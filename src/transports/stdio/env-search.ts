@@ -39,10 +39,26 @@ export interface EnvSearchResult {
   runs: number;
 }
 
-const DEFAULT_MAX_RUNS = 16;
+const DEFAULT_MAX_RUNS = 24;
 /** Probe runs are not the server's real start: end them fast. */
 const PROBE_SHUTDOWN = { eofGraceMs: 100, termGraceMs: 300, killGraceMs: 300 };
 
+/** Names that usually configure a server: searched first, so that they are found in few runs. */
+const LIKELY = /KEY|TOKEN|SECRET|PASS|AUTH|API|CRED|SESSION|URL|URI|HOST|ENDPOINT|PROXY|CERT|_CA|ACCOUNT|PROJECT|ORG|TENANT|REGION|DATABASE|DB_|WORKSPACE|TEAM|USER|EMAIL|CONFIG/i;
+/** Shell bookkeeping that never configures anything: searched last. */
+const UNLIKELY = /^(?:_|PWD|OLDPWD|SHLVL|COLUMNS|LINES|TERM_.*|COLORTERM|LS_COLORS|PS\d|HIST.*|SSH_.*|DISPLAY|XDG_.*|DBUS_.*|LESS.*|PAGER|EDITOR|VISUAL)$/;
+
+/** Mentioned names first, then likely ones, then the rest, then the unlikely. */
+export function searchOrder(candidates: string[], mentioned: string[]): string[] {
+  const rank = (name: string) => (mentioned.includes(name) ? 0 : UNLIKELY.test(name) ? 3 : LIKELY.test(name) ? 1 : 2);
+  return [...candidates].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Finds a minimal set of variables S with works(reduced ∪ S), assuming more variables never hurt
+ * (monotone). Each round finds the shortest working prefix of the ordered pool (galloping, then
+ * bisection): its last variable is necessary. About 2·log2(position) runs per needed variable.
+ */
 export async function searchNeededVariables(input: EnvSearchInput): Promise<EnvSearchResult> {
   const maxRuns = input.maxRuns ?? DEFAULT_MAX_RUNS;
   let runs = 0;
@@ -65,53 +81,35 @@ export async function searchNeededVariables(input: EnvSearchInput): Promise<EnvS
 
   if (!canRun() || !(await works(input.fullEnv))) return { fullEnvWorks: false, minimal: false, runs };
 
-  const candidates = [...input.candidates];
-  const named = input.mentioned.filter((n) => candidates.includes(n));
-  if (named.length > 0 && canRun() && (await works(withVars(named)))) {
-    return { fullEnvWorks: true, needed: named, minimal: named.length === 1, runs };
-  }
-
-  // ddmin: S always works; try halves (then complements) until no smaller part does.
-  let set = candidates;
-  let n = 2;
-  while (set.length >= 2) {
-    if (!canRun()) return { fullEnvWorks: true, needed: set, minimal: false, runs };
-    const chunks = split(set, n);
-    let next: string[] | undefined;
-    for (const chunk of chunks) {
-      if (!canRun()) return { fullEnvWorks: true, needed: set, minimal: false, runs };
-      if (await works(withVars(chunk))) {
-        next = chunk;
-        n = 2;
+  const needed: string[] = [];
+  let pool = searchOrder(input.candidates, input.mentioned);
+  // Invariant: works(needed ∪ pool) is true and works(needed) is false.
+  const cutShort = () => ({ fullEnvWorks: true, needed: [...needed, ...pool], minimal: false, runs });
+  while (pool.length > 0) {
+    const prefixWorks = async (length: number) => works(withVars([...needed, ...pool.slice(0, length)]));
+    let lo = 0;
+    let hi = pool.length;
+    for (let step = 1; lo + step < hi; step *= 2) {
+      if (!canRun()) return cutShort();
+      if (await prefixWorks(lo + step)) {
+        hi = lo + step;
         break;
       }
+      lo += step;
     }
-    if (!next && n > 2) {
-      for (const chunk of chunks) {
-        if (!canRun()) return { fullEnvWorks: true, needed: set, minimal: false, runs };
-        const complement = set.filter((v) => !chunk.includes(v));
-        if (await works(withVars(complement))) {
-          next = complement;
-          n = Math.max(n - 1, 2);
-          break;
-        }
-      }
+    while (hi - lo > 1) {
+      if (!canRun()) return cutShort();
+      const mid = (lo + hi) >> 1;
+      if (await prefixWorks(mid)) hi = mid;
+      else lo = mid;
     }
-    if (next) {
-      set = next;
-      continue;
-    }
-    if (n >= set.length) break;
-    n = Math.min(set.length, n * 2);
+    needed.push(pool[hi - 1]!);
+    pool = pool.slice(0, hi - 1);
+    if (pool.length === 0) break;
+    if (!canRun()) return cutShort();
+    if (await works(withVars(needed))) break;
   }
-  return { fullEnvWorks: true, needed: set, minimal: true, runs };
-}
-
-function split<T>(items: T[], parts: number): T[][] {
-  const out: T[][] = [];
-  const size = Math.ceil(items.length / parts);
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+  return { fullEnvWorks: true, needed, minimal: true, runs };
 }
 
 /** One throw-away start: does the server answer `initialize` (and `tools/list`) with a result under `env`? */
