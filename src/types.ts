@@ -24,7 +24,8 @@ export type Format = (typeof FORMATS)[number];
  * How a fix was proven (`check --verify-fixes`, and always under `check --fix`; docs/fixes.md):
  * `cleared` — the config with this fix applied was checked again and the finding was gone;
  * `still-present` — it was tried and the finding was still there;
- * `inconclusive` — tried, but the re-check stopped before the stage that reports the finding;
+ * `inconclusive` — tried, but the re-check stopped before the stage that reports the finding,
+ * or that stage then failed with another error (the change moved the problem);
  * `not-tried` — not safe or not possible to try locally (a login, a package install, a
  * server-side change, new secrets...): renderers show it as "unverified".
  */
