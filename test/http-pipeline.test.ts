@@ -168,6 +168,20 @@ describe('HTTP statuses and content', () => {
     });
   }
 
+  test('406 to a request with the spec\'s Accept header: http.unexpected-status blaming the header check', async () => {
+    const server = await startExtraServer('not-acceptable');
+    try {
+      const report = await checkHttp({ url: server.url });
+      const f = only(report, 'http.unexpected-status');
+      assert.equal(f.severity, 'error');
+      assert.match(f.message, /HTTP 406/);
+      assert.match(f.message, /header check is broken/);
+      assert.equal(server.requests.length, 1, 'a 406 is not retried');
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a 307 to /mcp/ is a warning whose fix is the final URL; the check goes on there', async () => {
     const { report, server } = await run('redirect-slash');
     assert.equal(report.status, 'warn');
@@ -349,6 +363,15 @@ describe('initialize', () => {
       assert.deepEqual(stageStatuses(report), FAILED_AT('initialize'));
     });
   }
+
+  test('a loopback server accepting a foreign Origin: http.origin-not-checked (info), still ok', async () => {
+    const { report, server } = await run('origin-accepting');
+    assert.equal(only(report, 'http.origin-not-checked').severity, 'info');
+    assert.equal(report.status, 'ok');
+    const probe = server.requests.find((r) => r.headers.origin === 'http://evil.example' && r.method === 'POST');
+    assert.ok(probe);
+    assert.ok(server.requests.some((r) => r.method === 'DELETE' && r.headers.origin === 'http://evil.example'), 'the probe session is closed');
+  });
 
   test('GET stream answered 404 with a valid session: session.get-stream-invalid (warning)', async () => {
     const { report, server } = await run('session-get-404');

@@ -604,6 +604,16 @@ export const REGISTRY = {
     codexSays: ['unexpected server response: HTTP 401: unknown session', 'Unauthorized: Session not found'],
     refs: ['https://github.com/openai/codex/issues/12869', 'https://github.com/modelcontextprotocol/rust-sdk/issues/559'],
   },
+  'http.origin-not-checked': {
+    title: 'Local server accepts requests from any web page',
+    severity: 'info',
+    stage: 'initialize',
+    explanation:
+      'The MCP spec requires servers to validate the `Origin` header (and 2025-11-25 to answer a foreign Origin with 403). A server on this machine that accepts any Origin can be driven by a web page open in a browser (DNS rebinding). Codex sends no Origin and is not affected; the risk is to the machine. Reported as info because most example servers behave this way.',
+    detection: 'For loopback URLs only: `initialize` is sent once more with `Origin: http://evil.example`; a 2xx answer means the Origin was not checked (the session it opens is closed again).',
+    fix: 'A server-side fix: reject requests whose Origin is not the server\'s own with 403 (the MCP SDKs offer DNS rebinding protection: allowed origins and hosts).',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#security-warning'],
+  },
   'session.get-stream-invalid': {
     title: 'GET stream refused with something other than 405',
     severity: 'warning',

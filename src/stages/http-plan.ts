@@ -11,6 +11,7 @@ import {
   bridgeFix,
   htmlTitle,
   isFigmaDesktop,
+  isLoopback,
   looksLikeHtml,
   networkFinding,
   serverHeader,
@@ -579,6 +580,8 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
   } else {
     ctx.transcript.add('note', 'no Mcp-Session-Id issued (stateless server): session checks skipped');
   }
+  const origin = await originProbe(ctx, st);
+  if (origin) findings.push(origin);
   return {
     summary: `protocol ${version}, server ${info.name} ${info.version}${st.sessionId ? ', session issued' : ', stateless'}`,
     findings,
@@ -620,6 +623,36 @@ async function getStreamProbe(ctx: ServerContext, st: PlanState): Promise<Findin
         : 'Codex 0.169.0 carries on without the stream; clients that need it lose server notifications.'),
     evidence: { status: res.status, contentType: res.headers['content-type'] ?? null },
     fix: { summary: 'A server-side fix: answer the GET with text/event-stream, or with 405 Method Not Allowed when there is no stream.' },
+  });
+}
+
+/** Loopback servers only: does a foreign `Origin` get in? (DNS rebinding, HTTP-11) */
+async function originProbe(ctx: ServerContext, st: PlanState): Promise<Finding | undefined> {
+  if (!isLoopback(new URL(st.url))) return undefined;
+  const evil = 'http://evil.example';
+  const ex = await st.client.exchange({
+    ...initializeSpec(st, st.url),
+    headers: { ...st.codex.headers, Accept: CODEX_ACCEPT, Origin: evil },
+    label: 'foreign-Origin probe',
+    timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
+  });
+  const res = ex.response;
+  if (!res) return undefined;
+  const session = res.headers['mcp-session-id'];
+  if (session) {
+    await st.client.exchange({
+      method: 'DELETE',
+      url: st.url,
+      headers: { ...st.codex.headers, 'Mcp-Session-Id': session, Origin: evil },
+      label: 'close foreign-Origin probe session',
+      timeoutMs: Math.min(1000, ctx.remainingMs()),
+    });
+  }
+  if (res.status >= 300 || ex.failure) return undefined;
+  return makeFinding('http.origin-not-checked', {
+    message: `This local server answered initialize sent with Origin: ${evil} (HTTP ${res.status}), so any web page open in a browser on this machine could talk to it (DNS rebinding). Codex itself is not affected.`,
+    evidence: { status: res.status, origin: evil },
+    fix: { summary: 'A server-side fix: answer a foreign Origin with 403 (enable the SDK\'s DNS rebinding protection: allowed origins and hosts).' },
   });
 }
 
