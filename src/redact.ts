@@ -33,8 +33,8 @@ const TOKEN_PATTERNS: RegExp[] = [
 ];
 
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}\b/g;
-const BEARER_IN_TEXT = /\b(Bearer|Basic|Token)\s+(?!<redacted>)[A-Za-z0-9._~+/=-]{6,}/gi;
-const SECRET_FLAG = /(--?(?:api[-_]?key|token|access[-_]?token|secret|client[-_]?secret|password|passwd|auth|key|bearer)(?:=|\s+))("[^"]*"|'[^']*'|[^\s"']+)/gi;
+const BEARER_IN_TEXT = /\b(Bearer|Basic|Token)\s+(?!<redacted>)(?:(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}|[A-Za-z0-9._~+/=-]{20,})/gi;
+const SECRET_FLAG = /((?<![\w-])--?(?:api[-_]?key|token|access[-_]?token|secret|client[-_]?secret|password|passwd|auth|key|bearer)(?:=|\s+))("[^"]*"|'[^']*'|[^\s"']+)/gi;
 const KEY_VALUE_IN_TEXT = /\b([A-Za-z_][A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Za-z0-9_]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;]+)/g;
 const JSON_SECRET_FIELD = /("(?:access_token|refresh_token|id_token|client_secret|password|token|api_key|apiKey|secret)"\s*:\s*)"[^"]*"/g;
 

@@ -54,6 +54,16 @@ export function parseHeaderFlags(values: string[]): Record<string, string> {
 }
 
 /** Every value a config names as a secret, so that redaction knows it before anything is captured. */
+/**
+ * Variables people forward with `env_vars` whose values are paths and settings, not secrets;
+ * registering them would blank every path in the report.
+ */
+const NOT_SECRET_VARIABLES = new Set([
+  'HOME', 'PATH', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TERM', 'TMPDIR', 'TZ', 'PWD', 'NODE_ENV', 'NODE_OPTIONS',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'XDG_CONFIG_HOME',
+  'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_RUNTIME_DIR', 'DISPLAY', 'EDITOR', 'VISUAL', 'JAVA_HOME', 'GOPATH', 'PYTHONPATH',
+]);
+
 export function collectSecrets(config: LoadedConfig, env: Record<string, string | undefined>): string[] {
   const secrets: string[] = [...(config.secrets ?? [])];
   for (const { config: server } of config.servers) {
@@ -61,7 +71,7 @@ export function collectSecrets(config: LoadedConfig, env: Record<string, string 
     for (const variable of Object.values(server.envHttpHeaders)) secrets.push(env[variable] ?? '');
     for (const value of Object.values(server.httpHeaders)) secrets.push(value);
     for (const value of Object.values(server.env)) secrets.push(value);
-    for (const ref of server.envVars) secrets.push(env[ref.name] ?? '');
+    for (const ref of server.envVars) if (!NOT_SECRET_VARIABLES.has(ref.name.toUpperCase())) secrets.push(env[ref.name] ?? '');
     const inline = server.raw.bearer_token;
     if (typeof inline === 'string') secrets.push(inline);
   }

@@ -115,13 +115,15 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
     skipRest(1, 'not selected on the command line');
     return { ...report(), status: 'skipped' };
   }
-  if (!config.enabled) {
-    skipRest(1, 'server is disabled (enabled = false)');
-    return { ...report(), status: 'skipped' };
-  }
+  // Codex validates disabled tables too and refuses the whole config over them, so a config
+  // error outranks `enabled = false`.
   if (configStage.status === 'fail') {
     skipRest(1, 'config stage failed');
     return report();
+  }
+  if (!config.enabled) {
+    skipRest(1, 'server is disabled (enabled = false)');
+    return { ...report(), status: 'skipped' };
   }
   if (config.transport === 'unknown') {
     skipRest(1, 'no transport: neither command nor url');
