@@ -53,7 +53,6 @@ export function parseHeaderFlags(values: string[]): Record<string, string> {
   return headers;
 }
 
-/** Every value a config names as a secret, so that redaction knows it before anything is captured. */
 /**
  * Variables people forward with `env_vars` whose values are paths and settings, not secrets;
  * registering them would blank every path in the report.
@@ -64,6 +63,7 @@ const NOT_SECRET_VARIABLES = new Set([
   'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_RUNTIME_DIR', 'DISPLAY', 'EDITOR', 'VISUAL', 'JAVA_HOME', 'GOPATH', 'PYTHONPATH',
 ]);
 
+/** Every value a config names as a secret, so that redaction knows it before anything is captured. */
 export function collectSecrets(config: LoadedConfig, env: Record<string, string | undefined>): string[] {
   const secrets: string[] = [...(config.secrets ?? [])];
   for (const { config: server } of config.servers) {
