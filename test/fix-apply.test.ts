@@ -175,6 +175,12 @@ describe('tryability: which fixes are safe to try on a copy', () => {
     ] satisfies Fix[]) {
       assert.deepEqual(check(fix, 'gh'), { ok: true }, JSON.stringify(fix));
     }
+    // Remove + set of the same value is a rename, even for a key that is not tried otherwise.
+    const withHeaders = normalizeServer('gh', { url: 'https://api.example.com/mcp', headers: { 'X-Team': 'a' } }, '/cfg');
+    const moved: Fix = { summary: 's', toml: '[mcp_servers.gh]\nhttp_headers = { X-Team = "a" }', remove: ['headers'] };
+    assert.deepEqual(tryability(moved, edit(moved), 'gh', withHeaders), { ok: true });
+    const changed: Fix = { summary: 's', toml: '[mcp_servers.gh]\nhttp_headers = { X-Team = "b" }', remove: ['headers'] };
+    assert.equal(tryability(changed, edit(changed), 'gh', withHeaders).ok, false);
     assert.deepEqual(check({ summary: 's', toml: '[mcp_servers.fs]\nenv_vars = ["API_KEY"]' }, 'fs', stdio), { ok: true });
     // File-level fixes are re-checked by loading the file only.
     assert.deepEqual(check({ summary: 's', table: 'features', remove: ['rmcp_client'] }, null), { ok: true });

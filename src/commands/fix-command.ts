@@ -155,7 +155,7 @@ export async function runFixStep(input: FixStepInput): Promise<number> {
   const byPath = new Map<string, FixCandidate[]>();
   for (const candidate of fixCandidates(report, args.names)) {
     if (candidate.finding.fix?.verification === 'still-present') {
-      fixes.skipped.push(outcome(candidate, 'tried: the finding was still there with this change'));
+      fixes.skipped.push(outcome(candidate, input.redact, 'tried: the finding was still there with this change'));
       continue;
     }
     byPath.set(candidate.path, [...(byPath.get(candidate.path) ?? []), candidate]);
@@ -163,8 +163,8 @@ export async function runFixStep(input: FixStepInput): Promise<number> {
   for (const [path, candidates] of byPath) {
     const text = await textOf(path);
     const result = applyFixes(text, candidates);
-    fixes.applied.push(...result.applied.map((c) => outcome(c)));
-    fixes.skipped.push(...result.skipped.map(({ candidate, reason }) => outcome(candidate, reason)));
+    fixes.applied.push(...result.applied.map((c) => outcome(c, input.redact)));
+    fixes.skipped.push(...result.skipped.map(({ candidate, reason }) => outcome(candidate, input.redact, reason)));
     if (result.text !== text) {
       proposed.set(path, result.text);
       // Context lines may hold secrets (an env table, an inline token being removed): the diff is
@@ -184,6 +184,7 @@ export async function runFixStep(input: FixStepInput): Promise<number> {
     }
   }
   if (refused) {
+    refused = input.redact.text(refused);
     fixes.write = { written: false, backups: [], refused };
     input.io.stderr.write(`mcp-doctor: ${refused}\n`);
   }
@@ -223,7 +224,7 @@ async function writeFiles(
   return undefined;
 }
 
-function outcome(candidate: FixCandidate, reason?: string): FixOutcome {
+function outcome(candidate: FixCandidate, redact: Redactor, reason?: string): FixOutcome {
   const fix = candidate.finding.fix!;
   return {
     server: candidate.server,
@@ -231,6 +232,6 @@ function outcome(candidate: FixCandidate, reason?: string): FixOutcome {
     summary: fix.summary,
     path: candidate.path,
     ...(fix.verification ? { verification: fix.verification } : {}),
-    ...(reason ? { reason } : {}),
+    ...(reason ? { reason: redact.text(reason) } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { ServerConfig } from '../config/server-config.ts';
 import type { Fix } from '../types.ts';
 import type { TableEdit } from './toml-edit.ts';
+import { tomlEqual } from './toml-value.ts';
 
 /**
  * Whether a fix may be tried on a temporary copy of the config (docs/fixes.md, "Proven fixes").
@@ -39,6 +40,9 @@ export function tryability(fix: Fix, edit: TableEdit, serverName: string | null,
     if (to === 'enabled') return { ok: false, reason: 'it would change whether the server is enabled' };
   }
   for (const [key, value] of edit.set ?? []) {
+    // Setting a key to the value of a key the fix removes is a rename: nothing new is sent.
+    const movedFrom = (edit.remove ?? []).some((removed) => server && Object.hasOwn(server.raw, removed) && tomlEqual(server.raw[removed], value));
+    if (movedFrom && key !== 'enabled') continue;
     if (!Object.hasOwn(SAFE_SET, key)) return { ok: false, reason: unsafeReason(key) };
     const problem = SAFE_SET[key]?.(value, server);
     if (problem) return { ok: false, reason: problem };
