@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { parse } from 'smol-toml';
 import type { ServerReport } from '../src/types.ts';
 import { checkHttp, codes, findingOf, stageStatuses } from './helpers/http-check.ts';
+import { startFixtureServer } from '../fixtures/http/scenarios.ts';
 import { MCP_REMOTE_PROXY, startEverything, startSdkExample, type RealServer, type SdkExample } from './helpers/real-servers.ts';
 
 const T = { timeout: 90_000 };
@@ -67,6 +68,23 @@ function sseOnlyFix(report: ServerReport) {
   assert.deepEqual(stageStatuses(report), { config: 'pass', discovery: 'fail', auth: 'skipped', initialize: 'skipped', tools: 'skipped' });
   return (parse(f.fix!.toml!) as any).mcp_servers.srv;
 }
+
+describe('legacy SSE endpoint on another origin', () => {
+  test('the bridge is pointed at the origin the endpoint names, and it works', T, async () => {
+    const server = await startFixtureServer('sse-cross-origin-endpoint');
+    try {
+      const report = await checkHttp({ url: server.url }, { timeoutMs: 20_000 });
+      const f = findingOf(report, 'transport.sse-only')!;
+      assert.match(f.message, /another origin/);
+      const table = sseOnlyFix(report);
+      const localhost = server.url.replace('127.0.0.1', 'localhost');
+      assert.ok(table.args.includes(localhost), JSON.stringify(table.args));
+      assert.ok((await toolsThroughBridge(table)).includes('echo'));
+    } finally {
+      await server.close();
+    }
+  });
+});
 
 describe('server-everything', () => {
   test('streamableHttp: every stage passes, 15 tools; its 400 for an unknown session is reported', T, async () => {

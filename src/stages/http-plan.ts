@@ -214,7 +214,8 @@ async function refusedPost(ctx: ServerContext, st: PlanState, ex: Exchange, stat
     const legacy = await probeLegacySse(ctx, st.client, st.url, st.codex.headers);
     if (legacy.endpoint) {
       const siblings = await probeSiblings(ctx, st.client, st.url, st.codex.headers);
-      findings.push(sseOnlyFinding(ctx, st, res, legacy.endpoint.data, legacy.events.map((e) => describeSseEvent(e)), siblings));
+      const bridgeUrl = siblings.url ? undefined : await sameOriginSseUrl(ctx, st, legacy.endpoint.data);
+      findings.push(sseOnlyFinding(ctx, st, res, legacy.endpoint.data, legacy.events.map((e) => describeSseEvent(e)), siblings, bridgeUrl));
       return fail('legacy HTTP+SSE server (no Streamable HTTP)', findings, { httpTransport: 'sse', era: 'legacy' });
     }
   }
@@ -316,18 +317,65 @@ function modernOnlyFinding(ctx: ServerContext, st: PlanState, res: HttpResponse,
   });
 }
 
-function sseOnlyFinding(ctx: ServerContext, st: PlanState, res: HttpResponse, endpoint: string, events: string[], siblings: SiblingProbe) {
+/**
+ * The SDK client behind mcp-remote refuses an `endpoint` on another origin ("Endpoint origin does
+ * not match connection origin", LSSE-02). When the server names another origin (often localhost
+ * for 127.0.0.1), the same path on that origin is tried; it is used if its endpoint then matches.
+ */
+async function sameOriginSseUrl(ctx: ServerContext, st: PlanState, endpoint: string): Promise<{ url: string; crossOrigin: string; works: boolean } | undefined> {
+  let target: URL;
+  try {
+    target = new URL(endpoint, st.url);
+  } catch {
+    return undefined;
+  }
+  const configured = new URL(st.url);
+  if (target.origin === configured.origin) return undefined;
+  const candidate = `${target.origin}${configured.pathname}${configured.search}`;
+  // Credentials stay with the configured host: the other origin is probed without them.
+  const withoutAuth = Object.fromEntries(Object.entries(st.codex.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+  const probe = await probeLegacySse(ctx, st.client, candidate, new URL(candidate).hostname === configured.hostname ? st.codex.headers : withoutAuth);
+  let works = false;
+  if (probe.endpoint) {
+    try {
+      works = new URL(probe.endpoint.data, candidate).origin === target.origin;
+    } catch {
+      works = false;
+    }
+  }
+  return { url: candidate, crossOrigin: target.origin, works };
+}
+
+function sseOnlyFinding(
+  ctx: ServerContext,
+  st: PlanState,
+  res: HttpResponse,
+  endpoint: string,
+  events: string[],
+  siblings: SiblingProbe,
+  cross?: { url: string; crossOrigin: string; works: boolean },
+) {
   const name = ctx.server.name;
+  const crossNote = cross
+    ? ` Its endpoint is on another origin (${cross.crossOrigin}), which the official SDK client, and mcp-remote built on it, refuse ("Endpoint origin does not match connection origin")` +
+      (cross.works ? `; at ${cross.url} the endpoint matches, so the bridge uses that URL.` : '; the bridge below may fail until the server names its own origin.')
+    : '';
   return makeFinding('transport.sse-only', {
     stage: 'discovery',
     message:
       `"${name}" is a legacy HTTP+SSE server: the POST of initialize gets HTTP ${res.status}, and a GET gives an event stream whose first event is "endpoint" (${endpoint}). ` +
       'Codex speaks Streamable HTTP only.' +
-      (siblings.url ? ` The same server answers Streamable HTTP at ${siblings.url}.` : ' No Streamable HTTP endpoint answered next to it.'),
-    evidence: { post: { status: res.status, contentType: res.headers['content-type'] }, get: { events }, siblingsTried: siblings.tried },
+      (siblings.url ? ` The same server answers Streamable HTTP at ${siblings.url}.` : ' No Streamable HTTP endpoint answered next to it.') +
+      crossNote,
+    evidence: {
+      post: { status: res.status, contentType: res.headers['content-type'] },
+      get: { events },
+      siblingsTried: siblings.tried,
+      ...(cross && { endpointOrigin: cross.crossOrigin, sameOriginUrl: cross.url, sameOriginWorks: cross.works }),
+    },
     fix: siblings.url
       ? urlFix(ctx, siblings.url, `Use the server's Streamable HTTP endpoint (it answered initialize).`)
-      : bridgeFix(ctx, st.url, ['--transport', 'sse-only'], 'Bridge the SSE endpoint over stdio with mcp-remote.'),
+      : bridgeFix(ctx, cross?.works ? cross.url : st.url, ['--transport', 'sse-only'], 'Bridge the SSE endpoint over stdio with mcp-remote.'),
   });
 }
 
