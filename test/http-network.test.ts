@@ -134,6 +134,12 @@ describe('network failures', () => {
     }
   });
 
+  test('a URL without scheme: the fix adds http:// for a local host', async () => {
+    const report = await checkHttp({ url: 'localhost:3000/mcp' });
+    const f = finding(report, 'http.not-mcp-endpoint');
+    assert.equal((parse(f.fix!.toml!) as any).mcp_servers.srv.url, 'http://localhost:3000/mcp');
+  });
+
   test('a URL that is not http(s): http.not-mcp-endpoint without any request', async () => {
     const report = await checkHttp({ url: 'ws://127.0.0.1:1/mcp' });
     finding(report, 'http.not-mcp-endpoint');

@@ -110,6 +110,17 @@ async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcom
       }),
     ]);
   }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:' && /^[a-z0-9.-]+:\d+(\/|$)/i.test(st.url)) {
+    // `localhost:3000/mcp` parses with "localhost:" as its scheme: the scheme is missing.
+    const guess = `${/^(localhost|127\.|\[::1\])/i.test(st.url) ? 'http' : 'https'}://${st.url}`;
+    return fail('url has no scheme', [
+      makeFinding('http.not-mcp-endpoint', {
+        stage: 'discovery',
+        message: `url = "${st.url}" has no scheme (http:// or https://), so Codex cannot connect to "${name}".`,
+        fix: urlFix(ctx, guess, 'Write the scheme in front of the host.'),
+      }),
+    ]);
+  }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return fail(`unsupported scheme ${parsed.protocol}`, [
       makeFinding('http.not-mcp-endpoint', {
