@@ -79,7 +79,10 @@ export function createRedactor(secrets: Iterable<string | undefined> = []): Reda
     for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
     out = out.replace(BEARER_IN_TEXT, (_m, scheme: string) => `${scheme} ${REDACTED}`);
     out = out.replace(SECRET_FLAG, (_m, flag: string) => `${flag}${REDACTED}`);
-    out = out.replace(KEY_VALUE_IN_TEXT, (_m, key: string, sep: string) => `${key}${sep}${REDACTED}`);
+    // Placeholders such as `export GH_TOKEN="<your token>"` in fix commands are not secrets.
+    out = out.replace(KEY_VALUE_IN_TEXT, (m, key: string, sep: string, value: string) =>
+      /^["']?</.test(value) ? m : `${key}${sep}${REDACTED}`,
+    );
     out = out.replace(JSON_SECRET_FIELD, (_m, prefix: string) => `${prefix}"${REDACTED}"`);
     out = out.replace(/https?:\/\/[^\s"'<>]+/g, (u) => redactUrl(u));
     return out;

@@ -68,3 +68,9 @@ describe('createRedactor', () => {
     assert.deepEqual(out, { a: [`x ${REDACTED}`], access_token: REDACTED, nested: { password: REDACTED } });
   });
 });
+
+test('placeholders in fix commands stay readable', () => {
+  const r = createRedactor();
+  assert.equal(r.text('export GH_TOKEN="<your token>"'), 'export GH_TOKEN="<your token>"');
+  assert.equal(r.text('export GH_TOKEN="ghx1234567890abcdef"'), `export GH_TOKEN=${REDACTED}`);
+});
