@@ -1,0 +1,324 @@
+/**
+ * Interop: real MCP servers from the npm registry, all in ONE config, checked by the built CLI in
+ * one run (as a user with a full config.toml would), then the exact verdict per server. The tool
+ * count is never hard-coded: the official SDK client asks each server itself, declaring the
+ * capabilities Codex declares, and the doctor must list the same tools.
+ *
+ * Servers (every one on a free 127.0.0.1 port, in its own process group):
+ * - @modelcontextprotocol/server-everything: stdio, streamableHttp, sse;
+ * - the SDK's example servers: jsonResponseStreamableHttp (JSON answers), simpleStreamableHttp
+ *   (SSE answers), simpleStreamableHttp --oauth (with its auto-approving authorization server),
+ *   simpleSseServer (legacy SSE at /mcp), sseAndStreamableHttpCompatibleServer (/mcp and /sse);
+ * - mcp-remote bridging server-everything's SSE endpoint over stdio (HOME is a temp dir, so
+ *   ~/.mcp-auth is never touched).
+ * Then the fixes the doctor proposes for the legacy SSE servers are applied (its `npx -y
+ * mcp-remote` bridge run with the installed mcp-remote) and checked again: they must work.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'smol-toml';
+import { CLI, checkJson } from '../helpers/cli.ts';
+import { portInUse } from '../helpers/real-servers.ts';
+import { EVERYTHING, MCP_REMOTE_PROXY, SDK_EXAMPLES, freePort, startServer, toolNamesFromSdk, type InteropServer, type ToolsTarget } from './interop-servers.ts';
+
+const T = { timeout: 120_000 };
+
+/** One server of the config and the verdict the doctor must give for it. */
+interface Case {
+  name: string;
+  /** Body of `[mcp_servers.NAME]`. */
+  table: string;
+  status: 'ok' | 'warn' | 'fail';
+  /** `code:severity`, compared as a set. */
+  codes: string[];
+  stages: [config: string, discovery: string, auth: string, initialize: string, tools: string];
+  /** Where the SDK client reads the real tool list; null: the doctor must report no tools. */
+  oracle: ToolsTarget | null;
+}
+
+const toml = (value: unknown) => JSON.stringify(value);
+const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-interop-'));
+/** Put into the `env` of every stdio server the doctor starts: finds any it leaves behind. */
+const marker = `mcp-doctor-interop-${process.pid}-${Date.now()}`;
+const cliEnv = { HOME: home, CODEX_HOME: join(home, '.codex'), MCP_REMOTE_CONFIG_DIR: undefined };
+const servers: InteropServer[] = [];
+const ports: number[] = [];
+const cases: Case[] = [];
+let startError: unknown;
+
+const HEALTHY_HTTP: Case['stages'] = ['pass', 'pass', 'pass', 'pass', 'pass'];
+const HEALTHY_STDIO: Case['stages'] = ['pass', 'pass', 'skipped', 'pass', 'pass'];
+const SSE_ONLY: Case['stages'] = ['pass', 'fail', 'skipped', 'skipped', 'skipped'];
+
+before(async () => {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  try {
+    const [everythingHttp, everythingSse, json, stream, legacy, compat, oauth, oauthAs] = await Promise.all([
+      freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(),
+    ]);
+    ports.push(everythingHttp, everythingSse, json, stream, legacy, compat, oauth, oauthAs);
+    const start = (spec: Parameters<typeof startServer>[0]) => startServer(spec).then((s) => (servers.push(s), s));
+    await Promise.all([
+      start({ args: [EVERYTHING, 'streamableHttp'], env: { PORT: String(everythingHttp) }, waitFor: [everythingHttp] }),
+      start({ args: [EVERYTHING, 'sse'], env: { PORT: String(everythingSse) }, waitFor: [everythingSse] }),
+      start({ args: [join(SDK_EXAMPLES, 'jsonResponseStreamableHttp.js')], waitFor: [json], portMap: { 3000: json } }),
+      start({ args: [join(SDK_EXAMPLES, 'simpleStreamableHttp.js')], env: { MCP_PORT: String(stream) }, waitFor: [stream] }),
+      start({ args: [join(SDK_EXAMPLES, 'simpleSseServer.js')], waitFor: [legacy], portMap: { 3000: legacy } }),
+      start({ args: [join(SDK_EXAMPLES, 'sseAndStreamableHttpCompatibleServer.js')], waitFor: [compat], portMap: { 3000: compat } }),
+      start({
+        args: [join(SDK_EXAMPLES, 'simpleStreamableHttp.js'), '--oauth'],
+        env: { MCP_PORT: String(oauth), MCP_AUTH_PORT: String(oauthAs) },
+        waitFor: [oauth, oauthAs],
+      }),
+    ]);
+    const at = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
+    const stdioEnv = `env = { MCP_DOCTOR_INTEROP = ${toml(marker)} }`;
+    const bridgeArgs = [MCP_REMOTE_PROXY, at(everythingSse, '/sse'), '--transport', 'sse-only'];
+    cases.push(
+      {
+        name: 'everything-stdio',
+        table: `command = "node"\nargs = ${toml([EVERYTHING, 'stdio'])}\n${stdioEnv}`,
+        status: 'ok',
+        codes: [],
+        stages: HEALTHY_STDIO,
+        oracle: { kind: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] },
+      },
+      {
+        // Its transport answers an unknown Mcp-Session-Id with 400 (not 404), and it takes any Origin.
+        name: 'everything-http',
+        table: `url = ${toml(at(everythingHttp, '/mcp'))}`,
+        status: 'warn',
+        codes: ['session.stale-not-404:warning', 'http.origin-not-checked:info'],
+        stages: ['pass', 'pass', 'pass', 'warn', 'pass'],
+        oracle: { kind: 'streamable', url: at(everythingHttp, '/mcp') },
+      },
+      {
+        name: 'everything-sse',
+        table: `url = ${toml(at(everythingSse, '/sse'))}`,
+        status: 'fail',
+        codes: ['transport.sse-only:error'],
+        stages: SSE_ONLY,
+        oracle: null,
+      },
+      {
+        name: 'sdk-json-response',
+        table: `url = ${toml(at(json, '/mcp'))}`,
+        status: 'ok',
+        codes: ['http.origin-not-checked:info'],
+        stages: HEALTHY_HTTP,
+        oracle: { kind: 'streamable', url: at(json, '/mcp') },
+      },
+      {
+        name: 'sdk-sse-response',
+        table: `url = ${toml(at(stream, '/mcp'))}`,
+        status: 'ok',
+        codes: ['http.origin-not-checked:info'],
+        stages: HEALTHY_HTTP,
+        oracle: { kind: 'streamable', url: at(stream, '/mcp') },
+      },
+      {
+        // The URL its protected resource metadata names (resource = http://localhost:PORT/mcp).
+        // Its 401 carries error="invalid_token" with no token sent and no scope: info only.
+        name: 'sdk-oauth',
+        table: `url = ${toml(`http://localhost:${oauth}/mcp`)}`,
+        status: 'fail',
+        codes: ['auth.login-required:error', 'auth.challenge-nonstandard:info'],
+        stages: ['pass', 'pass', 'fail', 'skipped', 'skipped'],
+        oracle: null,
+      },
+      {
+        // The SSE stream is at GET /mcp: a trap for path-based transport guessing.
+        name: 'sdk-legacy-sse',
+        table: `url = ${toml(at(legacy, '/mcp'))}`,
+        status: 'fail',
+        codes: ['transport.sse-only:error'],
+        stages: SSE_ONLY,
+        oracle: null,
+      },
+      {
+        name: 'sdk-compat-mcp',
+        table: `url = ${toml(at(compat, '/mcp'))}`,
+        status: 'ok',
+        codes: ['http.origin-not-checked:info'],
+        stages: HEALTHY_HTTP,
+        oracle: { kind: 'streamable', url: at(compat, '/mcp') },
+      },
+      {
+        name: 'sdk-compat-sse',
+        table: `url = ${toml(at(compat, '/sse'))}`,
+        status: 'fail',
+        codes: ['transport.sse-only:error'],
+        stages: SSE_ONLY,
+        oracle: null,
+      },
+      {
+        // The tools are the SSE server's own: the bridge forwards Codex's initialize.
+        name: 'mcp-remote-bridge',
+        table: `command = "node"\nargs = ${toml(bridgeArgs)}\n${stdioEnv}`,
+        status: 'ok',
+        codes: [],
+        stages: HEALTHY_STDIO,
+        oracle: { kind: 'sse', url: at(everythingSse, '/sse') },
+      },
+    );
+  } catch (error) {
+    startError = error;
+  }
+});
+
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  rmSync(home, { recursive: true, force: true });
+  const open = (await Promise.all(ports.map(async (p) => ((await portInUse(p)) ? p : undefined)))).filter((p) => p !== undefined);
+  assert.deepEqual(open, [], 'every server port is closed again');
+});
+
+/** Pids of processes (other than zombies) whose environment carries the marker. */
+function processesWithMarker(): number[] {
+  if (process.platform !== 'linux') return [];
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`MCP_DOCTOR_INTEROP=${marker}`)) found.push(Number(entry));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
+}
+
+type Report = Awaited<ReturnType<typeof checkJson>>['report'];
+const codesOf = (server: any) => server.findings.map((f: any) => `${f.code}:${f.severity}`).sort();
+
+describe('one config with every real server, one run of the built CLI', () => {
+  let run: Awaited<ReturnType<typeof checkJson>> | undefined;
+  const oracle = new Map<string, string[]>();
+
+  before(async () => {
+    if (startError) return;
+    const config = join(home, 'config.toml');
+    writeFileSync(config, cases.map((c) => `[mcp_servers.${c.name}]\n${c.table}\n`).join('\n'));
+    // The SDK client reads the real tool lists while the doctor runs: both see the same servers.
+    const [result] = await Promise.all([
+      checkJson(['--config', config], { env: cliEnv, timeoutMs: 60_000 }),
+      ...cases.map(async (c) => {
+        if (c.oracle) oracle.set(c.name, await toolNamesFromSdk(c.oracle));
+      }),
+    ]);
+    run = result;
+  });
+
+  test('the servers started', () => {
+    assert.equal(startError, undefined, String((startError as Error | undefined)?.stack ?? ''));
+  });
+
+  test('exit 1 (some servers fail), reports in config order, nothing on stderr', () => {
+    assert.ok(run, 'the CLI ran');
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.deepEqual(run.report.servers.map((s: any) => s.name), cases.map((c) => c.name));
+    const count = (status: string) => cases.filter((c) => c.status === status).length;
+    assert.deepEqual(run.report.summary, { ok: count('ok'), warn: count('warn'), fail: count('fail'), skipped: 0 });
+  });
+
+  test('no stdio server the doctor started outlives it', () => {
+    assert.ok(run);
+    assert.deepEqual(processesWithMarker(), []);
+  });
+
+  for (const c of [
+    'everything-stdio', 'everything-http', 'everything-sse', 'sdk-json-response', 'sdk-sse-response',
+    'sdk-oauth', 'sdk-legacy-sse', 'sdk-compat-mcp', 'sdk-compat-sse', 'mcp-remote-bridge',
+  ]) {
+    test(`${c}: exact verdict, tools as the server itself lists them`, T, () => {
+      assert.ok(run, 'the CLI ran');
+      const expected = cases.find((x) => x.name === c)!;
+      const server = run.report.servers.find((s: any) => s.name === c);
+      const context = JSON.stringify(server?.findings?.map((f: any) => [f.code, f.message]), null, 1);
+      assert.deepEqual(codesOf(server), [...expected.codes].sort(), context);
+      assert.equal(server.status, expected.status, context);
+      assert.deepEqual(server.stages.map((s: any) => s.status), expected.stages, context);
+      if (expected.oracle) {
+        const names = oracle.get(c)!;
+        assert.ok(names.length > 0, 'the SDK client read tools');
+        assert.equal(server.tools?.count, names.length, `doctor: ${server.tools?.names}\nSDK:    ${names}`);
+        assert.deepEqual([...server.tools.names].sort(), [...names].sort());
+      } else {
+        assert.equal(server.tools, null);
+      }
+    });
+  }
+
+  test('sdk-oauth: the fix is `codex mcp login`', () => {
+    assert.ok(run);
+    const f = run.report.servers.find((s: any) => s.name === 'sdk-oauth').findings.find((x: any) => x.code === 'auth.login-required');
+    assert.equal(f.fix?.command, 'codex mcp login sdk-oauth');
+  });
+
+  describe('the fixes it proposes for the legacy SSE servers work when applied', () => {
+    let fixed: Report | undefined;
+    let fixedCode: number | null = null;
+    const fixOracle = new Map<string, string[]>();
+    const sseNames = ['everything-sse', 'sdk-legacy-sse', 'sdk-compat-sse'];
+
+    before(async () => {
+      if (!run) return;
+      const tables: string[] = [];
+      for (const name of sseNames) {
+        const server: any = run.report.servers.find((s: any) => s.name === name);
+        const fix: any = server.findings.find((f: any) => f.code === 'transport.sse-only')?.fix;
+        if (!fix?.toml) continue;
+        const table: any = (parse(fix.toml) as any).mcp_servers[name];
+        let body: string;
+        if (table.url) {
+          body = `url = ${toml(table.url)}`;
+          fixOracle.set(name, await toolNamesFromSdk({ kind: 'streamable', url: table.url }));
+        } else {
+          // `npx -y mcp-remote ARGS` with the installed mcp-remote (no registry access in tests).
+          assert.deepEqual([table.command, ...table.args.slice(0, 2)], ['npx', '-y', 'mcp-remote']);
+          const args = [MCP_REMOTE_PROXY, ...table.args.slice(2)];
+          body = `command = "node"\nargs = ${toml(args)}\nenv = { MCP_DOCTOR_INTEROP = ${toml(marker)} }`;
+          // The tools of the SSE server itself, read over SSE by the SDK client.
+          const sseUrl = table.args.find((a: string) => a.startsWith('http'));
+          fixOracle.set(name, await toolNamesFromSdk({ kind: 'sse', url: sseUrl }));
+        }
+        tables.push(`[mcp_servers.${name}]\n${body}\n`);
+      }
+      const config = join(home, 'fixed.toml');
+      writeFileSync(config, tables.join('\n'));
+      const result = await checkJson(['--config', config], { env: cliEnv, timeoutMs: 60_000 });
+      fixed = result.report;
+      fixedCode = result.code;
+    });
+
+    test('every legacy SSE server got a fix with a TOML snippet', () => {
+      assert.deepEqual([...fixOracle.keys()].sort(), [...sseNames].sort());
+    });
+
+    for (const name of sseNames) {
+      test(`${name}: with the fix applied it is ok and serves the server's tools`, T, () => {
+        assert.ok(fixed, 'the CLI ran on the fixed config');
+        const server = fixed.servers.find((s: any) => s.name === name);
+        assert.ok(server, name);
+        const context = JSON.stringify(server.findings.map((f: any) => [f.code, f.message]), null, 1);
+        // The bridges are stdio servers with no findings; the Streamable URL keeps its Origin note.
+        const expectedCodes = server.transport === 'stdio' ? [] : ['http.origin-not-checked:info'];
+        assert.deepEqual(codesOf(server), expectedCodes, context);
+        assert.equal(server.status, 'ok', context);
+        const names = fixOracle.get(name)!;
+        assert.equal(server.tools?.count, names.length, `doctor: ${server.tools?.names}\nSDK:    ${names}`);
+        assert.deepEqual([...server.tools.names].sort(), [...names].sort());
+      });
+    }
+
+    test('exit 0 on the fixed config, and the bridges were stopped', () => {
+      assert.ok(fixed);
+      assert.equal(fixedCode, 0);
+      assert.deepEqual(processesWithMarker(), []);
+    });
+  });
+});
