@@ -55,12 +55,14 @@ describe('stdio plan: healthy servers', () => {
     assertGone(report);
   });
 
-  test('server-everything (stdio): ok with its 14 tools', T, async () => {
+  test('server-everything (stdio): ok with its 15 tools', T, async () => {
     const everything = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
     const report = await checkServer(stdioServer('everything', process.execPath, [everything, 'stdio']));
     assert.equal(report.status, 'ok', codes(report).join(', '));
-    assert.equal(report.tools?.count, 14);
+    assert.equal(report.tools?.count, 15);
     assert.ok(report.tools?.names.includes('echo'));
+    // Listed only to clients declaring elicitation.url, as Codex does.
+    assert.ok(report.tools?.names.includes('trigger-url-elicitation'));
     // It logs to stderr, which is allowed and kept as context.
     assert.ok(report.stderrTail?.some((l) => /STDIO/.test(l)));
     assertGone(report);

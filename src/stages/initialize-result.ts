@@ -9,11 +9,15 @@ export const CODEX_PROTOCOL_VERSION = '2025-06-18';
 /** Dated revisions the official SDK client accepts (`SUPPORTED_PROTOCOL_VERSIONS`). */
 export const KNOWN_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
 
-/** The `initialize` params Codex sends, with mcp-doctor's own client name. */
+/**
+ * The `initialize` params Codex sends, with mcp-doctor's own client name. The capabilities are
+ * what Codex 0.169.0 sent to a logging stdio server; servers register tools by them
+ * (server-everything lists `trigger-url-elicitation` only for `elicitation.url`).
+ */
 export function initializeParams(): Record<string, unknown> {
   return {
     protocolVersion: CODEX_PROTOCOL_VERSION,
-    capabilities: { elicitation: {} },
+    capabilities: { elicitation: { form: {}, url: {} } },
     clientInfo: { name: 'mcp-doctor', version: VERSION, title: 'mcp-doctor' },
   };
 }
