@@ -5,7 +5,10 @@ import type { Redactor } from '../redact.ts';
 import type { Finding, ServerInfo, StageName, ToolsSummary, TranscriptEntry } from '../types.ts';
 
 export interface Clock {
+  /** Monotonic milliseconds, for durations and deadlines. */
   now(): number;
+  /** Wall-clock epoch milliseconds, for what is compared with stored timestamps (token `expires_at`). */
+  epochMs(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 

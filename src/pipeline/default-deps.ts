@@ -7,6 +7,7 @@ import type { Clock, Deps } from './context.ts';
 
 export const systemClock: Clock = {
   now: () => performance.now(),
+  epochMs: () => Date.now(),
   sleep: async (ms, signal) => {
     try {
       await sleep(ms, undefined, signal ? { signal } : undefined);

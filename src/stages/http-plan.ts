@@ -143,7 +143,7 @@ async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcom
   }
   for (const skipped of st.codex.skipped) ctx.transcript.add('note', `header ${skipped.header} not sent: ${skipped.reason}`);
   // With no credential in the config, Codex sends a stored OAuth login (read-only lookup).
-  const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: wallClockMs() });
+  const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: ctx.deps.clock.epochMs() });
   st.sent = { source: authorization.source, authorization: authorization.authorization };
   if (authorization.source === 'oauth' && authorization.authorization) {
     st.codex.headers.Authorization = authorization.authorization;
@@ -473,7 +473,7 @@ async function auth(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
     sent: st.sent,
     deps: ctx.deps,
     redact: ctx.redact,
-    nowMs: wallClockMs(),
+    nowMs: ctx.deps.clock.epochMs(),
     signal: ctx.signal,
     requestTimeoutMs: Math.min(5000, Math.max(500, ctx.remainingMs())),
     record: (kind, text) => ctx.transcript.add(kind, text),
@@ -502,14 +502,6 @@ async function auth(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
     }
   }
   return { summary: diagnosis.summary, findings };
-}
-
-/**
- * Epoch milliseconds for credential expiry (`expires_at` is wall-clock time); the Deps clock is
- * monotonic and serves only durations.
- */
-function wallClockMs(): number {
-  return Date.now();
 }
 
 // ── initialize ───────────────────────────────────────────────────────────────────────────────
