@@ -48,9 +48,10 @@ describe(exitHints.name, () => {
   });
 
   test('TLS and proxy failures name the variables Codex drops', () => {
-    const tls = exitHints({ ...base, stderr: ['Error: unable to verify the first certificate'], userEnv: { NODE_EXTRA_CA_CERTS: '/etc/ca.pem' } });
+    // Codex 0.169 keeps NODE_EXTRA_CA_CERTS, SSL_CERT_FILE… (child-env.ts) but drops SSL_CERT_DIR.
+    const tls = exitHints({ ...base, stderr: ['Error: unable to verify the first certificate'], userEnv: { SSL_CERT_DIR: '/etc/ssl/corp' } });
     assert.equal(tls[0]?.id, 'ca-not-forwarded');
-    assert.match(tls[0]!.text, /env_vars = \["NODE_EXTRA_CA_CERTS"\]/);
+    assert.match(tls[0]!.text, /env_vars = \["SSL_CERT_DIR"\]/);
     const proxy = exitHints({ ...base, stderr: ['TypeError: fetch failed', 'cause: ETIMEDOUT'], userEnv: { HTTPS_PROXY: 'http://proxy:3128' } });
     assert.deepEqual(proxy.map((h) => h.id), ['proxy-not-forwarded']);
     // Forwarded already: not the problem.

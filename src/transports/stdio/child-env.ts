@@ -1,9 +1,30 @@
 import type { ServerConfig } from '../../config/server-config.ts';
 
 /**
+ * CA-bundle variables Codex 0.169.0 passes to a stdio server (measured on Linux with the Codex
+ * oracle, docs/codex-behaviour-measured.md): a server behind a TLS-inspecting proxy keeps its CA
+ * bundle. SSL_CERT_DIR, AWS_CA_BUNDLE and NIX_SSL_CERT_FILE are not among them.
+ */
+export const CA_BUNDLE_VARIABLES = [
+  'SSL_CERT_FILE',
+  'NODE_EXTRA_CA_CERTS',
+  'CURL_CA_BUNDLE',
+  'GIT_SSL_CAINFO',
+  'PIP_CERT',
+  'REQUESTS_CA_BUNDLE',
+  'CARGO_HTTP_CAINFO',
+  'NPM_CONFIG_CAFILE',
+  'npm_config_cafile',
+  'CODEX_CA_CERTIFICATE',
+] as const;
+
+/**
  * The variables Codex copies into a stdio server's cleared environment
- * (`rmcp-client/src/utils.rs::create_env_for_mcp_server`). Everything else — API keys, proxy and
- * CA variables, NVM_* — is dropped unless `env_vars` or `env` names it.
+ * (`rmcp-client/src/utils.rs::create_env_for_mcp_server`), measured with Codex 0.169.0 on Linux.
+ * Everything else — API keys, proxy variables, NVM_*, NODE_OPTIONS — is dropped unless `env_vars`
+ * or `env` names it. Codex also prepends its own helper directory (`…/vendor/<triple>/codex-path`,
+ * which holds only `rg`) to PATH; commands resolve on the user's PATH entries after it, so that
+ * directory is left out here.
  */
 export const UNIX_ENV_WHITELIST = [
   'HOME',
@@ -17,6 +38,7 @@ export const UNIX_ENV_WHITELIST = [
   'TERM',
   'TMPDIR',
   'TZ',
+  ...CA_BUNDLE_VARIABLES,
 ] as const;
 
 /** `codex_protocol::shell_environment::WINDOWS_CORE_ENV_VARS`; WINDIR is only in some versions. */

@@ -159,8 +159,10 @@ const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'R
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
 
 /**
- * TLS and proxy failures of a server that calls out: Codex drops CA-bundle and proxy variables
- * (F25, F26), so a server that works from the shell fails behind a corporate proxy.
+ * TLS and proxy failures of a server that calls out: Codex drops proxy variables (F26) and some
+ * CA settings such as SSL_CERT_DIR (0.169 keeps the CA-bundle files, child-env.ts), so a server
+ * that works from the shell fails behind a corporate proxy. Only variables missing from the
+ * server's environment are named.
  */
 function networkHints(text: string, input: Pick<ExitHintInput, 'childEnv' | 'userEnv'>): ExitHint[] {
   const dropped = (names: string[]) => names.filter((n) => input.userEnv[n] && !input.childEnv[n]);
