@@ -542,6 +542,48 @@ export const REGISTRY = {
     fix: 'Nothing to fix. To let mcp-doctor (and other tools) see the login, use `mcp_oauth_credentials_store = "file"` and log in again.',
     refs: ['https://github.com/openai/codex/issues/28201'],
   },
+  'auth.login-failed': {
+    title: 'OAuth login fails (check --login)',
+    severity: 'error',
+    severityNote:
+      'warning when nobody completed the browser page within `--login-timeout` (or the check deadline passed): that proves nothing about the server.',
+    stage: 'auth',
+    explanation:
+      '`check --login` ran the OAuth 2.1 authorization-code flow with PKCE that the MCP specification asks of clients — discovery, client registration, the authorization request, the authorization response (`state`, RFC 9207 `iss`), the token request with RFC 8707 `resource` — and it stopped at the step the message names. Codex\'s own login (`codex mcp login`) follows the same steps, so it is expected to stop there too.',
+    detection:
+      'The flow is run against the server\'s own metadata; every request (URL, status, parameters without secret values) is in the evidence, with the answer that stopped it.',
+    fix: 'Depends on the step: a pre-registered `client_id` when registration is refused or unavailable, a server-side fix for unusable metadata or a token endpoint that refuses the exchange, or completing the browser page within `--login-timeout`.',
+    refs: [`${SPEC}/2025-11-25/basic/authorization`, 'https://www.rfc-editor.org/rfc/rfc9207', 'https://www.rfc-editor.org/rfc/rfc8707'],
+  },
+  'auth.fresh-token-rejected': {
+    title: 'Server rejects a freshly issued token',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      '`check --login` obtained a new access token from the server\'s own authorization server, requested for the server\'s resource (RFC 8707 `resource` in both the authorization and the token request), and the server still answered 401. Logging in again cannot help: the server (or a gateway in front of it) validates tokens against another audience, issuer or signing key, or does not accept the tokens its authorization server issues.',
+    detection: 'A 401 to a request carrying a token issued moments before by the flow of `check --login`; the token\'s claims (when it is a JWT) and the server\'s challenge are in the evidence.',
+    fix: 'A server-side fix: accept tokens issued for the resource in the evidence (audience validation, issuer, keys). Report it to the server\'s maintainers with the evidence.',
+    codexSays: ['Auth required, when send initialize request'],
+  },
+  'auth.stored-token-stale': {
+    title: 'Stored token rejected; a fresh login works',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'Codex\'s stored OAuth token was refused with 401, while a token `check --login` obtained just now from the same authorization server was accepted. The stored credentials are the problem — revoked, issued to an older client registration or another account, signed with a rotated key — not the server. (When the two tokens\' audiences differ, `auth.token-not-resource-bound` is reported instead.)',
+    detection: 'The stored token gets 401; a fresh token from `check --login` gets through; their JWT claims, when readable, are compared.',
+    fix: 'Run `codex mcp login NAME` to replace the stored token.',
+    codexSays: ['Auth required, when send initialize request'],
+  },
+  'auth.login-succeeded': {
+    title: 'OAuth login works (check --login)',
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      '`check --login` logged in with the OAuth flow a spec-following client uses and the server accepted the fresh token; the check went on with it. The token stayed in memory: nothing was written to Codex\'s credential store.',
+    detection: 'The flow completed and the refused request succeeded when re-sent with the fresh token.',
+    fix: 'Nothing to fix here; the evidence lists every request of the flow (without secret values), for comparison with a client that fails.',
+  },
 
   // ── initialize and session ──────────────────────────────────────────────────────────────────
   'init.protocol-error': {
