@@ -31,8 +31,20 @@ function consequence(ctx: ServerCheckContext, ref: Reference, name: string, empt
     case 'header':
       return `Codex silently leaves out the "${ref.header}" header, so the server gets no credentials from it`;
     case 'env_var':
-      return 'Codex starts the server without it (the variable is simply not forwarded), and the server usually fails for lack of its key';
+      return empty
+        ? 'Codex passes it to the server as an empty string, and a server that needs a value usually fails'
+        : 'Codex starts the server without it (the variable is simply not forwarded), and a server that needs it usually fails';
   }
+}
+
+/**
+ * Only an unset `bearer_token_env_var` stops Codex 0.169 (that server fails to start). An unset
+ * `env_vars` entry is simply not forwarded and an unset `env_http_headers` variable drops the
+ * header (measured with the Codex oracle): a warning, and the live probe shows whether the server
+ * then fails without it.
+ */
+function unsetSeverity(ref: Reference): 'error' | 'warning' {
+  return ref.role === 'bearer' ? 'error' : 'warning';
 }
 
 /** The snippet that names `variable` in the place `ref` occupies. */
@@ -98,6 +110,7 @@ export function checkEnvReferences(ctx: ServerCheckContext): void {
     if (shellRef) {
       const set = (ctx.env[shellRef] ?? '') !== '';
       addFinding(ctx, 'config.env-var-unset', {
+        severity: unsetSeverity(ref),
         message: `\`${ref.label}\` in ${where(ctx)} is "${ref.value}": Codex takes the variable's name without "$" and looks for a variable literally named "${ref.value}", which cannot exist. ${consequence(ctx, ref, ref.value, false)}.`,
         evidence: { key: ref.label, variable: ref.value, file: ctx.source },
         fix: {
@@ -120,6 +133,7 @@ export function checkEnvReferences(ctx: ServerCheckContext): void {
         });
       } else {
         addFinding(ctx, 'config.env-var-unset', {
+          severity: unsetSeverity(ref),
           message: `\`${ref.label}\` in ${where(ctx)} names "${ref.value}", which is not set — and is not a valid variable name, so a shell cannot set it. ${consequence(ctx, ref, ref.value, false)}.`,
           evidence: { key: ref.label, variable: ref.value, file: ctx.source },
           fix: { summary: `Use a valid name such as ${better} and set it where Codex is launched.`, toml: referenceSnippet(ctx, ref, better), command: exportCommand(better, '<value>', ctx.platform) },
@@ -130,6 +144,7 @@ export function checkEnvReferences(ctx: ServerCheckContext): void {
     if (set) continue;
     const empty = value === '';
     addFinding(ctx, 'config.env-var-unset', {
+      severity: unsetSeverity(ref),
       message: `The variable ${ref.value} named by \`${ref.label}\` in ${where(ctx)} is ${empty ? 'empty' : 'not set'} in this environment. ${consequence(ctx, ref, ref.value, empty)}.`,
       evidence: { key: ref.label, variable: ref.value, state: empty ? 'empty' : 'unset', file: ctx.source },
       fix: {
