@@ -270,6 +270,8 @@ describe('validateServer: unknown and foreign keys', () => {
     assert.deepEqual(toml(byKey(claude, 'timeout').fix!.toml!), { mcp_servers: { claude_style: { tool_timeout_sec: 60 } } });
     assert.deepEqual(byKey(claude, 'type').fix?.remove, ['type']);
     assert.deepEqual(byKey(claude, 'disabled').fix?.remove, ['disabled']);
+    // Codex 0.169 ignores `disabled = true` and starts the server (measured): the message says so.
+    assert.match(byKey(claude, 'disabled').message, /does NOT turn the server off — Codex starts it anyway/);
     assert.deepEqual(toml(byKey(claude, 'autoApprove').fix!.toml!), {
       mcp_servers: { claude_style: { tools: { read_file: { approval_mode: 'approve' }, 'search.docs': { approval_mode: 'approve' } } } },
     });

@@ -95,6 +95,9 @@ function reportForeignKey(ctx: ServerCheckContext, key: string, value: unknown, 
       break;
     }
     case 'disabled':
+      // Codex 0.169 ignores the key with a warning and STARTS the server (measured): the user
+      // believes it is off.
+      if (value === true) message = `${base}: \`disabled = true\` does NOT turn the server off — Codex starts it anyway (it only warns "\`mcp_servers.${ctx.name}.disabled\` is ignored"). ${advised}`;
       fix = value === true
         ? { summary: 'Replace `disabled = true` with `enabled = false`.', toml: serverSnippet(ctx.name, [['enabled', false]]), remove: ['disabled'] }
         : { summary: 'Delete `disabled`; servers are enabled by default (`enabled = false` turns one off).', table, remove: ['disabled'] };
