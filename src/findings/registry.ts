@@ -121,9 +121,11 @@ export const REGISTRY = {
   'config.env-var-unset': {
     title: 'Named environment variable is not set',
     severity: 'error',
+    severityNote:
+      'error for `bearer_token_env_var`: Codex fails to start the server; warning for `env_vars` and `env_http_headers`: Codex 0.169 starts the server anyway (measured) — without the variable, or without the header — and the live check shows whether the server then fails (a 401, an exit for lack of its key).',
     stage: 'config',
     explanation:
-      'A variable named by `bearer_token_env_var`, `env_vars` or `env_http_headers` is not set (or is empty) in the environment mcp-doctor runs in. Codex started the same way would send no token, or the server would start without its key. GUI launches (VS Code, the desktop app, launchd) often do not see variables exported in shell rc files.',
+      'A variable named by `bearer_token_env_var`, `env_vars` or `env_http_headers` is not set (or is empty) in the environment mcp-doctor runs in. Codex started the same way sends no token and fails to start the server (`bearer_token_env_var`), silently leaves the header out (`env_http_headers`), or starts the server without the variable (`env_vars`; an empty one is passed empty). GUI launches (VS Code, the desktop app, launchd) often do not see variables exported in shell rc files.',
     detection: 'Each named variable is looked up in the current environment.',
     fix: 'Export the variable where Codex is launched (or, for GUI apps, with `launchctl setenv` / the OS user environment).',
     codexSays: ["Environment variable {VAR} for MCP server '{name}' is not set", "Environment variable {VAR} for MCP server '{name}' is empty"],
@@ -710,7 +712,17 @@ export const REGISTRY = {
     detection: 'The tool count after `enabled_tools` / `disabled_tools`.',
     fix: 'Check the server\'s own configuration, and the filters.',
   },
-  'internal.stage-crashed': {
+  'codex.disagrees': {
+    title: 'Codex itself disagrees with mcp-doctor',
+    severity: 'error',
+    severityNote:
+      'error when Codex cannot start a server (or refuses the whole config) that mcp-doctor found usable: Codex is the judge, and mcp-doctor missed the cause; warning when Codex starts a server that mcp-doctor reports as failing: the errors may not apply to this Codex version.',
+    stage: 'initialize',
+    explanation:
+      'With `check --codex`, the installed Codex starts the same servers through `codex app-server` (`mcpServerStatus/list`), the way a Codex session does, and its verdict is shown beside mcp-doctor\'s. This finding marks a server where the two differ: mcp-doctor said ok or warn but Codex could not start it, or mcp-doctor said fail but Codex connected. Either way one of the two verdicts is wrong for your setup, and it is usually mcp-doctor\'s.',
+    detection: 'Codex\'s `connected` is compared with mcp-doctor\'s server status (`fail` against not connected). A server whose stored OAuth token would first need a refresh is not compared: mcp-doctor never lets Codex refresh (a refresh can replace your refresh token).',
+    fix: 'Trust Codex\'s error text, which the report quotes. Please report the difference with the output of `mcp-doctor check --codex --format markdown --verbose`: every disagreement is a bug in mcp-doctor or a change in Codex.',
+  },  'internal.stage-crashed': {
     title: 'mcp-doctor crashed in a stage',
     severity: 'error',
     stage: 'file',
