@@ -1,12 +1,10 @@
+// Only yargs and a few constants load eagerly: the commands (undici, ora, smol-toml, chalk...)
+// are imported when one runs, so `--version`, `--help` and completion start fast. In the esbuild
+// bundle a module reached only through import() is evaluated only when that import() runs.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runCheckCommand, UsageError, type CheckArgs } from './commands/check-command.ts';
-import { runDemoCommand } from './commands/demo-command.ts';
-import { fixFlagsError } from './commands/fix-command.ts';
-import { runExplainCommand } from './commands/explain-command.ts';
-import { defaultDeps } from './pipeline/default-deps.ts';
+import type { CheckArgs } from './commands/check-command.ts';
 import { REGISTRY } from './findings/registry.ts';
-import { createRedactor } from './redact.ts';
 import { ISSUES_URL } from './report/links.ts';
 import { FORMATS, type Format } from './types.ts';
 import { VERSION } from './version.ts';
@@ -18,7 +16,8 @@ function finish(code: number): void {
   process.exitCode = code;
 }
 
-function internalError(error: unknown): void {
+async function internalError(error: unknown): Promise<void> {
+  const { createRedactor } = await import('./redact.ts');
   // The config's own secrets are unknown here; shape-based redaction still catches tokens and URL secrets.
   const message = createRedactor().text(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.stderr.write(`☠ mcp-doctor crashed: this is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} with this output:\n${message}\n`);
@@ -50,6 +49,8 @@ function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
     fix: argv.fix === true,
     write: argv.write === true,
     verifyFixes: argv['verify-fixes'] === true,
+    codex: argv.codex === true || argv['codex-bin'] !== undefined,
+    codexBin: argv['codex-bin'] as string | undefined,
   };
 }
 
@@ -76,14 +77,22 @@ const parser = yargs(hideBin(process.argv))
         .option('concurrency', { type: 'number', default: 16, describe: 'How many servers are checked at once' })
         .option('fix', { type: 'boolean', describe: 'Also print the change to the config file that applies the fixes, as a unified diff (proves fixes first)' })
         .option('write', { type: 'boolean', describe: 'With --fix: apply the change (a timestamped backup is written next to the file first)' })
+        .option('codex', { type: 'boolean', describe: 'Also ask the installed Codex (codex app-server): it starts the same servers the way a Codex session does, and its verdict is shown beside each' })
+        .option('codex-bin', { type: 'string', describe: 'The Codex CLI to ask (implies --codex; default: codex on the PATH)' })
         .option('verify-fixes', { type: 'boolean', describe: 'Try each safe fix on a temporary copy of the config and mark it verified or not' })
         .example('$0 check', 'Check every server in ~/.codex/config.toml')
         .example('$0 check github linear --json', 'Check two servers, JSON report')
         .example('$0 check --url URL --bearer-env VAR', 'Check one HTTP endpoint with no config file')
         .example('$0 check -- npx -y PACKAGE', 'Check one stdio command with no config file')
         .example('$0 check --format markdown > report.md', 'A report to paste into a bug report')
-        .example('$0 check -v --timeout 60', 'With the wire transcript; 60 s per server'),
+        .example('$0 check -v --timeout 60', 'With the wire transcript; 60 s per server')
+        .example('$0 check --codex', "Also show what the installed Codex says about each server (it starts them too)"),
     async (argv) => {
+      const [{ runCheckCommand, UsageError }, { fixFlagsError }, { defaultDeps }] = await Promise.all([
+        import('./commands/check-command.ts'),
+        import('./commands/fix-command.ts'),
+        import('./pipeline/default-deps.ts'),
+      ]);
       try {
         const args = checkArgsFrom(argv as Record<string, unknown>);
         if (args.concurrency < 1 || !Number.isFinite(args.concurrency)) throw new UsageError('--concurrency must be at least 1');
@@ -96,7 +105,7 @@ const parser = yargs(hideBin(process.argv))
           process.stderr.write(`mcp-doctor: ${error.message}\n`);
           finish(2);
         } else {
-          internalError(error);
+          await internalError(error);
         }
       }
     },
@@ -110,7 +119,8 @@ const parser = yargs(hideBin(process.argv))
         .example('$0 explain auth.login-required', 'What the code means and how to fix it')
         .example('$0 explain login-required', 'Unknown or partial code: the close matches (exit 2)')
         .example('$0 explain', 'Every code, grouped by stage'),
-    (argv) => {
+    async (argv) => {
+      const { runExplainCommand } = await import('./commands/explain-command.ts');
       finish(runExplainCommand(argv.code === undefined ? undefined : String(argv.code), io));
     },
   )
@@ -126,10 +136,11 @@ const parser = yargs(hideBin(process.argv))
         .example('$0 demo', 'See what mcp-doctor reports, with no Codex installed'),
     async (argv) => {
       try {
+        const { runDemoCommand } = await import('./commands/demo-command.ts');
         const args = checkArgsFrom(argv as Record<string, unknown>);
         finish(await runDemoCommand(args, io));
       } catch (error) {
-        internalError(error);
+        await internalError(error);
       }
     },
   )
@@ -154,7 +165,7 @@ const parser = yargs(hideBin(process.argv))
   .wrap(Math.min(110, process.stdout.columns ?? 100))
   .fail((message, error) => {
     if (error) {
-      internalError(error);
+      void internalError(error);
       return;
     }
     process.stderr.write(`mcp-doctor: ${message}\nRun "mcp-doctor --help" for usage.\n`);
@@ -164,5 +175,5 @@ const parser = yargs(hideBin(process.argv))
 try {
   await parser.parseAsync();
 } catch (error) {
-  internalError(error);
+  await internalError(error);
 }

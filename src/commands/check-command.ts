@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import { arch, release, type as osType } from 'node:os';
 import { adHocCommandConfig, adHocUrlConfig, loadConfig } from '../config/load-config.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
+import { addCodexOpinion, askCodexAbout } from '../codex/codex-check.ts';
 import { distance } from '../findings/explain.ts';
 import { recordConfigReads, runFixStep } from './fix-command.ts';
 import type { CheckOptions, Deps } from '../pipeline/context.ts';
@@ -33,6 +34,9 @@ export interface CheckArgs {
   fix?: boolean;
   write?: boolean;
   verifyFixes?: boolean;
+  /** --codex / --codex-bin: ask the installed Codex too (src/codex/codex-check.ts). */
+  codex?: boolean;
+  codexBin?: string;
 }
 
 export interface Io {
@@ -119,6 +123,10 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     concurrency: args.concurrency,
   };
   const probed = config.servers.filter((s) => s.config.enabled && (adHoc || args.names.length === 0 || args.names.includes(s.config.name)));
+  // Codex starts the same servers at the same time; its answer is merged after mcp-doctor's own.
+  const codexAsked = args.codex
+    ? askCodexAbout({ config, adHoc, names: probed.map((s) => s.config.name), selected: !adHoc && args.names.length > 0, deps, bin: args.codexBin, timeoutMs: options.timeoutMs })
+    : undefined;
   const progress = createProgress({
     enabled: args.format === 'text' && io.stderr.isTTY === true,
     stream: io.stderr,
@@ -145,6 +153,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     findings: redact.value(config.findings),
     servers,
   });
+  if (codexAsked) addCodexOpinion(report, await codexAsked, redact);
   if (args.fix || args.verifyFixes) {
     const env = await environment;
     const plans = { stdio: createStdioPlan, streamable_http: createHttpPlan };
