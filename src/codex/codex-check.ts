@@ -104,7 +104,10 @@ function adHocToml(config: LoadedConfig): string {
  */
 export function addCodexOpinion(report: Report, outcome: CodexCheckOutcome, redact: Redactor): void {
   const run: CodexRunReport = redact.value({ ...outcome.run });
-  if (run.configError && outcome.configPath) run.configError = run.configError.split('$CODEX_HOME/config.toml').join(outcome.configPath);
+  // Codex read a copy: name the user's file instead.
+  const real = (text: string) => (outcome.configPath ? text.split('$CODEX_HOME/config.toml').join(outcome.configPath) : text);
+  if (run.configError) run.configError = real(run.configError);
+  if (run.warnings) run.warnings = run.warnings.map(real);
   report.codex = run;
   const status = outcome.status;
   if (!status) return;

@@ -1,5 +1,6 @@
 import type { Finding, FixesReport, Report, ServerReport } from '../types.ts';
 import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
+import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
 import { ISSUES_URL, REPO_URL, codeDocUrl } from './links.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel } from './symbols.ts';
 import { summaryParts } from './report-summary.ts';
@@ -26,12 +27,18 @@ export function renderMarkdown(report: Report, env: MarkdownEnvironment): string
 
   out.push('### Environment', '');
   out.push(`- OS: ${mdText(env.os)}`, `- Node.js: ${mdText(env.node)}`, `- mcp-doctor: ${mdText(report.tool.version)}`);
-  if (env.codexVersion !== undefined) out.push(`- Codex: ${env.codexVersion === null ? 'not found on PATH' : mdText(env.codexVersion)}`);
+  // --codex-bin may name a Codex that is not on the PATH.
+  const codexVersion = env.codexVersion ?? (report.codex?.version ? `${report.codex.version} (${report.codex.path ?? 'asked with --codex'})` : env.codexVersion);
+  if (codexVersion !== undefined) out.push(`- Codex: ${codexVersion === null ? 'not found on PATH' : mdText(codexVersion)}`);
   if (report.config === null) out.push('- Config: none (ad-hoc check)');
   else for (const file of report.config.files?.length ? report.config.files : [report.config.path]) out.push(`- Config: ${mdCode(file)}`);
   out.push('');
 
   if (report.internalError) out.push(...internalErrorBlock(report.internalError));
+
+  if (report.codex) {
+    for (const { tone, text } of codexRunSentences(report.codex)) out.push(tone === 'error' ? `**${SEVERITY_MARKS.error.symbol} ${mdText(text)}**` : `_${mdText(text)}_`, '');
+  }
 
   if (report.findings.length > 0) {
     out.push('### Config file', '');
@@ -60,6 +67,7 @@ function serverBlock(server: ServerReport, report: Report): string[] {
   const info = serverInfoText(server);
   if (info) out.push(`- Server: ${info}`);
   if (server.tools) out.push(`- Tools: ${server.tools.count}`);
+  if (server.codex) out.push(`- ${codexLabel(server.codex)} ${mdText(codexVerdictText(server.codex))}`);
 
   if (server.status === 'skipped') {
     const reason = server.stages.find((s) => s.status === 'skipped')?.summary;

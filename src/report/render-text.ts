@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Finding, FixesReport, Report, ServerReport, Stage, TranscriptEntry } from '../types.ts';
 import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
+import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
 import { evidenceFacts } from './evidence-facts.ts';
 import { ISSUES_URL } from './links.ts';
 import { summaryParts } from './report-summary.ts';
@@ -36,6 +37,14 @@ export function textLines(report: Report, options: TextOptions): string[] {
   const out: string[] = [headerLine(report)];
 
   if (report.internalError) out.push('', ...internalErrorLines(report.internalError, c, width));
+
+  if (report.codex) {
+    out.push('');
+    for (const { tone, text } of codexRunSentences(report.codex)) {
+      const lead = tone === 'error' ? `${paint(c, SEVERITY_MARKS.error)}  ` : '';
+      out.push(...wrapText(inert(text), width, lead, tone === 'error' ? DETAIL : '').map((l) => (tone === 'note' ? c.gray(l) : l)));
+    }
+  }
 
   if (report.findings.length > 0) {
     out.push('');
@@ -85,6 +94,10 @@ function serverLines(server: ServerReport, report: Report, options: TextOptions,
 
   lines.push(head.join('  '));
   for (const stage of server.stages) lines.push(...stageLines(stage, c, width));
+  if (server.codex) {
+    const color = server.codex.connected ? c.green : c.red;
+    lines.push(...wrapText(inert(codexVerdictText(server.codex)), width, `  ${color(codexLabel(server.codex))} `, DETAIL));
+  }
 
   const stderrKeys = server.stderrTail?.length ? stderrEvidenceKeys(server.findings) : [];
   for (const finding of server.findings) lines.push(...findingLines(finding, server, options, width, stderrKeys));
