@@ -1,8 +1,6 @@
-// Only yargs and a few constants load eagerly: the commands (undici, ora, smol-toml, chalk...)
-// are imported when one runs, so `--version`, `--help` and completion start fast. In the esbuild
+// Nothing heavy loads eagerly: yargs when arguments need parsing, the commands (undici, ora,
+// smol-toml, chalk...) when one runs, so `--version` and `--help` start fast. In the esbuild
 // bundle a module reached only through import() is evaluated only when that import() runs.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import type { CheckArgs } from './commands/check-command.ts';
 import { REGISTRY } from './findings/registry.ts';
 import { ISSUES_URL } from './report/links.ts';
@@ -54,7 +52,7 @@ function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
   };
 }
 
-const parser = yargs(hideBin(process.argv))
+const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: typeof import('yargs/helpers')) => yargs(hideBin(process.argv))
   .scriptName('mcp-doctor')
   .parserConfiguration({ 'populate--': true })
   .usage('$0 <command> [options]\n\nDiagnose the MCP servers configured for the Codex CLI.')
@@ -172,8 +170,15 @@ const parser = yargs(hideBin(process.argv))
     process.exit(2);
   });
 
-try {
-  await parser.parseAsync();
-} catch (error) {
-  await internalError(error);
+// `mcp-doctor --version` alone is how scripts probe for the tool: answered before yargs (and the
+// Unicode tables its string-width builds) load, which halves its start-up time.
+if (process.argv.length === 3 && process.argv[2] === '--version') {
+  process.stdout.write(`${VERSION}\n`);
+} else {
+  try {
+    const parser = buildParser(await import('yargs'), await import('yargs/helpers'));
+    await parser.parseAsync();
+  } catch (error) {
+    await internalError(error);
+  }
 }
