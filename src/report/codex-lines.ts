@@ -4,13 +4,14 @@ import { plural } from './symbols.ts';
 /** `check --codex`: the sentences about the Codex run, for the top of a report (plain text). */
 export function codexRunSentences(run: CodexRunReport): Array<{ tone: 'info' | 'error' | 'note'; text: string }> {
   if (run.unavailable !== undefined) return [{ tone: 'note', text: `Codex was not asked (--codex): ${run.unavailable}.` }];
-  const out: Array<{ tone: 'info' | 'error' | 'note'; text: string }> = [
-    {
-      tone: 'info',
-      text: `Codex ${run.version} was asked too (--codex): it started the checked servers itself, the way a Codex session does, and its verdict is shown beside each.`,
-    },
-  ];
-  if (run.configError) out.push({ tone: 'error', text: `Codex ${run.version} refuses your whole config: ${run.configError}. No MCP server starts in Codex until this is fixed.` });
+  const out: Array<{ tone: 'info' | 'error' | 'note'; text: string }> = run.configError
+    ? [{ tone: 'error', text: `Codex ${run.version} (asked with --codex) refuses your whole config: ${run.configError}. No MCP server starts in Codex until this is fixed.` }]
+    : [
+        {
+          tone: 'info',
+          text: `Codex ${run.version} was asked too (--codex): it started the checked servers itself, the way a Codex session does, and its verdict is shown beside each.`,
+        },
+      ];
   for (const warning of run.warnings ?? []) out.push({ tone: 'note', text: `Codex warns: ${warning}` });
   return out;
 }
