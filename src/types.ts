@@ -152,6 +152,29 @@ export interface ServerReport {
   transcript?: TranscriptEntry[];
   /** The stderr tail of a stdio server, redacted. */
   stderrTail?: string[];
+  /** A stdio server that bridges to a remote URL (mcp-remote…): the remote checked directly. */
+  bridge?: BridgeReport;
+}
+
+/**
+ * The diagnosis of the remote behind a stdio bridge (`npx mcp-remote URL`): the HTTP pipeline run
+ * against the bridge's URL with the headers (and cached token) the bridge would send. Its findings
+ * are read as the bridge meets them: a legacy SSE remote is information when the bridge speaks SSE.
+ */
+export interface BridgeReport {
+  /** The bridge program: `mcp-remote`, `mcp-proxy` or `supergateway`. */
+  kind: string;
+  /** The remote URL, redacted. */
+  url: string;
+  /** How the remote answered: Streamable HTTP, or the legacy HTTP+SSE transport. */
+  transport: 'streamable_http' | 'sse';
+  status: ServerStatus;
+  stages: Stage[];
+  findings: Finding[];
+  server: ServerInfo;
+  tools: ToolsSummary | null;
+  /** Wire transcript of the direct check; with --verbose only. */
+  transcript?: TranscriptEntry[];
 }
 
 export interface Report {

@@ -101,8 +101,31 @@ describe(detectLauncher.name, () => {
 
 describe(detectBridge.name, () => {
   test('mcp-remote in front of a URL', () => {
-    assert.deepEqual(detectBridge('npx', ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse']), { kind: 'mcp-remote', url: 'https://mcp.example.com/sse' });
+    assert.deepEqual(detectBridge('npx', ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse']), {
+      kind: 'mcp-remote',
+      url: 'https://mcp.example.com/sse',
+      args: ['https://mcp.example.com/sse'],
+      version: '0.1.29',
+    });
     assert.equal(detectBridge('npx', ['-y', 'some-server']), undefined);
+  });
+
+  test('every way mcp-remote is started: node with its entry point, an installed binary, a shell', () => {
+    const url = 'https://mcp.example.com/mcp';
+    for (const [command, args] of [
+      ['node', ['/home/u/.npm/_npx/1/node_modules/mcp-remote/dist/proxy.js', url, '--transport', 'http-only']],
+      ['C:\\Program Files\\nodejs\\node.exe', ['C:\\Users\\u\\node_modules\\mcp-remote\\dist\\proxy.js', url, '--transport', 'http-only']],
+      ['/usr/local/bin/mcp-remote', [url, '--transport', 'http-only']],
+      ['sh', ['-c', `npx -y mcp-remote ${url} --transport http-only`]],
+    ] as const) {
+      const bridge = detectBridge(command, [...args]);
+      assert.equal(bridge?.kind, 'mcp-remote', `${command} ${args.join(' ')}`);
+      assert.deepEqual(bridge?.args, [url, '--transport', 'http-only']);
+    }
+    // mcp-remote-client is the debug client, not the bridge.
+    assert.equal(detectBridge('npx', ['mcp-remote-client', url]), undefined);
+    assert.equal(detectBridge('uvx', ['mcp-proxy', '--transport', 'streamablehttp', url])?.kind, 'mcp-proxy');
+    assert.equal(detectBridge('npx', ['-y', 'supergateway', '--sse', url])?.kind, 'supergateway');
   });
 });
 

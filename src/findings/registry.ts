@@ -280,8 +280,75 @@ export const REGISTRY = {
     stage: 'discovery',
     explanation:
       'The command runs a stdio-to-HTTP bridge (`mcp-remote`, `mcp-proxy`, `supergateway`) in front of a URL. Codex speaks Streamable HTTP itself, so `url = "…"` may work without the bridge, unless the server speaks only the legacy HTTP+SSE transport; the bridge keeps its own OAuth state (`~/.mcp-auth`).',
-    detection: 'The command line names a known bridge and a URL.',
+    detection: 'The command line names a known bridge and a URL: `npx -y mcp-remote URL`, `node …/mcp-remote/dist/proxy.js URL`, an installed `mcp-remote`, `mcp-proxy URL`, `supergateway --sse URL`. The remote is then also checked directly (the HTTP pipeline, with the headers and cached token the bridge sends) and shown as the server\'s `bridge` diagnosis.',
     fix: 'Check the URL directly with `mcp-doctor check --url URL`; if it passes, configure `url` instead of the bridge.',
+  },
+  'bridge.remote-sse-only': {
+    title: 'Remote speaks legacy SSE; the bridge handles it',
+    severity: 'info',
+    stage: 'discovery',
+    explanation:
+      'The remote behind a stdio bridge speaks the legacy HTTP+SSE transport (its POST is refused, a GET gives an `endpoint` event). Codex could not use the URL directly (`transport.sse-only`), but the bridge can: mcp-remote\'s default `http-first` strategy falls back to SSE on a refused POST, `mcp-proxy` and `supergateway --sse` speak SSE. The bridged server works; this is why the bridge is needed.',
+    detection: 'Shown in a bridge diagnosis instead of `transport.sse-only` when the bridge\'s transport strategy includes SSE. With `mcp-remote --transport http-only`, `transport.sse-only` stays an error.',
+    fix: 'Nothing to fix while the bridge is in place. If the server gains a Streamable HTTP endpoint, configure `url` and drop the bridge.',
+  },
+  'bridge.tokens-missing': {
+    title: 'mcp-remote has no tokens for an OAuth remote',
+    severity: 'warning',
+    stage: 'discovery',
+    explanation:
+      'The remote asks for an OAuth sign-in, and mcp-remote has no tokens for it in its store (`~/.mcp-auth/mcp-remote-v1/<hash>_tokens.json`, or under `$MCP_REMOTE_CONFIG_DIR`; the hash is md5 of the URL plus `--resource`, `--authorize-param`, `--header` values, `--client-metadata-url`, `--token-endpoint`). At its next start mcp-remote opens a browser and waits (`--auth-timeout`, 30 s) for the sign-in before it answers anything, so under Codex the start usually times out; once the sign-in completes, the tokens are cached and later starts work. mcp-doctor does not start the bridge in this state: it would open a browser tab and register a client.',
+    detection: 'The direct check of the remote gets a 401 with usable OAuth metadata, and no `tokens.json` for the key mcp-remote derives from the arguments (or one mcp-remote cannot read). Tokens kept by another mcp-remote version, or under a `MCP_REMOTE_CONFIG_DIR` Codex does not pass on, are named.',
+    fix: 'Sign in once from a terminal with the same arguments (`npx -y mcp-remote URL …`), finish the browser page, then stop it (Ctrl-C): Codex\'s next start uses the cached tokens.',
+    refs: ['https://github.com/punkpeye/mcp-remote#readme'],
+  },
+  'bridge.tokens-expired': {
+    title: 'mcp-remote\'s cached token has expired',
+    severity: 'warning',
+    stage: 'discovery',
+    explanation:
+      'The access token in mcp-remote\'s `tokens.json` is past its expiry — `expires_at` as mcp-remote 0.15.1 stores it (minus its 60 s margin), or, for files written by older releases, `expires_in` counted from the file\'s modification time — and there is no refresh token. mcp-remote sends the stale token anyway, gets a 401 from a remote that checks expiry, and starts a browser sign-in, which under Codex blocks the start until the timeout. mcp-doctor does not start the bridge in that state.',
+    detection: 'The cached tokens file for the key mcp-remote derives from the arguments, and the remote\'s answer to that token in the direct check.',
+    fix: 'Sign in again once from a terminal (`npx -y mcp-remote URL …`, the same arguments). Delete only that server\'s files if needed, not the whole `~/.mcp-auth`.',
+    refs: ['https://github.com/punkpeye/mcp-remote/issues/166'],
+  },
+  'bridge.token-refresh-pending': {
+    title: 'mcp-remote will refresh its expired token',
+    severity: 'info',
+    stage: 'discovery',
+    explanation:
+      'mcp-remote\'s cached access token has expired, and a refresh token is cached with it: mcp-remote refreshes the access token when it starts, before it connects. mcp-doctor does not refresh it (a refresh can rotate the refresh token, which is the user\'s state), so the direct check of the remote sends no token and its 401 is expected; the stdio check runs mcp-remote itself, which does refresh.',
+    detection: 'The cached tokens file: `expires_at` (or `expires_in` from the file\'s modification time) has passed, and `refresh_token` is set.',
+    fix: 'Nothing, unless the refresh fails (the stdio check shows it); then sign in again once from a terminal.',
+    refs: ['https://github.com/punkpeye/mcp-remote/issues/166'],
+  },
+  'bridge.tokens-rejected': {
+    title: 'Remote refuses mcp-remote\'s cached token',
+    severity: 'warning',
+    stage: 'discovery',
+    explanation:
+      'mcp-remote\'s cached access token is not expired, but the remote answers 401 (or 403) to it: revoked, issued for another resource or scope, or by an older client registration. mcp-remote then discards it and starts a browser sign-in, which under Codex blocks the start until the timeout.',
+    detection: 'The direct check of the remote sends the cached token, as mcp-remote would, and is refused.',
+    fix: 'Delete that server\'s `<hash>_tokens.json` (the report names it) and sign in again once from a terminal.',
+  },
+  'bridge.client-info-stale': {
+    title: 'mcp-remote\'s client registration is stale',
+    severity: 'warning',
+    stage: 'discovery',
+    explanation:
+      'mcp-remote keeps the OAuth client it registered (`<hash>_client_info.json`) and reuses it. When the authorization server no longer knows that client — it expired, the server was reset, the registration was deleted — the token exchange fails (`Token exchange failed: HTTP 400`, `invalid_client`) on every sign-in, until the cached registration is removed.',
+    detection: 'A cached registration whose `client_secret_expires_at` has passed, or `Token exchange failed` / `invalid_client` in mcp-remote\'s debug log or stderr for this key.',
+    fix: 'Delete that server\'s `<hash>_client_info.json` and `<hash>_tokens.json` (the fix names the files) and sign in again; removing all of `~/.mcp-auth` also signs every other server out.',
+    refs: ['https://github.com/punkpeye/mcp-remote/issues/36', 'https://github.com/punkpeye/mcp-remote/issues/74'],
+  },
+  'bridge.stale-lock': {
+    title: 'Leftover mcp-remote lock file',
+    severity: 'info',
+    stage: 'discovery',
+    explanation:
+      'mcp-remote coordinates instances for the same remote with lease files (`<hash>_refresh_in_progress.json`; older releases `<hash>_lock.json`). A file whose process no longer runs is left by an instance that was killed (Codex ends servers with SIGKILL after 2 s); mcp-remote clears it the next time it needs it. A lock held by a running process means another instance (another Codex session, another app) is signing in or refreshing for the same remote, and a new instance waits for it.',
+    detection: 'The lease files for the key mcp-remote derives from the arguments, and whether their pid is alive.',
+    fix: 'Nothing is needed for a dead pid (delete the file if you like). For a live one, finish or stop the other instance\'s sign-in.',
   },
 
   // ── network and HTTP ────────────────────────────────────────────────────────────────────────

@@ -2,7 +2,7 @@ import type { spawn } from 'node:child_process';
 import type { Dispatcher } from 'undici';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { Redactor } from '../redact.ts';
-import type { Finding, ServerInfo, StageName, ToolsSummary, TranscriptEntry } from '../types.ts';
+import type { Finding, ServerInfo, ServerReport, StageName, ToolsSummary, TranscriptEntry } from '../types.ts';
 
 export interface Clock {
   /** Monotonic milliseconds, for durations and deadlines. */
@@ -80,4 +80,9 @@ export interface ServerPlan {
   stages: Record<Exclude<StageName, 'config'>, StageFn>;
   /** Always called, even after a crash or a timeout: must end every process and socket. */
   cleanup(ctx: ServerContext): Promise<void>;
+  /**
+   * Report fields beyond the stages' (a stdio bridge's remote diagnosis), collected after the
+   * last stage and before cleanup; the runner bounds the wait.
+   */
+  extras?(ctx: ServerContext): Promise<Pick<ServerReport, 'bridge'>>;
 }

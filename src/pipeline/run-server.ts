@@ -152,6 +152,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
   };
 
   let plan: ServerPlan | undefined;
+  let extras: Partial<ServerReport> = {};
   try {
     plan = input.plans[config.transport](ctx);
     const names = STAGE_NAMES.slice(1) as Exclude<StageName, 'config'>[];
@@ -187,11 +188,12 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
   } finally {
     clearTimeout(timer);
     if (plan) {
+      extras = await boundedExtras(plan, ctx);
       await boundedCleanup(plan, ctx);
     }
   }
 
-  const out = report();
+  const out = { ...report(), ...extras };
   if (options.verbose) out.transcript = transcript.entries;
   if (stderr.length > 0) out.stderrTail = stderr.slice(-STDERR_TAIL_LINES);
   return out;
@@ -257,6 +259,23 @@ function crashOutcome(error: unknown, stage: StageName, redact: Redactor): Stage
       }),
     ],
   };
+}
+
+/** A plan's extra report fields; past the deadline (plus the grace) they are left out. */
+async function boundedExtras(plan: ServerPlan, ctx: ServerContext): Promise<Partial<ServerReport>> {
+  if (!plan.extras) return {};
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      plan.extras(ctx).catch(() => ({})),
+      new Promise<Partial<ServerReport>>((resolve) => {
+        timer = setTimeout(() => resolve({}), ctx.remainingMs() + STAGE_GRACE_MS);
+        timer.unref?.();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function boundedCleanup(plan: ServerPlan, ctx: ServerContext): Promise<void> {

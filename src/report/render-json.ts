@@ -1,8 +1,9 @@
-import type { Finding, Report, ServerReport } from '../types.ts';
+import type { BridgeReport, Finding, Report, ServerReport } from '../types.ts';
 
 /**
  * Contract §3: one JSON document on stdout. The contract's fields come first, in its order;
- * fields other engineers add follow them untouched; `transcript` appears only with --verbose.
+ * fields other engineers add follow them untouched (a stdio bridge's remote, `bridge`, comes
+ * after `tools`, in the same shape); `transcript` appears only with --verbose.
  * Keys whose value is undefined are dropped by JSON.stringify, so absent facts stay absent.
  */
 export function renderJson(report: Report, options: { verbose: boolean }): string {
@@ -27,8 +28,23 @@ function jsonServer(server: ServerReport, verbose: boolean): Record<string, unkn
       stages: server.stages.map((stage) => ordered(stage, ['name', 'status', 'durationMs', 'summary'])),
       findings: server.findings.map(jsonFinding),
       server: ordered(server.server, ['protocolVersion', 'name', 'version', 'httpTransport', 'era']),
+      bridge: server.bridge ? jsonBridge(server.bridge, verbose) : undefined,
     },
     ['name', 'transport', 'target', 'status', 'stages', 'findings', 'server', 'tools'],
+    verbose ? [] : ['transcript'],
+  );
+}
+
+/** A stdio bridge's remote (additive field `bridge`): its own stages and findings, shaped like a server's. */
+function jsonBridge(bridge: BridgeReport, verbose: boolean): Record<string, unknown> {
+  return ordered(
+    {
+      ...bridge,
+      stages: bridge.stages.map((stage) => ordered(stage, ['name', 'status', 'durationMs', 'summary'])),
+      findings: bridge.findings.map(jsonFinding),
+      server: ordered(bridge.server, ['protocolVersion', 'name', 'version', 'httpTransport', 'era']),
+    },
+    ['kind', 'url', 'transport', 'status', 'stages', 'findings', 'server', 'tools'],
     verbose ? [] : ['transcript'],
   );
 }

@@ -1,4 +1,4 @@
-import type { Finding, FixesReport, Report, ServerReport } from '../types.ts';
+import type { BridgeReport, Finding, FixesReport, Report, ServerReport } from '../types.ts';
 import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
 import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
 import { ISSUES_URL, REPO_URL, codeDocUrl } from './links.ts';
@@ -83,6 +83,7 @@ function serverBlock(server: ServerReport, report: Report): string[] {
   out.push('');
 
   for (const finding of server.findings) out.push(...findingBlock(finding, server));
+  if (server.bridge) out.push(...bridgeBlock(server.bridge, server));
 
   if (server.stderrTail?.length) {
     out.push(...details(`stderr of ${server.name} (last ${plural(server.stderrTail.length, 'line')})`, server.stderrTail.join('\n'), 'text'));
@@ -90,6 +91,21 @@ function serverBlock(server: ServerReport, report: Report): string[] {
   if (server.transcript?.length) {
     out.push(...details(`Wire transcript of ${server.name} (${plural(server.transcript.length, 'event')}, redacted)`, transcriptLines(server.transcript).join('\n'), 'text'));
   }
+  return out;
+}
+
+/** A stdio bridge's remote, checked directly: its verdict, the stages that did not pass, its findings. */
+function bridgeBlock(bridge: BridgeReport, server: ServerReport): string[] {
+  const mark = SERVER_MARKS[bridge.status];
+  const out = [`#### ${mark.symbol} Bridge: ${mdText(bridge.kind)} → ${mdCode(bridge.url)} (${mark.word})`, ''];
+  out.push(`- Transport: ${transportLabel('streamable_http', bridge.transport === 'sse' ? 'sse' : 'streamable')}`);
+  if (bridge.tools) out.push(`- Tools: ${bridge.tools.count}`);
+  for (const stage of bridge.stages.filter((s) => s.status === 'fail' || s.status === 'warn' || s.status === 'crashed')) {
+    const m = STAGE_MARKS[stage.status];
+    out.push(`- **${stage.name}**: ${m.symbol} ${m.word} (${stage.durationMs} ms) — ${mdText(stage.summary)}`);
+  }
+  out.push('');
+  for (const finding of bridge.findings) out.push(...findingBlock(finding, server));
   return out;
 }
 

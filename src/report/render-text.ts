@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { Finding, FixesReport, Report, ServerReport, Stage, TranscriptEntry } from '../types.ts';
+import type { BridgeReport, Finding, FixesReport, Report, ServerReport, Stage, TranscriptEntry } from '../types.ts';
 import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
 import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
 import { evidenceFacts } from './evidence-facts.ts';
@@ -101,6 +101,7 @@ function serverLines(server: ServerReport, report: Report, options: TextOptions,
 
   const stderrKeys = server.stderrTail?.length ? stderrEvidenceKeys(server.findings) : [];
   for (const finding of server.findings) lines.push(...findingLines(finding, server, options, width, stderrKeys));
+  if (server.bridge) lines.push(...bridgeLines(server.bridge, server, options, width));
 
   if (options.verbose && server.transcript?.length) lines.push(...transcriptBlock(server.transcript));
   if (server.stderrTail?.length && (options.verbose || server.status !== 'ok')) {
@@ -110,6 +111,27 @@ function serverLines(server: ServerReport, report: Report, options: TextOptions,
     lines.push(`  stderr (last ${plural(tail.length, 'line')}${of}):`);
     for (const line of tail) lines.push(`${DETAIL}${c.gray('│')} ${inert(line)}`);
   }
+  return lines;
+}
+
+/**
+ * A stdio bridge's remote, checked directly: one line, then (indented one step) the stages that
+ * did not pass and the remote's findings; every stage with --verbose.
+ */
+function bridgeLines(bridge: BridgeReport, server: ServerReport, options: TextOptions, width: number): string[] {
+  const c = options.chalk;
+  const head = [
+    `  ${c.bold('bridge')}`,
+    paint(c, SERVER_MARKS[bridge.status]),
+    `${inert(bridge.kind)} → ${inert(bridge.url)}`,
+    transportLabel('streamable_http', bridge.transport === 'sse' ? 'sse' : 'streamable'),
+  ];
+  if (bridge.tools) head.push(`· ${plural(bridge.tools.count, 'tool')}`);
+  const lines = [head.join('  ')];
+  const stages = options.verbose ? bridge.stages : bridge.stages.filter((s) => s.status === 'fail' || s.status === 'warn' || s.status === 'crashed');
+  for (const stage of stages) lines.push(...stageLines(stage, c, width - 2).map((l) => `  ${l}`));
+  for (const finding of bridge.findings) lines.push(...findingLines(finding, server, options, width - 2).map((l) => `  ${l}`));
+  if (options.verbose && bridge.transcript?.length) lines.push(...transcriptBlock(bridge.transcript).map((l) => `  ${l}`));
   return lines;
 }
 

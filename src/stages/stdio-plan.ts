@@ -6,7 +6,10 @@ import type { Finding, StageName } from '../types.ts';
 import { buildChildEnv, buildFullEnv, droppedVariables, lookupEnv } from '../transports/stdio/child-env.ts';
 import { searchNeededVariables } from '../transports/stdio/env-search.ts';
 import { exitHints, mentionedVariables, timeoutHints } from '../transports/stdio/exit-hints.ts';
-import { detectBridge, detectLauncher, type Launcher } from '../transports/stdio/launchers.ts';
+import { parseBridgeArgs, type BridgeSpec } from '../transports/stdio/bridge-args.ts';
+import { bridgeCause, bridgeNoteFinding, cacheFindings, headerVariableFinding, staleClientFromStderr, type CacheVerdict } from '../transports/stdio/bridge-findings.ts';
+import { detectBridge, detectLauncher, type Bridge, type Launcher } from '../transports/stdio/launchers.ts';
+import { inspectMcpRemoteCache, type McpRemoteCache } from '../transports/stdio/mcp-remote-cache.ts';
 import { envInterpreter, realFileProbe, resolveCommand } from '../transports/stdio/resolve-command.ts';
 import { observeEof, shutdown } from '../transports/stdio/shutdown.ts';
 import {
@@ -20,8 +23,10 @@ import {
   spawnFailedFinding,
   startupTimeoutFinding,
   stderrTail,
+  type BridgeCauseText,
 } from '../transports/stdio/stdio-findings.ts';
 import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../transports/stdio/stdio-session.ts';
+import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools } from './validate-tools.ts';
 
@@ -51,8 +56,14 @@ class SessionPool {
   }
 }
 
+/** Header names whose values are credentials. */
+const SECRET_HEADER = /auth|token|key|secret|cookie|session|password/i;
+
 interface StdioState {
   pool: SessionPool;
+  bridge?: BridgeState;
+  /** Why the server was not started (a browser sign-in it would begin); later stages are skipped. */
+  notStarted?: string;
   session?: StdioSession;
   spec?: Omit<SpawnSpec, 'env'>;
   childEnv: Record<string, string>;
@@ -79,31 +90,110 @@ export const createStdioPlan: PlanFactory = () => {
     cleanup: async () => {
       await state.pool.closeAll();
     },
+    extras: async () => (state.bridge ? { bridge: await state.bridge.check.report } : {}),
   };
 };
+
+/** How long the spawn waits for the direct check to tell whether mcp-remote would sign in. */
+const SIGN_IN_GATE_MS = 5000;
+/** After the bridge exited, how long its remote's diagnosis may take to arrive. */
+const BRIDGE_CAUSE_WAIT_MS = 5000;
+
+interface BridgeState {
+  spec: BridgeSpec;
+  cache?: McpRemoteCache;
+  check: BridgeCheck;
+  /** The Authorization the direct check sends on the bridge's behalf came from mcp-remote's cache. */
+  cachedToken: boolean;
+}
+
+/**
+ * Reads what the bridge will send (its `--header`s, mcp-remote's cached token) and starts the
+ * direct check of its remote. Secrets are registered before anything is recorded.
+ */
+async function startBridge(ctx: ServerContext, state: StdioState, bridge: Bridge, cwd: string): Promise<{ spec: BridgeSpec; headerVariables?: Finding }> {
+  const { deps, redact } = ctx;
+  const spec = await parseBridgeArgs({ bridge, env: state.childEnv, readFile: deps.readFile, cwd });
+  for (const name of spec.expanded) redact.addSecret(state.childEnv[name]);
+  for (const [name, value] of Object.entries(spec.headers)) if (SECRET_HEADER.test(name)) redact.addSecret(value);
+  let cache: McpRemoteCache | undefined;
+  let authorization: string | undefined;
+  if (spec.kind === 'mcp-remote') {
+    cache = await inspectMcpRemoteCache({ spec, childEnv: state.childEnv, userEnv: deps.env, platform: deps.platform, nowMs: deps.clock.epochMs() });
+    const tokens = cache?.tokens;
+    redact.addSecret(tokens?.accessToken);
+    redact.addSecret(tokens?.refreshToken);
+    redact.addSecret(cache?.clientInfo?.clientSecret);
+    // mcp-remote presents a stored token unless it refreshes it first (expired, with a refresh token).
+    if (tokens?.accessToken && (tokens.state === 'valid' || tokens.state === 'expired')) authorization = `Bearer ${tokens.accessToken}`;
+  }
+  const check = startBridgeCheck(ctx, spec, {
+    ...(authorization ? { authorization, authorizationSource: 'cache' as const } : {}),
+    ...(cache?.tokens ? { tokensFile: cache.tokens.file } : {}),
+    ...(cache?.tokens?.state === 'expired-refreshable' ? { refreshPending: true } : {}),
+  });
+  state.bridge = { spec, ...(cache ? { cache } : {}), check, cachedToken: authorization !== undefined };
+  const missing = spec.unexpanded.filter((n) => deps.env[n] !== undefined && deps.env[n] !== '');
+  return { spec, ...(spec.kind === 'mcp-remote' && missing.length ? { headerVariables: headerVariableFinding(ctx, spec, missing) } : {}) };
+}
+
+/**
+ * mcp-remote, started against a remote that wants an OAuth sign-in it has no tokens for, opens a
+ * browser and registers a client: a doctor must not. The direct check's auth stage decides first.
+ */
+async function signInGate(ctx: ServerContext, state: StdioState): Promise<CacheVerdict> {
+  const bridge = state.bridge!;
+  const { spec, cache } = bridge;
+  if (spec.kind !== 'mcp-remote') return { findings: [] };
+  const auth = await within(bridge.check.auth, Math.min(SIGN_IN_GATE_MS, ctx.remainingMs() / 4));
+  const tokens = cache?.tokens;
+  const signIn = auth !== undefined && wouldSignIn(spec, auth) && tokens?.state !== 'expired-refreshable';
+  if (auth === undefined) ctx.transcript.add('note', 'the direct check of the remote had not decided in time; starting the bridge');
+  const rejectedCachedToken = bridge.cachedToken && (auth?.findings.some((f) => f.code === 'auth.token-rejected') ?? false);
+  return cacheFindings(ctx, spec, cache, { signIn, rejectedCachedToken });
+}
+
+/** The remote's first error, in words, once the direct check has ended (bounded wait). */
+async function bridgeCauseFor(ctx: ServerContext, state: StdioState): Promise<BridgeCauseText | undefined> {
+  if (!state.bridge) return undefined;
+  const report = await within(state.bridge.check.report, Math.max(BRIDGE_CAUSE_WAIT_MS, ctx.remainingMs()));
+  if (!report) return undefined;
+  const cause = bridgeCause(state.bridge.spec, report);
+  return cause ? { kind: state.bridge.spec.kind, ...cause } : undefined;
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+      timer.unref?.();
+    }),
+  ]);
+}
 
 async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<StageOutcome> {
   const { server, deps, redact } = ctx;
   const command = server.command ?? '';
   const findings: Finding[] = [];
 
+  const cwd = server.cwd ? (isAbsolute(server.cwd) ? server.cwd : join(deps.cwd, server.cwd)) : deps.cwd;
+  state.childEnv = buildChildEnv(server, deps.env, deps.platform);
+
+  // A bridge's remote is checked directly, alongside: it is usually where a bridge fails.
   const bridge = detectBridge(command, server.args);
+  let headerVariables: Finding | undefined;
   if (bridge) {
-    findings.push(
-      makeFinding('stdio.bridge', {
-        message: `"${server.name}" runs ${bridge.kind}, a bridge to ${redact.url(bridge.url)}. Codex speaks Streamable HTTP itself; if that URL passes \`mcp-doctor check --url\`, the bridge is not needed.`,
-        evidence: { bridge: bridge.kind, url: redact.url(bridge.url) },
-        fix: { summary: 'Check the URL directly; if it passes, configure `url` instead of the bridge.', command: `mcp-doctor check --url ${redact.url(bridge.url)}` },
-      }),
-    );
+    const started = await startBridge(ctx, state, bridge, cwd);
+    findings.push(bridgeNoteFinding(ctx, started.spec));
+    headerVariables = started.headerVariables;
   }
 
-  const cwd = server.cwd ? (isAbsolute(server.cwd) ? server.cwd : join(deps.cwd, server.cwd)) : deps.cwd;
   if (server.cwd && !(await realFileProbe.isDirectory(cwd))) {
     return { summary: `cwd ${redact.text(cwd)} does not exist`, findings: [...findings, cwdNotFoundFinding(ctx, cwd)] };
   }
 
-  state.childEnv = buildChildEnv(server, deps.env, deps.platform);
   state.launcher = detectLauncher(command, server.args);
   const resolution = await resolveCommand({ command, cwd, childEnv: state.childEnv, userEnv: deps.env, platform: deps.platform });
   if (resolution.notExecutable) {
@@ -130,6 +220,15 @@ async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<St
   }
 
   state.spec = launchSpec(resolution.path, server.args, cwd, state.childEnv, deps.platform);
+  if (headerVariables) return { summary: 'mcp-remote would send a `${VAR}` header literally', findings: [...findings, headerVariables] };
+  if (state.bridge) {
+    const gate = await signInGate(ctx, state);
+    findings.push(...gate.findings);
+    if (gate.notStarted) {
+      state.notStarted = `not started: mcp-remote would open a browser to sign in (${gate.notStarted.code})`;
+      return { summary: state.notStarted, findings };
+    }
+  }
   const started = await StdioSession.start(deps.spawn, { ...state.spec, env: state.childEnv }, {
     redact,
     clock: deps.clock,
@@ -184,6 +283,7 @@ function takeNoise(ctx: ServerContext, state: StdioState, stage: StageName, phas
 }
 
 async function initializeStage(ctx: ServerContext, state: StdioState): Promise<StageOutcome> {
+  if (state.notStarted) return { summary: state.notStarted, skipped: true };
   const session = state.session!;
   const { server, redact } = ctx;
   const outcome = await session.request('initialize', initializeParams(), ctx.signal);
@@ -191,6 +291,7 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
   if (outcome.kind === 'aborted') {
     session.flushUnterminated();
     const waited = ctx.deps.clock.now() - session.startedAt;
+    const bridge = await bridgeCauseFor(ctx, state);
     return {
       summary: `no answer to initialize within ${(waited / 1000).toFixed(1)} s`,
       findings: [
@@ -202,6 +303,7 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
           launcher: state.launcher,
           earlyRequests: session.earlyRequests,
           stderr: session.stderrLines,
+          ...(bridge ? { bridge } : {}),
           hints: timeoutHints({
             command: server.command ?? '',
             args: server.args,
@@ -228,12 +330,16 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
       signal: outcome.exit.signal,
       childEnv: state.childEnv,
       userEnv: ctx.deps.env,
+      literalEnv: server.env,
     });
+    const bridge = await bridgeCauseFor(ctx, state);
+    const staleClient = state.bridge ? staleClientFromStderr(ctx, state.bridge.cache, session.stderrLines) : undefined;
     return {
-      summary: `exited (${describeExit(outcome.exit)}) before answering initialize`,
+      summary: `exited (${describeExit(outcome.exit)}) before answering initialize${bridge ? `: ${bridge.kind} could not reach its remote` : ''}`,
       findings: [
         ...noise,
-        exitedEarlyFinding(ctx, { exit: outcome.exit, startedAt: session.startedAt, stderr: session.stderrLines, hints, fullEnvTried: viaEnv.tried }),
+        exitedEarlyFinding(ctx, { exit: outcome.exit, startedAt: session.startedAt, stderr: session.stderrLines, hints, fullEnvTried: viaEnv.tried, ...(bridge ? { bridge } : {}) }),
+        ...(staleClient ? [staleClient] : []),
       ],
     };
   }
@@ -316,6 +422,7 @@ async function envFinding(
 }
 
 async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageOutcome> {
+  if (state.notStarted) return { summary: state.notStarted, skipped: true };
   const session = state.session!;
   const { server, redact } = ctx;
   const findings: Finding[] = [];

@@ -1,4 +1,4 @@
-import { dockerRunWithoutInteractive, programName, unwrapShell } from './launchers.ts';
+import { detectBridge, dockerRunWithoutInteractive, programName, unwrapShell } from './launchers.ts';
 
 /**
  * Reads a failed server's (redacted) stderr tail and command line for the usual reasons a stdio
@@ -17,7 +17,8 @@ export type HintId =
   | 'stdin-closed'
   | 'ca-not-forwarded'
   | 'proxy-not-forwarded'
-  | 'python-buffered';
+  | 'python-buffered'
+  | 'literal-variable';
 
 export interface ExitHint {
   id: HintId;
@@ -35,6 +36,8 @@ export interface ExitHintInput {
   /** Variables set in the server's environment, and in the user's. */
   childEnv: Record<string, string | undefined>;
   userEnv: Record<string, string | undefined>;
+  /** The config's own `env` table: its values are passed literally. */
+  literalEnv?: Record<string, string>;
 }
 
 const ENV_CONTEXT = /environment|env\b|env var|variable|required|missing|not set|not found|must be set|is empty|undefined|no .*key|unset/i;
@@ -93,7 +96,15 @@ export function exitHints(input: ExitHintInput): ExitHint[] {
     });
   }
 
-  hints.push(...httpServerHints(text));
+  // A bridge is a stdio server by design: its own HTTP talk ("callback server running at …") is not a hint.
+  const bridge = detectBridge(input.command, input.args);
+  if (!bridge) hints.push(...httpServerHints(text));
+  else if (bridge.kind === 'mcp-remote' && /EADDRINUSE|address already in use/i.test(text)) {
+    hints.push({
+      id: 'port-in-use',
+      text: 'mcp-remote\'s OAuth callback port is taken: another mcp-remote for the same remote is signing in (a host often starts several), or another program holds the port. Finish that sign-in, or pass a free port as the argument after the URL.',
+    });
+  }
 
   for (const name of mentionedVariables(input.stderr)) {
     const forServer = input.childEnv[name];
@@ -121,6 +132,7 @@ export function exitHints(input: ExitHintInput): ExitHint[] {
   }
 
   hints.push(...networkHints(text, input));
+  hints.push(...literalVariableHints(input));
 
   if (input.signal === 'SIGKILL' || input.code === 137) {
     hints.push({ id: 'killed', text: 'It was killed with SIGKILL (out of memory, or a sandbox/antivirus).' });
@@ -192,7 +204,7 @@ function networkHints(text: string, input: Pick<ExitHintInput, 'childEnv' | 'use
  */
 export function timeoutHints(input: Pick<ExitHintInput, 'command' | 'args' | 'stderr' | 'childEnv' | 'userEnv'> & { stdoutBytes: number }): ExitHint[] {
   const text = input.stderr.join('\n');
-  const hints = [...httpServerHints(text), ...networkHints(text, input)];
+  const hints = [...(detectBridge(input.command, input.args) ? [] : httpServerHints(text)), ...networkHints(text, input)];
   const real = unwrapShell(input.command, input.args);
   const program = programName(real.command);
   const python = /^python[\d.]*$/.test(program) || ((program === 'uv' || program === 'poetry') && real.args[0] === 'run');
@@ -203,4 +215,54 @@ export function timeoutHints(input: Pick<ExitHintInput, 'command' | 'args' | 'st
     });
   }
   return hints;
+}
+
+const VARIABLE_REFERENCE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g;
+const SHELLS = ['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish', 'cmd', 'powershell', 'pwsh'];
+
+/**
+ * `$VAR` / `${VAR}` passed literally (F5): Codex expands nothing in `args` or `env` values, so a
+ * server that then fails most likely got the text instead of the value. A shell wrapper expands
+ * its own script, and mcp-remote expands `${VAR}` in its `--header` values itself.
+ */
+export function literalVariables(input: Pick<ExitHintInput, 'command' | 'args'> & { env?: Record<string, string> }): Array<{ name: string; where: string }> {
+  const real = unwrapShell(input.command, input.args);
+  if (SHELLS.includes(programName(input.command)) || SHELLS.includes(programName(real.command))) return [];
+  const bridge = detectBridge(input.command, input.args);
+  const found = new Map<string, string>();
+  input.args.forEach((arg, i) => {
+    if (bridge?.kind === 'mcp-remote' && input.args[i - 1] === '--header') return;
+    for (const match of arg.matchAll(VARIABLE_REFERENCE)) if (!found.has(match[1]!)) found.set(match[1]!, 'args');
+  });
+  for (const [key, value] of Object.entries(input.env ?? {})) {
+    for (const match of value.matchAll(VARIABLE_REFERENCE)) if (!found.has(match[1]!)) found.set(match[1]!, `env.${key}`);
+  }
+  return [...found].map(([name, where]) => ({ name, where }));
+}
+
+function literalVariableHints(input: ExitHintInput): ExitHint[] {
+  const found = literalVariables({ command: input.command, args: input.args, env: input.literalEnv });
+  if (found.length === 0) return [];
+  const names = found.map((f) => f.name);
+  const places = [...new Set(found.map((f) => `\`${f.where}\``))].join(' and ');
+  const seen = names.filter((n) => input.stderr.some((l) => l.includes(`$${n}`) || l.includes(`\${${n}}`)));
+  return [
+    {
+      id: 'literal-variable',
+      variable: names[0],
+      text: `${places} pass${found.length === 1 && !places.includes(' and ') ? 'es' : ''} ${names.map((n) => `$${n}`).join(', ')} literally: Codex expands no variables (config.var-not-expanded), so the server got the text, not the value${
+        seen.length ? ` (its stderr shows the literal ${seen.map((n) => `$${n}`).join(', ')})` : ''
+      }. Forward ${names.join(', ')} with \`env_vars\` and let the server read ${names.length > 1 ? 'them' : 'it'} from its environment, or let a shell expand ${names.length > 1 ? 'them' : 'it'} (\`command = "sh"\`, \`args = ["-c", "exec …"]\`).`,
+    },
+  ];
+}
+
+/** stderr lines of a package runner that is downloading or installing (a first run). */
+const DOWNLOAD_LINE =
+  /The following package was not found and will be installed|npm (?:WARN exec|notice)|^added \d+ packages?|Progress: resolved \d+|Packages: \+\d+|Resolved, downloaded and extracted|Downloading |Installed \d+ packages? in|Resolved \d+ packages? in|Prepared \d+ packages? in|Unable to find image .* locally|Pulling from |Pulling fs layer|Pull complete|Downloaded newer image|Collecting \S+/;
+
+/** The stderr line showing that the launcher was downloading when time ran out (first run, F1). */
+export function downloadSign(stderr: string[]): string | undefined {
+  const line = [...stderr].reverse().find((l) => DOWNLOAD_LINE.test(l.trim()));
+  return line ? line.trim().slice(0, 200) : undefined;
 }

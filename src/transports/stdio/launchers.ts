@@ -135,18 +135,42 @@ export function dockerRunWithoutInteractive(command: string, args: string[]): bo
   return true;
 }
 
+export type BridgeKind = 'mcp-remote' | 'mcp-proxy' | 'supergateway';
+
 export interface Bridge {
-  kind: 'mcp-remote' | 'mcp-proxy' | 'supergateway';
+  kind: BridgeKind;
   url: string;
+  /** The bridge's own arguments (the words after the program or package that names it). */
+  args: string[];
+  /** The version a package spec pins (`mcp-remote@0.1.18`), when it pins one. */
+  version?: string;
+}
+
+const BRIDGE_KINDS: BridgeKind[] = ['mcp-remote', 'mcp-proxy', 'supergateway'];
+
+/** `mcp-remote`, `mcp-remote@0.15.1`, `/usr/local/bin/mcp-remote`, `…/node_modules/mcp-remote/dist/proxy.js`. */
+function bridgeWord(word: string): { kind: BridgeKind; version?: string } | undefined {
+  const segments = word.split(/[\\/]/);
+  for (const kind of BRIDGE_KINDS) {
+    if (programName(word) === kind) return { kind };
+    const spec = /^(?:@[^/]+\/)?([^@/]+)(?:@(.+))?$/.exec(word);
+    if (spec && spec[1] === kind) return { kind, ...(spec[2] && /\d/.test(spec[2]) && spec[2] !== 'latest' ? { version: spec[2] } : {}) };
+    // A package's entry point run by node: the package directory names the bridge.
+    if (segments.length > 1 && segments.slice(0, -1).includes(kind) && /\.(?:m?js|cjs)$/.test(word)) return { kind };
+  }
+  return undefined;
 }
 
 /** A stdio server that is really a bridge to a remote URL (`npx -y mcp-remote https://…`). */
 export function detectBridge(command: string, args: string[]): Bridge | undefined {
   const real = unwrapShell(command, args);
   const words = [real.command, ...real.args];
-  const kinds: Bridge['kind'][] = ['mcp-remote', 'mcp-proxy', 'supergateway'];
-  const kind = kinds.find((k) => words.some((w) => programName(w) === k || w.replace(/@[^/]*$/, '').endsWith(k)));
-  if (!kind) return undefined;
-  const url = words.find((w) => /^https?:\/\//i.test(w));
-  return url ? { kind, url } : undefined;
+  for (let i = 0; i < words.length; i++) {
+    const found = bridgeWord(words[i]!);
+    if (!found) continue;
+    const rest = words.slice(i + 1);
+    const url = rest.find((w) => /^https?:\/\//i.test(w));
+    return url ? { kind: found.kind, url, args: rest, ...(found.version ? { version: found.version } : {}) } : undefined;
+  }
+  return undefined;
 }

@@ -4,13 +4,21 @@ import type { ServerContext } from '../../pipeline/context.ts';
 import { timeoutFix } from '../../pipeline/run-server.ts';
 import type { Finding, StageName } from '../../types.ts';
 import { UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';
-import type { ExitHint } from './exit-hints.ts';
+import { downloadSign, type ExitHint } from './exit-hints.ts';
 import type { Launcher } from './launchers.ts';
 import type { CommandResolution } from './resolve-command.ts';
 import type { ExitInfo, NoiseRecord } from './stdio-session.ts';
 import { describeExit } from './stdio-session.ts';
 
 /** Builders for the stdio findings: wording, evidence and fixes in one place, no I/O. */
+
+/** Why a bridge failed, in words: its remote's first error (see bridgeCause in bridge-findings.ts). */
+export interface BridgeCauseText {
+  /** The bridge program (`mcp-remote`). */
+  kind: string;
+  text: string;
+  code: string;
+}
 
 const STDERR_EVIDENCE_LINES = 20;
 const NOISE_SAMPLES = 5;
@@ -41,6 +49,9 @@ export function stderrTail(lines: string[], count = STDERR_EVIDENCE_LINES): stri
 /** The most telling stderr line: the last one that looks like an error, else the last one. */
 export function keyStderrLine(lines: string[]): string | undefined {
   const meaningful = lines.filter((l) => l.trim() !== '');
+  // A program's own last word ("Fatal error: …", as mcp-remote prints) beats lines of a dumped object.
+  const fatal = [...meaningful].reverse().find((l) => /\bFatal error\b/i.test(l));
+  if (fatal) return fatal.length > 240 ? `${fatal.slice(0, 240)}…` : fatal;
   const errorLine = [...meaningful].reverse().find((l) => /error|exception|fatal|cannot|failed|missing|required|not found|denied/i.test(l) && !/^\s+at /.test(l));
   const line = errorLine ?? meaningful[meaningful.length - 1];
   return line && line.length > 240 ? `${line.slice(0, 240)}…` : line;
@@ -199,6 +210,8 @@ export function startupTimeoutFinding(
     /** Reasons more time would not help (an HTTP server, buffered stdout, a dropped proxy). */
     hints?: ExitHint[];
     stderr?: string[];
+    /** The remote behind a bridge, when its direct check failed. */
+    bridge?: BridgeCauseText;
   },
 ): Finding {
   const { server } = ctx;
@@ -224,11 +237,17 @@ export function startupTimeoutFinding(
   }
   const hints = input.measuredMs ? [] : (input.hints ?? []);
   if (hints.length > 0) message += ` ${hints.map((h) => h.text).join(' ')}`;
+  if (input.bridge && !input.measuredMs) message += ` ${input.bridge.kind} was still waiting on its remote: ${input.bridge.text} — see the bridge diagnosis.`;
   const launcher = input.launcher;
-  if (launcher && hints.length === 0) {
-    message += ` It runs through ${launcher.kind}: ${launcher.kind === 'docker' ? 'a first start pulls the image' : 'a first start downloads and installs the package'}${
-      launcher.target ? ` (${ctx.redact.text(launcher.target)})` : ''
-    }, which often takes longer than that.`;
+  const downloading = launcher && input.stderr ? downloadSign(input.stderr) : undefined;
+  if (launcher && hints.length === 0 && !input.bridge) {
+    message += downloading
+      ? ` It runs through ${launcher.kind}, and its stderr shows a first-run download (${JSON.stringify(ctx.redact.text(downloading))}): ${launcher.kind === 'docker' ? 'pulling the image' : 'installing the package'}${
+          launcher.target ? ` (${ctx.redact.text(launcher.target)})` : ''
+        } took the time.`
+      : ` It runs through ${launcher.kind}: ${launcher.kind === 'docker' ? 'a first start pulls the image' : 'a first start downloads and installs the package'}${
+          launcher.target ? ` (${ctx.redact.text(launcher.target)})` : ''
+        }, which often takes longer than that.`;
     if (!launcher.pinned) message += ' An unpinned version is re-checked (and re-downloaded after each release).';
   }
 
@@ -244,10 +263,14 @@ export function startupTimeoutFinding(
     ...(early.length ? { requestsBeforeInitialize: early } : {}),
     ...(launcher ? { launcher: launcher.kind, ...(launcher.target ? { package: ctx.redact.text(launcher.target) } : {}) } : {}),
     ...(hints.length ? { hints: hints.map((h) => h.id) } : {}),
+    ...(downloading ? { firstRunDownload: ctx.redact.text(downloading) } : {}),
+    ...(input.bridge && !input.measuredMs ? { bridgeCause: input.bridge.code } : {}),
     ...(input.stderr && input.stderr.length ? { stderrTail: stderrTail(input.stderr) } : {}),
   };
   let fix: Finding['fix'];
-  if (hints.length > 0) {
+  if (input.bridge && !input.measuredMs) {
+    fix = { summary: `More time does not help while the remote fails: the bridge diagnosis below names the cause (${input.bridge.code}) and its fix.` };
+  } else if (hints.length > 0) {
     fix = { summary: hints.map((h) => h.text).join(' ') };
   } else if (early.length > 0 && !input.measuredMs) {
     fix = { summary: 'A server-side fix: answer initialize without waiting for replies to requests sent before the handshake completes. More time does not help.' };
@@ -274,13 +297,19 @@ export function startupTimeoutFinding(
   return makeFinding('timeout.startup', { stage: input.stage, message, evidence, fix });
 }
 
-function shellQuote(s: string): string {
+/** The server's command line, to run in a terminal (redacted, shell-quoted). */
+export function terminalCommand(ctx: ServerContext): string {
+  return ctx.redact.text([ctx.server.command ?? '', ...ctx.server.args].map(shellQuote).join(' '));
+}
+
+/** A word for a POSIX shell command line. */
+export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function exitedEarlyFinding(
   ctx: ServerContext,
-  input: { exit: ExitInfo; startedAt: number; stderr: string[]; hints: ExitHint[]; fullEnvTried: boolean },
+  input: { exit: ExitInfo; startedAt: number; stderr: string[]; hints: ExitHint[]; fullEnvTried: boolean; bridge?: BridgeCauseText },
 ): Finding {
   const { server, redact } = ctx;
   const tail = stderrTail(input.stderr);
@@ -289,6 +318,8 @@ export function exitedEarlyFinding(
   let message = input.exit.stdoutClosed
     ? `"${server.name}" closed its stdout ${after} after start, before answering initialize, and kept running. Codex shows only "connection closed: initialize response".`
     : `"${server.name}" exited (${describeExit(input.exit)}) ${after} after start, before answering initialize. Codex shows only "connection closed: initialize response".`;
+  // A bridge connects to its remote before it answers anything: the remote is the usual cause.
+  if (input.bridge) message += ` ${input.bridge.kind} exited because ${input.bridge.text} — see the bridge diagnosis.`;
   message += key ? ` Its stderr says: ${key}` : ' It wrote nothing to stderr.';
   if (input.fullEnvTried) message += ' It fails the same way with your full environment, so it is not a variable Codex drops.';
   const hintText = input.hints.map((h) => h.text);
@@ -310,11 +341,13 @@ export function exitedEarlyFinding(
       ...(input.exit.stdoutClosed ? { stdoutClosed: true } : {}),
       stderrTail: tail,
       ...(input.hints.length ? { hints: input.hints.map((h) => h.id) } : {}),
+      ...(input.bridge ? { bridgeCause: input.bridge.code } : {}),
     },
     fix: {
-      summary: hintText.length
-        ? hintText.join(' ')
-        : 'Run the command yourself with the environment Codex gives it (`fix.command`) and read what it prints on stderr.',
+      summary: [
+        ...(input.bridge ? [`Fix the remote first: the bridge diagnosis below names the cause (${input.bridge.code}) and its fix.`] : []),
+        ...(hintText.length || input.bridge ? hintText : ['Run the command yourself with the environment Codex gives it (`fix.command`) and read what it prints on stderr.']),
+      ].join(' '),
       ...(lines.length ? snippet(serverTable(server.name, lines), redact) : {}),
       ...(ctx.deps.platform !== 'win32' ? { command: reproduceCommand(ctx) } : {}),
     },
