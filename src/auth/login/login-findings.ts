@@ -227,6 +227,15 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
           fix: { summary: 'Log in again to replace the stored token.', command: `codex mcp login ${name}` },
         });
       }
+      case 'auth.oauth-unsupported':
+        // Only metadata was missing: the 2025-03-26 default endpoints did the login.
+        if (!target.legacy) return f;
+        return makeFinding('auth.login-required', {
+          severity: 'warning',
+          message: `"${name}" publishes no OAuth metadata, but check --login logged in through the 2025-03-26 default endpoints (${redact.url(target.authorizationEndpoint)}, ${redact.url(target.tokenEndpoint)}) and the server accepted the token: \`codex mcp login ${name}\` works the same way, although \`codex mcp list\` shows the server as Unsupported. Codex has no stored credentials for it yet.`,
+          evidence: { confirmedByLogin: proof, replaces: 'auth.oauth-unsupported' },
+          fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },
+        });
       case 'auth.token-expired':
         return { ...f, message: `${f.message} A fresh login works, so logging in again fixes it.`, evidence: { ...f.evidence, confirmedByLogin: proof } };
       default:

@@ -21,18 +21,21 @@ import { coversScopes, unionScopes } from './scopes.ts';
 
 export type { ServerAnswer };
 
-export interface RefusedRequest<A extends ServerAnswer = ServerAnswer> {
+export interface RefusedRequest {
   /** What was sent, for messages ("initialize", "tools/list", "tools/call whoami"). */
   request: string;
   /** The refused answer. */
-  answer: A;
-  /** Re-sends the same request with this `Authorization` value (and keeps it for later requests). */
-  retry(authorization: string): Promise<A>;
+  answer: ServerAnswer;
+  /**
+   * Re-sends the same request with this `Authorization` value (and keeps it for later requests);
+   * status 0 when nothing answered.
+   */
+  retry(authorization: string): Promise<ServerAnswer>;
 }
 
-export interface SessionOutcome<A extends ServerAnswer = ServerAnswer> {
+export interface SessionOutcome {
   /** The last answer: a success after a login, or the refusal that ended it. */
-  answer: A;
+  answer: ServerAnswer;
   /** New findings, redacted. */
   findings: Finding[];
   /** True when the final answer came with a fresh token. */
@@ -46,12 +49,12 @@ export interface LoginSession {
    * A refused request: log in (or step up) and retry until it is accepted, the server rejects a
    * fresh token, or the authorization limit is reached.
    */
-  handle<A extends ServerAnswer>(refused: RefusedRequest<A>): Promise<SessionOutcome<A>>;
+  handle(refused: RefusedRequest): Promise<SessionOutcome>;
   /**
    * The auth stage: like `handle`, and then the passive diagnosis of the same 401 is revised with
    * what the login proved (stored credentials vs the server).
    */
-  afterDiagnosis<A extends ServerAnswer>(refused: RefusedRequest<A>, passive: Finding[]): Promise<SessionOutcome<A> & { revised: Finding[] }>;
+  afterDiagnosis(refused: RefusedRequest, passive: Finding[]): Promise<SessionOutcome & { revised: Finding[] }>;
   /** The `Authorization` value in use, once logged in. */
   readonly authorization: string | undefined;
   readonly settings: LoginSettings;
@@ -70,7 +73,7 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
   const redact = ctx.redact;
   const clean = (f: Finding): Finding => redact.value(f);
 
-  const handle = async <A extends ServerAnswer>(refused: RefusedRequest<A>): Promise<SessionOutcome<A>> => {
+  const handle = async (refused: RefusedRequest): Promise<SessionOutcome> => {
     const findings: Finding[] = [];
     let answer = refused.answer;
     let loggedIn = false;
