@@ -49,8 +49,22 @@ function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
     verifyFixes: argv['verify-fixes'] === true,
     codex: argv.codex === true || argv['codex-bin'] !== undefined,
     codexBin: argv['codex-bin'] as string | undefined,
+    login:
+      argv.login === true
+        ? {
+            auto: argv['login-auto'] === true,
+            open: argv.open as boolean | undefined,
+            interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+            timeoutSec: argv['login-timeout'] as number | undefined,
+            clientMetadataUrl: argv['client-metadata-url'] as string | undefined,
+            callTool: argv['call-tool'] as string | undefined,
+          }
+        : undefined,
   };
 }
+
+/** Flags that only mean something with --login (src/auth/login/login-options.ts). */
+const LOGIN_FLAGS = ['login-auto', 'open', 'login-timeout', 'client-metadata-url', 'call-tool'];
 
 const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: typeof import('yargs/helpers')) => yargs(hideBin(process.argv))
   .scriptName('mcp-doctor')
@@ -78,24 +92,38 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
         .option('codex', { type: 'boolean', describe: 'Also ask the installed Codex (codex app-server): it starts the same servers the way a Codex session does, and its verdict is shown beside each' })
         .option('codex-bin', { type: 'string', describe: 'The Codex CLI to ask (implies --codex; default: codex on the PATH)' })
         .option('verify-fixes', { type: 'boolean', describe: 'Try each safe fix on a temporary copy of the config and mark it verified or not' })
+        .option('login', { type: 'boolean', describe: 'For HTTP servers that answer 401: run the OAuth login a spec-following client runs (browser + loopback callback), then go on with the fresh token, and report whether the stored credentials or the server are at fault. The token stays in memory' })
+        .option('login-auto', { type: 'boolean', describe: 'With --login: follow the authorization URL with a plain GET instead of a browser (authorization servers that approve by themselves: test setups, the conformance suite)' })
+        .option('open', { type: 'boolean', describe: 'With --login: open the browser (default: only when stdin and stderr are a terminal; --no-open never)' })
+        .option('login-timeout', { type: 'number', describe: 'With --login: seconds to wait for the browser to come back (default 120)' })
+        .option('client-metadata-url', { type: 'string', describe: 'With --login: the https URL of a client ID metadata document, used as client_id where the authorization server supports them' })
+        .option('call-tool', { type: 'string', describe: 'With --login: call this tool (arguments {}) after tools/list, to prove tools/call is authorized too (scope step-up); name one without side effects' })
         .example('$0 check', 'Check every server in ~/.codex/config.toml')
         .example('$0 check github linear --json', 'Check two servers, JSON report')
         .example('$0 check --url URL --bearer-env VAR', 'Check one HTTP endpoint with no config file')
         .example('$0 check -- npx -y PACKAGE', 'Check one stdio command with no config file')
         .example('$0 check --format markdown > report.md', 'A report to paste into a bug report')
         .example('$0 check -v --timeout 60', 'With the wire transcript; 60 s per server')
-        .example('$0 check --codex', "Also show what the installed Codex says about each server (it starts them too)"),
+        .example('$0 check --codex', "Also show what the installed Codex says about each server (it starts them too)")
+        .example('$0 check --login linear', 'Log in to linear as a spec-following client would and show where auth breaks'),
     async (argv) => {
-      const [{ runCheckCommand, UsageError }, { fixFlagsError }, { defaultDeps }] = await Promise.all([
+      const [{ runCheckCommand, UsageError }, { fixFlagsError }, { defaultDeps }, { loginFlagsError }] = await Promise.all([
         import('./commands/check-command.ts'),
         import('./commands/fix-command.ts'),
         import('./pipeline/default-deps.ts'),
+        import('./auth/login/login-options.ts'),
       ]);
       try {
         const args = checkArgsFrom(argv as Record<string, unknown>);
         if (args.concurrency < 1 || !Number.isFinite(args.concurrency)) throw new UsageError('--concurrency must be at least 1');
         const fixError = fixFlagsError(args);
         if (fixError) throw new UsageError(fixError);
+        const loginError = loginFlagsError(args.login, {
+          loginFlagWithout: LOGIN_FLAGS.map((f) => `--${f}`).find((f) => argv[f.slice(2)] !== undefined),
+          adHocCommand: args.command !== undefined,
+          fix: args.fix === true || args.verifyFixes === true,
+        });
+        if (loginError) throw new UsageError(loginError);
         if (args.timeout !== undefined && (!(args.timeout > 0) || !Number.isFinite(args.timeout))) throw new UsageError('--timeout must be a positive number of seconds');
         finish(await runCheckCommand(args, io, defaultDeps()));
       } catch (error) {

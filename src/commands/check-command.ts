@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk';
 import { arch, release, type as osType } from 'node:os';
+import { createLoginSettings, loginBudgetMs, type LoginArgs } from '../auth/login/login-options.ts';
 import { adHocCommandConfig, adHocUrlConfig, loadConfig } from '../config/load-config.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { addCodexOpinion, askCodexAbout } from '../codex/codex-check.ts';
@@ -37,6 +38,8 @@ export interface CheckArgs {
   /** --codex / --codex-bin: ask the installed Codex too (src/codex/codex-check.ts). */
   codex?: boolean;
   codexBin?: string;
+  /** --login and its flags (src/auth/login/login-options.ts). */
+  login?: LoginArgs;
 }
 
 export interface Io {
@@ -117,10 +120,15 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     }
   }
 
+  const login = args.login
+    ? createLoginSettings(args.login, { config, env: deps.env, redact, notify: (line) => io.stderr.write(`${line}\n`) })
+    : undefined;
+  // A browser login takes a person: one server at a time, no spinner over the printed URL.
+  const browserLogin = login !== undefined && !login.auto;
   const options: CheckOptions = {
-    timeoutMs: args.timeout !== undefined ? Math.round(args.timeout * 1000) : undefined,
+    timeoutMs: args.timeout !== undefined ? Math.round(args.timeout * 1000) : login ? loginBudgetMs(config, login) : undefined,
     verbose: args.verbose,
-    concurrency: args.concurrency,
+    concurrency: browserLogin ? 1 : args.concurrency,
   };
   const probed = config.servers.filter((s) => s.config.enabled && (adHoc || args.names.length === 0 || args.names.includes(s.config.name)));
   // Codex starts the same servers at the same time; its answer is merged after mcp-doctor's own.
@@ -128,7 +136,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     ? askCodexAbout({ config, adHoc, names: probed.map((s) => s.config.name), selected: !adHoc && args.names.length > 0, deps, bin: args.codexBin, timeoutMs: options.timeoutMs })
     : undefined;
   const progress = createProgress({
-    enabled: args.format === 'text' && io.stderr.isTTY === true,
+    enabled: args.format === 'text' && io.stderr.isTTY === true && !browserLogin,
     stream: io.stderr,
     total: probed.length,
     color: args.color,
