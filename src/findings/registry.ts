@@ -397,6 +397,27 @@ export const REGISTRY = {
     fix: 'Check the server\'s logs. A plain-HTTP server reached with `https://` (or the reverse), or a proxy that drops long requests, also looks like this.',
     codexSays: ['Client error: error sending request for url (…), when send initialize request'],
   },
+  'net.proxy-failed': {
+    title: 'The proxy in HTTP_PROXY / HTTPS_PROXY cannot be used',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'Codex sends Streamable HTTP requests through the proxy its environment names: `HTTPS_PROXY` for https:// URLs, `HTTP_PROXY` for http:// (upper case read before lower case), `ALL_PROXY` when the specific one is unset, except for hosts `NO_PROXY` exempts. There is no per-server proxy. When that proxy is unreachable, asks for credentials (407), or refuses the CONNECT tunnel, the request never reaches the server and Codex fails the start.',
+    detection: 'mcp-doctor routes its requests the same way (the proxy variables of its own environment; http:// in absolute form, https:// through CONNECT) and reports a failure to connect to the proxy, a 407, or a refused CONNECT, naming the variable. The discovery summary says which proxy applied, or which NO_PROXY entry exempted the host.',
+    fix: 'Correct the variable (credentials go in the URL: `http://user:password@host:port`), or exempt the host with `NO_PROXY` (host names match their subdomains; IP addresses and CIDR blocks work; `host:port` entries do not).',
+    codexSays: ['unexpected server response: HTTP 407: , when send initialize request', 'error sending request for url (…), when send initialize request'],
+    refs: ['https://github.com/openai/codex/issues/29625'],
+  },
+  'net.ca-bundle-invalid': {
+    title: 'CODEX_CA_CERTIFICATE / SSL_CERT_FILE names an unusable file',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'Codex adds the CA certificates of the file `CODEX_CA_CERTIFICATE` names (else `SSL_CERT_FILE`) to the roots it trusts. When that file is missing, unreadable or holds no PEM CERTIFICATE block, Codex fails every Streamable HTTP request — plain http:// ones included — before anything is sent.',
+    detection: 'The file the variable names is read as Codex would choose it (measured against Codex 0.169.0: `CODEX_CA_CERTIFICATE` wins when set and non-empty).',
+    fix: 'Point the variable at a PEM file with the CA certificate(s), or unset it to use the system roots.',
+    codexSays: ['Failed to read CA certificate file … selected by CODEX_CA_CERTIFICATE: No such file or directory (os error 2)', 'Failed to load CA certificates from … selected by SSL_CERT_FILE: no certificates found in PEM file'],
+  },
   'http.unexpected-status': {
     title: 'HTTP status outside the protocol',
     severity: 'error',
@@ -423,6 +444,56 @@ export const REGISTRY = {
     explanation: 'The endpoint answers with a redirect (e.g. `/mcp` → `/mcp/`, or http → https). Codex follows it, but some clients and proxies do not re-send the POST, and each connection costs an extra round trip.',
     detection: 'Redirects are never followed silently: the chain is recorded.',
     fix: 'Configure the final URL.',
+  },
+  'http.batch-response': {
+    title: 'A single request answered with a JSON array (batch)',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'Since 2025-06-18 JSON-RPC batching is gone from MCP: a request gets one JSON object. This server wraps its answer in an array, as 2025-03-26 batching allowed. Codex 0.169.0 cannot read it ("Deserialize error: unrecognized JSON-RPC message") and fails the start; the official TypeScript SDK client accepts arrays.',
+    detection: 'The `application/json` answer to `initialize` or `tools/list` is a JSON array.',
+    fix: 'A server-side fix: answer a single request with a single JSON-RPC object (drop batch support, or answer batches only to batched requests). Until then, bridge it with `mcp-remote`, which uses the SDK client.',
+    codexSays: ['handshaking with MCP server failed: Deserialize error: unrecognized JSON-RPC message, when send initialize request'],
+  },
+  'http.sse-no-response': {
+    title: 'Event stream ended without the response',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The server answered the request with an event stream and closed it without ever sending the JSON-RPC response. Without an event id a client cannot resume the stream (GET with Last-Event-ID); Codex 0.169.0 does not resume even when there is one. Codex fails the start; the official SDK client waits until its request timeout.',
+    detection: 'The events of the response are read to the end of the stream; none is the response to the request.',
+    fix: 'A server-side fix: send the JSON-RPC response on the stream before closing it (as a `message` event).',
+    codexSays: ['handshaking with MCP server failed: connection closed: initialize response', 'MCP startup failed: Transport closed'],
+  },
+  'http.sse-invalid-message': {
+    title: 'Event stream carries a message clients cannot use',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'A `message` event of the response stream holds data that is not JSON, not a JSON-RPC message, or a response with another id than the request. Clients drop such events and keep waiting (the official SDK client) or fail at once (Codex 0.169.0, "conflict initialized response id").',
+    detection: 'Each `message` event of the response stream is parsed and its id compared with the request\'s.',
+    fix: 'A server-side fix: each event\'s `data` must be one JSON-RPC message, and the response must carry the id of the request.',
+    codexSays: ['handshaking with MCP server failed: conflict initialized response id: expected 0, got …', 'handshaking with MCP server failed: connection closed: initialize response'],
+  },
+  'http.protocol-version-required': {
+    title: 'A request without MCP-Protocol-Version is refused',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'Clients send `MCP-Protocol-Version` after `initialize`, and a server that gets none SHOULD assume 2025-03-26 (spec, Protocol Version Header). This server refuses such requests, so clients older than 2025-06-18 (and proxies that drop the header) fail. Codex and the official SDK client always send it.',
+    detection: 'After a healthy handshake (negotiated version 2025-06-18 or later), a `ping` is sent without the header; when it is refused, a `ping` with the header is sent too, to be sure the header is the reason.',
+    fix: 'A server-side fix: treat a missing MCP-Protocol-Version as 2025-03-26 instead of refusing the request.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#protocol-version-header'],
+  },
+  'http.protocol-version-unchecked': {
+    title: 'An unsupported MCP-Protocol-Version is accepted',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'A server that receives an invalid or unsupported `MCP-Protocol-Version` MUST answer 400 Bad Request. This one serves the request anyway, so a client that sent the wrong version never learns it. Codex always sends the version it negotiated, so it works.',
+    detection: 'After a healthy handshake (negotiated version 2025-06-18 or later), a `ping` is sent with `MCP-Protocol-Version: 1999-01-01`; anything but 400 is reported.',
+    fix: 'A server-side fix: validate the header and answer unknown versions with 400 (the official SDKs do).',
+    refs: ['https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#protocol-version-header'],
   },
   'transport.sse-only': {
     title: 'Legacy HTTP+SSE server',
@@ -736,6 +807,56 @@ export const REGISTRY = {
     refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server'],
   },
 
+  'session.id-invalid': {
+    title: 'Session id with characters outside visible ASCII',
+    severity: 'warning',
+    severityNote:
+      'error when the id has characters above 0x7E or control characters: Codex 0.169.0 cannot read it, sends its requests without a session and never gets its tools (measured); warning when only spaces or tabs are outside 0x21–0x7E (Codex works; the spec forbids them).',
+    stage: 'initialize',
+    explanation: 'An `Mcp-Session-Id` MUST contain only visible ASCII characters (0x21 to 0x7E). Clients differ in what they do with other bytes: drop the id, re-encode it, or send it back unchanged.',
+    detection: 'The `Mcp-Session-Id` of the `initialize` answer is checked character by character.',
+    fix: 'A server-side fix: mint session ids from visible ASCII (a UUID or base64url of random bytes).',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
+  'session.missing-id-not-400': {
+    title: 'A request without the session id is not answered 400',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'A server that issues session ids SHOULD answer a request that lacks one (other than `initialize`) with 400 Bad Request. This server answers otherwise: a 404 tells clients their session expired, a 200 with an error hides the problem. Codex always sends the id, so it works.',
+    detection: 'After the handshake, a `ping` is sent without `Mcp-Session-Id`; a 2xx with a normal result (the session is not required) is fine.',
+    fix: 'A server-side fix: answer requests without a session id with 400.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
+  'session.id-changed': {
+    title: 'Server changes the session id after initialize',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'The session id is assigned on the answer to `initialize`. This server sends a different `Mcp-Session-Id` on later answers. Clients disagree on what to do: the official TypeScript SDK v1 adopts the new id, v2 and Codex keep the first one. It works only as long as the server honours both.',
+    detection: 'Every answer after `initialize` is compared with the session id it issued.',
+    fix: 'A server-side fix: keep the id issued with the InitializeResult for the whole session.',
+  },
+  'session.delete-invalid': {
+    title: 'DELETE of the session not answered with 2xx or 405',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Clients end a session with DELETE and the session id. The server answers 2xx when it ended the session, or 405 when it does not allow clients to end sessions. This server answers otherwise (or 404 while the session goes on): the official SDK client\'s terminateSession() throws, and sessions pile up on the server. Codex ignores the answer.',
+    detection: 'The DELETE mcp-doctor sends after tools/list; after a 404 the session is tried once more.',
+    fix: 'A server-side fix: answer DELETE with 200/204 and end the session, or with 405 Method Not Allowed.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
+  'session.terminated-not-404': {
+    title: 'An ended session is not answered with 404',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'After a session ends, the server MUST answer requests carrying its id with 404, which tells clients to initialize again. This server accepted the DELETE but then keeps serving the old id, or answers it otherwise. Codex works (it does not reuse ended sessions), but the session is not really ended.',
+    detection: 'After a 2xx DELETE, one `ping` with the old session id.',
+    fix: 'A server-side fix: forget the session on DELETE, and answer its id with 404 afterwards.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
   // ── tools ───────────────────────────────────────────────────────────────────────────────────
   'tools.list-failed': {
     title: '`tools/list` failed',

@@ -1,6 +1,7 @@
 import type { spawn } from 'node:child_process';
 import type { Dispatcher } from 'undici';
 import type { ServerConfig } from '../config/server-config.ts';
+import type { NetworkEnv } from '../transports/http/network-env.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, ServerInfo, ServerReport, StageName, ToolsSummary, TranscriptEntry } from '../types.ts';
 
@@ -19,6 +20,11 @@ export interface Clock {
 export interface Deps {
   /** undici dispatcher for every HTTP request; undefined means undici's global dispatcher. */
   dispatcher?: Dispatcher;
+  /**
+   * The proxy and CA variables `dispatcher` applies, as Codex reads them from `env`; set only
+   * when the dispatcher was built from them (see defaultDeps), so stages can say which applied.
+   */
+  network?: NetworkEnv;
   spawn: typeof spawn;
   clock: Clock;
   /** The environment mcp-doctor runs in: what Codex, started from the same shell, would inherit. */

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { networkFromEnv } from '../transports/http/network-env.ts';
 import type { Clock, Deps } from './context.ts';
 
 export const systemClock: Clock = {
@@ -21,10 +23,16 @@ export function codexHomeFrom(env: Record<string, string | undefined>): string {
   return env.CODEX_HOME && env.CODEX_HOME.trim() !== '' ? env.CODEX_HOME : join(homedir(), '.codex');
 }
 
-/** The real machine: process environment, child_process, the file system, undici's global dispatcher. */
+/**
+ * The real machine: process environment, child_process, the file system, and undici's global
+ * dispatcher — or, when the environment sets proxy or CA variables and no dispatcher is given,
+ * one that applies them as Codex does.
+ */
 export function defaultDeps(overrides: Partial<Deps> = {}): Deps {
   const env = overrides.env ?? { ...process.env };
+  const network = overrides.dispatcher ? {} : networkFromEnv(env, (path) => readFileSync(path, 'utf8'));
   return {
+    ...network,
     spawn,
     clock: systemClock,
     env,

@@ -4,7 +4,7 @@
  * `UND_ERR_*` errors, and our abort reasons; all of them end up here.
  */
 
-export type NetFailureKind = 'dns' | 'refused' | 'tls' | 'reset' | 'timeout' | 'other';
+export type NetFailureKind = 'dns' | 'refused' | 'tls' | 'reset' | 'timeout' | 'proxy' | 'other';
 /** Where a request stalled or failed. */
 export type NetPhase = 'connect' | 'headers' | 'first-event' | 'body';
 
@@ -17,6 +17,8 @@ export interface NetFailure {
   detail: string;
   /** For timeouts: the whole check's deadline passed (rather than a probe's own bound). */
   byDeadline?: boolean;
+  /** For `proxy`: the status the proxy answered (407, or the refusal of a CONNECT). */
+  proxyStatus?: number;
 }
 
 /** Thrown into undici's abort signal, so a timeout is told apart from any other abort. */
@@ -50,25 +52,21 @@ const TLS_CODES = new Set([
   'CERT_CHAIN_TOO_LONG',
   'INVALID_CA',
   'EPROTO',
+  // Set by the network dispatcher where rustls (Codex) refuses what Node would accept.
+  'CA_USED_AS_END_ENTITY',
 ]);
 
-/** Which TLS problem a code means, for the message and the fix. */
-export type TlsProblem = 'untrusted' | 'expired' | 'wrong-host' | 'not-tls' | 'other';
+/** Which TLS problem a code means, for the message and the fix (evidence `cause`). */
+export type TlsProblem = 'self-signed' | 'unknown-ca' | 'expired' | 'wrong-host' | 'ca-as-leaf' | 'not-tls' | 'other';
 
 export function tlsProblem(code: string | undefined): TlsProblem {
   if (!code) return 'other';
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return 'expired';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'wrong-host';
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'EPROTO') return 'not-tls';
-  if (
-    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
-    code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
-    code.startsWith('UNABLE_TO_') ||
-    code === 'CERT_UNTRUSTED' ||
-    code === 'INVALID_CA'
-  ) {
-    return 'untrusted';
-  }
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return 'self-signed';
+  if (code === 'CA_USED_AS_END_ENTITY') return 'ca-as-leaf';
+  if (code === 'SELF_SIGNED_CERT_IN_CHAIN' || code.startsWith('UNABLE_TO_') || code === 'CERT_UNTRUSTED' || code === 'INVALID_CA') return 'unknown-ca';
   return 'other';
 }
 
@@ -83,6 +81,10 @@ export function classifyNetworkError(error: unknown, state: { connected: boolean
 
   const codes = collectCodes(error);
   const detail = describe(error);
+  // undici's ProxyAgent: "Proxy response (403) !== 200 when HTTP Tunneling" for a refused
+  // CONNECT, "Proxy Authentication Required (407)" for a forwarded request.
+  const proxy = /Proxy response \((\d{3})\)|Proxy Authentication Required \((407)\)/.exec(detail);
+  if (proxy) return { kind: 'proxy', phase: 'connect', code: `PROXY_${proxy[1] ?? proxy[2]}`, detail, proxyStatus: Number(proxy[1] ?? proxy[2]) };
   const has = (set: Set<string>) => codes.find((c) => set.has(c));
   const dns = has(DNS_CODES);
   if (dns) return { kind: 'dns', phase: 'connect', code: dns, detail };

@@ -5,6 +5,7 @@ import { timeoutFix } from '../../pipeline/run-server.ts';
 import type { Finding, Fix, StageName } from '../../types.ts';
 import { tlsProblem, type NetFailure } from './classify-network-error.ts';
 import type { HttpResponse } from './http-exchange.ts';
+import { proxyRoute, type ProxyRoute, type ProxySetting } from './network-env.ts';
 
 /** Findings and fixes shared by the HTTP stages: network failures, URL and bridge snippets. */
 
@@ -30,12 +31,46 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
+/** Where requests to `url` go under the proxy variables the dispatcher applies (none: direct). */
+export function routeOf(ctx: ServerContext, url: string): ProxyRoute {
+  const network = ctx.deps.network;
+  if (!network) return { kind: 'direct' };
+  try {
+    return proxyRoute(new URL(url), network.proxy);
+  } catch {
+    return { kind: 'direct' };
+  }
+}
+
+/** "via the proxy http://proxy:3128 ($HTTPS_PROXY)", "direct (NO_PROXY entry 10.0.0.0/8 exempts it from $HTTPS_PROXY)". */
+export function describeRoute(ctx: ServerContext, route: ProxyRoute): string | undefined {
+  switch (route.kind) {
+    case 'direct':
+      return undefined;
+    case 'proxy':
+      return `via the proxy ${ctx.redact.url(route.proxy.url)} ($${route.proxy.variable})`;
+    case 'exempt':
+      return `direct: $${route.variable} entry "${route.entry}" exempts it from the proxy in $${route.proxy.variable}`;
+  }
+}
+
 /** A failed request → net.* finding with a fix for the class of failure. */
 export function networkFinding(ctx: ServerContext, failure: NetFailure, url: string, what: string, stage: StageName, limitMs?: number): Finding {
   const target = new URL(url);
   const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
   const name = ctx.server.name;
-  const evidence = ctx.redact.value({ url: ctx.redact.url(url), request: what, phase: failure.phase, ...(failure.code && { code: failure.code }), error: failure.detail });
+  const route = routeOf(ctx, url);
+  const evidence = ctx.redact.value({
+    url: ctx.redact.url(url),
+    request: what,
+    phase: failure.phase,
+    ...(failure.code && { code: failure.code }),
+    error: failure.detail,
+    ...(route.kind === 'proxy' && { proxy: ctx.redact.url(route.proxy.url), proxyVariable: route.proxy.variable }),
+  });
+  // Through a proxy the socket goes to the proxy: a refused or silent connection is the proxy's.
+  const proxyConnect = route.kind === 'proxy' && failure.phase === 'connect' && ['dns', 'refused', 'timeout', 'reset'].includes(failure.kind);
+  if (route.kind === 'proxy' && (failure.kind === 'proxy' || proxyConnect)) return proxyFinding(ctx, route.proxy, target, stage, evidence, failure);
   switch (failure.kind) {
     case 'dns':
       return makeFinding('net.dns-failed', {
@@ -77,6 +112,7 @@ export function networkFinding(ctx: ServerContext, failure: NetFailure, url: str
       });
     }
     case 'reset':
+    case 'proxy':
     case 'other':
       return makeFinding('net.connection-reset', {
         stage,
@@ -90,29 +126,77 @@ export function networkFinding(ctx: ServerContext, failure: NetFailure, url: str
 function tlsFinding(ctx: ServerContext, failure: NetFailure, target: URL, stage: StageName, evidence: Record<string, unknown>): Finding {
   const problem = tlsProblem(failure.code);
   const name = ctx.server.name;
+  const bundle = ctx.deps.network?.ca;
+  const trusted = bundle && !bundle.error ? ` (mcp-doctor trusted the CA bundle in $${bundle.variable}, ${bundle.path}, as Codex does)` : '';
   const caFix: Fix = {
     summary:
-      'If the certificate comes from a private CA or a corporate TLS proxy, point Codex at that CA bundle (PEM, full chain) in the environment Codex starts in: CODEX_CA_CERTIFICATE (or SSL_CERT_FILE).',
+      'If the certificate comes from a private CA or a corporate TLS proxy, point Codex at that CA\'s certificate (PEM, full chain) in the environment Codex starts in: CODEX_CA_CERTIFICATE (or SSL_CERT_FILE, which Codex reads when CODEX_CA_CERTIFICATE is unset).',
     command: 'export CODEX_CA_CERTIFICATE=/path/to/ca-bundle.pem',
   };
   const messages: Record<typeof problem, string> = {
-    untrusted: `The TLS certificate of ${target.host} is not trusted here (${failure.code}): self-signed, or signed by a CA this machine does not know (a corporate TLS proxy?).`,
+    'self-signed': `The TLS certificate of ${target.host} is self-signed (${failure.code}), so nothing vouches for it${trusted}.`,
+    'unknown-ca': `The TLS certificate of ${target.host} is signed by a CA this machine does not trust (${failure.code}): a private CA, or a corporate TLS proxy${trusted}.`,
     expired: `The TLS certificate of ${target.host} is expired or not yet valid (${failure.code}).`,
     'wrong-host': `The TLS certificate presented by ${target.host} is for another host name (${failure.code}).`,
+    'ca-as-leaf': `The TLS certificate of ${target.host} is a CA certificate (basicConstraints CA:TRUE) used as the server's own certificate (${failure.code}). Node accepts it once it is trusted, but Codex's TLS library (rustls) refuses it (measured: a self-signed CA:TRUE certificate named in CODEX_CA_CERTIFICATE still fails).`,
     'not-tls': `${target.host} does not speak TLS on this port (${failure.code}): the URL says https://, but the server answers plain HTTP.`,
     other: `The TLS handshake with ${target.host} failed (${failure.code}).`,
   };
   const fixes: Record<typeof problem, Fix> = {
-    untrusted: caFix,
+    'self-signed': {
+      summary:
+        'Trust that certificate where Codex starts: name it in CODEX_CA_CERTIFICATE (or SSL_CERT_FILE). Codex accepts a self-signed server certificate that way only when it is not a CA certificate (CA:FALSE); better, issue the server a certificate from a private CA and name the CA.',
+      command: 'export CODEX_CA_CERTIFICATE=/path/to/server-cert.pem',
+    },
+    'unknown-ca': caFix,
     expired: { summary: 'A server-side fix: renew the certificate. (If the clock of this machine is wrong, fix the clock.)' },
     'wrong-host': { summary: 'Use the host name the certificate was issued for in url, or have the server present a certificate for this name.' },
+    'ca-as-leaf': {
+      summary: 'A server-side fix: serve a leaf certificate (CA:FALSE) issued by that CA, and name the CA in CODEX_CA_CERTIFICATE. (`openssl req -x509` makes CA:TRUE certificates unless told otherwise.)',
+    },
     'not-tls': {
       summary: 'Use http:// for this server if it really serves plain HTTP (only sensible on a trusted network or loopback).',
       toml: `${serverHeader(name)}\nurl = ${JSON.stringify(ctx.redact.url(target.href.replace(/^https:/, 'http:')))}`,
     },
     other: caFix,
   };
-  return makeFinding('net.tls-failed', { stage, message: `${messages[problem]} Codex fails the same way ("error sending request for url").`, evidence, fix: fixes[problem] });
+  return makeFinding('net.tls-failed', {
+    stage,
+    message: `${messages[problem]} Codex fails the same way ("error sending request for url").`,
+    evidence: { ...evidence, cause: problem, ...(bundle && !bundle.error && { caBundle: { variable: bundle.variable, path: bundle.path } }) },
+    fix: fixes[problem],
+  });
+}
+
+/** A proxy named by HTTP(S)_PROXY / ALL_PROXY could not be used: unreachable, 407, or a refused CONNECT. */
+function proxyFinding(ctx: ServerContext, proxy: ProxySetting, target: URL, stage: StageName, evidence: Record<string, unknown>, failure: NetFailure): Finding {
+  const shown = ctx.redact.url(proxy.url);
+  const host = target.hostname;
+  const noProxy = ctx.deps.network?.proxy.noProxy;
+  const exempt: Fix = {
+    summary: `If ${host} should be reached without the proxy, add it to NO_PROXY where Codex starts (Codex honours NO_PROXY: host names match their subdomains; IP addresses and CIDR blocks work; host:port entries do not).`,
+    command: `export NO_PROXY=${JSON.stringify(noProxy ? `${noProxy.value},${host}` : host)}`,
+  };
+  const withCredentials = (() => {
+    try {
+      return new URL(proxy.url).username !== '';
+    } catch {
+      return false;
+    }
+  })();
+  let message: string;
+  let fix: Fix;
+  if (failure.proxyStatus === 407) {
+    message = `The proxy ${shown} that $${proxy.variable} names for this URL demands authentication (HTTP 407)${withCredentials ? ' and refused the user:password in its URL' : ', and its URL carries no user:password'}. Codex goes through the same proxy and fails ("HTTP 407").`;
+    fix = { summary: `Put the proxy credentials into $${proxy.variable} as http://user:password@host:port (percent-encode special characters), or exempt ${host} with NO_PROXY.`, command: `export ${proxy.variable}=http://USER:PASSWORD@proxy-host:port` };
+  } else if (failure.kind === 'proxy') {
+    message = `The proxy ${shown} that $${proxy.variable} names refused to open a tunnel to ${target.host} (HTTP ${failure.proxyStatus} to CONNECT). Codex goes through the same proxy and fails ("error sending request for url").`;
+    fix = { ...exempt, summary: `Ask for ${target.host} to be allowed on the proxy. ${exempt.summary}` };
+  } else {
+    message = `Could not reach the proxy ${shown} that $${proxy.variable} names for this URL (${failure.code ?? failure.kind}, ${failure.kind === 'timeout' ? 'no connection in time' : 'while connecting'}): the request never got to ${target.host}. Codex uses the same proxy and fails ("error sending request for url").`;
+    fix = { ...exempt, summary: `Check that the proxy runs at that address and that $${proxy.variable} is right. ${exempt.summary}` };
+  }
+  return makeFinding('net.proxy-failed', { stage, message, evidence: { ...evidence, ...(failure.proxyStatus && { proxyStatus: failure.proxyStatus }) }, fix });
 }
 
 /** Keys Codex rejects on a stdio server (`… is not supported for stdio`). */
