@@ -118,23 +118,35 @@ describe('server-everything', () => {
 });
 
 describe('MCP SDK example servers', () => {
+  // The examples enable no DNS rebinding protection: a foreign Origin gets in (info only).
   const healthy: Array<[SdkExample, number]> = [
     ['simpleStreamableHttp', 7],
-    ['jsonResponseStreamableHttp', 2],
     ['sseAndStreamableHttpCompatibleServer', 1],
     ['simpleStatelessStreamableHttp', 1],
   ];
   for (const [name, count] of healthy) {
-    test(`${name}: ok with ${count} tools`, T, async (t) => {
+    test(`${name}: ok with ${count} tools; every session and protocol-version probe gets the spec's answer`, T, async (t) => {
       const server = await startSdkExample(name);
       if ('skip' in server) return t.skip(server.skip);
       const report = await checkReal(server, '/mcp');
       assert.equal(report.status, 'ok', codes(report).join(', '));
       assert.equal(report.tools?.count, count);
-      // The examples enable no DNS rebinding protection: a foreign Origin gets in (info only).
       assert.deepEqual(codes(report), ['http.origin-not-checked:info']);
     });
   }
+
+  test('jsonResponseStreamableHttp: 2 tools; it has no DELETE route (Express\'s 404 while the session lives on): session.delete-invalid', T, async (t) => {
+    const server = await startSdkExample('jsonResponseStreamableHttp');
+    if ('skip' in server) return t.skip(server.skip);
+    const report = await checkReal(server, '/mcp');
+    assert.equal(report.tools?.count, 2);
+    // The SDK's own client throws on it in terminateSession(); Codex ignores the answer.
+    assert.deepEqual(codes(report), ['http.origin-not-checked:info', 'session.delete-invalid:warning']);
+    const f = findingOf(report, 'session.delete-invalid')!;
+    assert.equal(f.evidence?.status, 404);
+    assert.equal(f.evidence?.sdkTolerates, false);
+    assert.equal(report.status, 'warn');
+  });
 
   test('simpleSseServer: transport.sse-only with a working mcp-remote bridge', T, async (t) => {
     const server = await startSdkExample('simpleSseServer');

@@ -9,16 +9,28 @@ import { createHttpClient, exchangeFollowingRedirects, type Exchange, type Follo
 import {
   bodyPreview,
   bridgeFix,
+  describeRoute,
   htmlTitle,
   isFigmaDesktop,
   isLoopback,
   looksLikeHtml,
   networkFinding,
+  routeOf,
   serverHeader,
   urlFix,
 } from '../transports/http/http-findings.ts';
 import { errorBody, isObject, readAnswer, rpcNotification, rpcRequest, type RpcAnswer, type RpcError } from '../transports/http/jsonrpc.ts';
 import { describeSseEvent } from '../transports/http/sse-reader.ts';
+import { framingFinding, framingProblem } from '../transports/http/answer-framing.ts';
+import { withDeviation } from '../transports/http/protocol-deviation.ts';
+import {
+  closeSessionChecked,
+  missingSessionProbe,
+  protocolVersionProbes,
+  sessionIdChangedFinding,
+  sessionIdFinding,
+  type SessionTarget,
+} from '../transports/http/session-probes.ts';
 import { MODERN_PROTOCOL_VERSION, probeLegacySse, probeModern, probeSiblings, type SiblingProbe } from '../transports/http/transport-probes.ts';
 import { checkTools } from './validate-tools.ts';
 
@@ -63,6 +75,12 @@ interface PlanState {
   /** MCP-Protocol-Version for requests after `initialize`. */
   protocolVersion: string;
   sessionClosed: boolean;
+  /** The status an unknown session id got, when it was not 404 (reported once). */
+  staleStatus?: number;
+  /** session.id-changed was reported (once per server). */
+  sessionIdChanged?: boolean;
+  /** The client log lines of the initialize POST (retries and redirects included). */
+  initRequests: string[];
 }
 
 export const createHttpPlan: PlanFactory = (ctx) => {
@@ -74,19 +92,30 @@ export const createHttpPlan: PlanFactory = (ctx) => {
     protocolVersion: CODEX_PROTOCOL_VERSION,
     sessionClosed: false,
     sent: { source: 'none' },
+    initRequests: [],
   };
   // Everything a stage reports passes the redactor once more: URLs, bodies and snippets are
   // assembled from server answers and config values. Findings of the auth forensics are
   // redacted where they are captured, and their prose would not survive a second pass.
+  // Each finding shows the requests its stage made, in order (or, for a stage that made none,
+  // the request whose answer led to it), so that the report says what was tried.
   const safe =
-    (fn: (ctx: ServerContext, st: PlanState) => Promise<StageOutcome>) =>
+    (fn: (ctx: ServerContext, st: PlanState) => Promise<StageOutcome>, leadingRequests?: () => string[]) =>
     async (c: ServerContext): Promise<StageOutcome> => {
+      const before = st.client.log.length;
       const outcome = await fn(c, st);
-      const findings = outcome.findings?.map((f) => (capturedRedacted.has(f) ? f : c.redact.value(f)));
+      const own = st.client.log.length > before ? st.client.log.slice(before) : st.client.log.slice(-1);
+      const tried = [...(leadingRequests?.() ?? []).filter((line) => !own.includes(line)), ...own];
+      const findings = outcome.findings?.map((f) => {
+        if (capturedRedacted.has(f)) return f;
+        const withRequests = tried.length > 0 && f.evidence?.requests === undefined ? { ...f, evidence: { ...f.evidence, requests: tried } } : f;
+        return c.redact.value(withRequests);
+      });
       return { ...outcome, summary: c.redact.text(outcome.summary), ...(findings && { findings }) };
     };
   return {
-    stages: { discovery: safe(discovery), auth: safe(auth), initialize: safe(initialize), tools: safe(tools) },
+    // The initialize stage judges the answer discovery got: its findings show that request first.
+    stages: { discovery: safe(discovery), auth: safe(auth), initialize: safe(initialize, () => st.initRequests), tools: safe(tools) },
     cleanup: async (c) => {
       st.client.abortAll();
       if (st.sessionId && !st.sessionClosed && c.remainingMs() > 200) await closeSession(c, st);
@@ -96,7 +125,14 @@ export const createHttpPlan: PlanFactory = (ctx) => {
 
 // ── discovery ────────────────────────────────────────────────────────────────────────────────
 
+/** Discovery, with the proxy route the requests took (or the NO_PROXY entry that exempted them). */
 async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
+  const outcome = await discoverEndpoint(ctx, st);
+  const via = describeRoute(ctx, routeOf(ctx, st.url));
+  return via ? { ...outcome, summary: `${outcome.summary} (${via})` } : outcome;
+}
+
+async function discoverEndpoint(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   const name = ctx.server.name;
   let parsed: URL;
   try {
@@ -141,6 +177,26 @@ async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcom
       }),
     ]);
   }
+  const bundle = ctx.deps.network?.ca;
+  if (bundle?.error) {
+    return fail(`$${bundle.variable} names an unusable CA file`, [
+      makeFinding('net.ca-bundle-invalid', {
+        stage: 'discovery',
+        message:
+          `$${bundle.variable} names ${bundle.path}, which ${bundle.error === 'no such file' ? 'does not exist' : bundle.error}. Codex loads that file before any HTTP request and fails every Streamable HTTP server, "${name}" included ` +
+          `("Failed to ${bundle.error === 'holds no CERTIFICATE block' ? 'load CA certificates from' : 'read CA certificate file'} … selected by ${bundle.variable}").`,
+        evidence: { variable: bundle.variable, path: bundle.path, problem: bundle.error },
+        fix: {
+          summary: `Point ${bundle.variable} at a PEM file holding the CA certificate(s), or unset it to use the system roots${bundle.variable === 'CODEX_CA_CERTIFICATE' ? ' (Codex then reads SSL_CERT_FILE, if set)' : ''}.`,
+          command: `unset ${bundle.variable}`,
+        },
+      }),
+    ]);
+  }
+  const route = routeOf(ctx, st.url);
+  const via = describeRoute(ctx, route);
+  if (via) ctx.transcript.add('note', `requests to ${ctx.redact.url(st.url)} go ${via}, as Codex's would`);
+  if (bundle) ctx.transcript.add('note', `trusting the CA certificates in $${bundle.variable} (${bundle.path}) besides the system roots, as Codex does`);
   for (const skipped of st.codex.skipped) ctx.transcript.add('note', `header ${skipped.header} not sent: ${skipped.reason}`);
   // With no credential in the config, Codex sends a stored OAuth login (read-only lookup).
   const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: ctx.deps.clock.epochMs() });
@@ -153,7 +209,9 @@ async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcom
   if (/\/sse\/?$/.test(parsed.pathname)) ctx.transcript.add('note', 'the URL ends in /sse, where legacy HTTP+SSE servers usually live; Codex needs a Streamable HTTP endpoint');
 
   const findings: Finding[] = [];
+  const logStart = st.client.log.length;
   const sent = await sendWithRetries(ctx, st, (url) => initializeSpec(st, url));
+  st.initRequests = st.client.log.slice(logStart);
   const { followed, statuses } = sent;
   const ex = followed.exchange;
   const res = ex.response;
@@ -168,6 +226,10 @@ async function discovery(ctx: ServerContext, st: PlanState): Promise<StageOutcom
     return fail(`${failureWords(ex.failure.kind)} (${ex.failure.phase})`, [...findings, finding]);
   }
   if (!res) return fail('no response', findings);
+  if (res.status === 407 && route.kind === 'proxy') {
+    const failure = { kind: 'proxy' as const, phase: 'connect' as const, code: 'PROXY_407', detail: 'the proxy answered 407 Proxy Authentication Required', proxyStatus: 407 };
+    return fail('proxy demands authentication (HTTP 407)', [...findings, networkFinding(ctx, failure, st.url, 'initialize', 'discovery', ex.elapsedMs)]);
+  }
 
   if (statuses.length > 1 && res.status < 300) {
     findings.push(
@@ -262,10 +324,12 @@ async function answeredPost(ctx: ServerContext, st: PlanState, ex: Exchange, fin
       findings.push(
         makeFinding('transport.hybrid-sse', {
           stage: 'discovery',
-          message:
+          ...withDeviation(
             `"${ctx.server.name}" answered the Streamable HTTP POST of initialize with an event stream whose first event is "event: endpoint" (${first.data}): the legacy HTTP+SSE transport mixed into Streamable HTTP. ` +
-            'Codex ignores that event and waits for a JSON-RPC message that never comes, until startup_timeout_sec runs out.',
-          evidence: { status: res.status, contentType: res.headers['content-type'], events },
+              'Codex ignores that event and waits for a JSON-RPC message that never comes, until startup_timeout_sec runs out.',
+            { status: res.status, contentType: res.headers['content-type'], events },
+            { specLevel: 'MUST', sdkTolerates: false, sdk: 'it ignores the event and its request times out' },
+          ),
           fix: legacy.endpoint
             ? bridgeFix(ctx, st.url, ['--transport', 'sse-only'], 'A server-side fix: answer the POST with the JSON-RPC response. Until then, the legacy GET stream works; bridge it with mcp-remote.')
             : { summary: 'A server-side fix: answer the POST with the JSON-RPC response (as application/json, or as an SSE "message" event). Report it to the server maintainers.' },
@@ -513,6 +577,13 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
   const answer = init.answer;
   const res = init.exchange.response!;
 
+  const framing = framingProblem(init.exchange, INIT_ID);
+  if (framing) {
+    return fail(framing.kind === 'batch' ? 'initialize answered with a JSON array' : 'the event stream does not deliver the answer', [
+      framingFinding(ctx, framing, 'initialize', INIT_ID, 'initialize', init.exchange),
+    ]);
+  }
+
   if (answer.kind === 'error') {
     const err = answer.error;
     const supported = isObject(err.data) && Array.isArray(err.data.supported) ? err.data.supported.filter((v): v is string => typeof v === 'string') : undefined;
@@ -520,10 +591,12 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
       return fail('protocol version rejected', [
         makeFinding('init.version-unsupported', {
           severity: 'error',
-          message:
+          ...withDeviation(
             `"${name}" rejects protocol version ${CODEX_PROTOCOL_VERSION}, which Codex 0.169.0 sends (JSON-RPC ${err.code} "${err.message}")` +
-            `${supported ? `; it supports ${supported.join(', ')}` : ''}. A server should answer with a version it supports instead of refusing.`,
-          evidence: { status: res.status, error: err },
+              `${supported ? `; it supports ${supported.join(', ')}` : ''}. A server should answer with a version it supports instead of refusing.`,
+            { status: res.status, error: err },
+            { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() fails with the same error' },
+          ),
           fix: { summary: `Upgrade the server (or its MCP SDK) to one that negotiates${supported ? ` (it only knows ${supported.join(', ')})` : ''}, or bridge it with mcp-remote.` },
         }),
       ]);
@@ -539,8 +612,11 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
   if (answer.kind === 'invalid') {
     return fail('answer is not an InitializeResult', [
       makeFinding('init.protocol-error', {
-        message: `The answer of "${name}" to initialize is not a valid JSON-RPC response: ${answer.problem}. Codex fails with "expect initialized result".`,
-        evidence: { status: res.status, contentType: res.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, res.sse ? res.sse.events.map((e) => describeSseEvent(e)).join('\n') : res.body) },
+        ...withDeviation(
+          `The answer of "${name}" to initialize is not a valid JSON-RPC response: ${answer.problem}. Codex fails with "expect initialized result".`,
+          { status: res.status, contentType: res.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, res.sse ? res.sse.events.map((e) => describeSseEvent(e)).join('\n') : res.body) },
+          { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() fails to parse it' },
+        ),
         fix: { summary: 'A server-side fix; report it to the server\'s maintainers with the --verbose transcript.' },
       }),
     ]);
@@ -560,8 +636,11 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
   if (problems.length > 0) {
     return fail('invalid InitializeResult', [
       makeFinding('init.protocol-error', {
-        message: `The InitializeResult of "${name}" is invalid: ${problems.join(', ')}. Codex (and the official SDK) reject it.`,
-        evidence: { result: ctx.redact.value(result) },
+        ...withDeviation(
+          `The InitializeResult of "${name}" is invalid: ${problems.join(', ')}. Codex rejects it.`,
+          { result: ctx.redact.value(result) },
+          { specLevel: 'MUST', sdkTolerates: false, sdk: 'its schema check rejects the result' },
+        ),
         fix: { summary: 'A server-side fix: the result needs protocolVersion, capabilities and serverInfo { name, version }.' },
       }),
     ]);
@@ -575,14 +654,22 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
     findings.push(
       makeFinding('init.version-unsupported', {
         severity: 'warning',
-        message: `"${name}" answered initialize with protocol version "${version}", which no released client knows (Codex sent ${CODEX_PROTOCOL_VERSION}). Codex 0.169.0 proceeds anyway; spec-following clients disconnect.`,
-        evidence: { requested: CODEX_PROTOCOL_VERSION, answered: version, known: KNOWN_VERSIONS },
+        ...withDeviation(
+          `"${name}" answered initialize with protocol version "${version}", which no released client knows (Codex sent ${CODEX_PROTOCOL_VERSION}). Codex 0.169.0 proceeds anyway; spec-following clients disconnect.`,
+          { requested: CODEX_PROTOCOL_VERSION, answered: version, known: KNOWN_VERSIONS },
+          { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() throws "Server\'s protocol version is not supported"' },
+        ),
         fix: { summary: `A server-side fix: answer with a supported version (the one requested, ${CODEX_PROTOCOL_VERSION}, when it supports it).` },
       }),
     );
   }
   st.protocolVersion = KNOWN_VERSIONS.includes(version) ? version : CODEX_PROTOCOL_VERSION;
   st.sessionId = res.headers['mcp-session-id'];
+  const invalidId = st.sessionId !== undefined ? sessionIdFinding(ctx, st.sessionId) : undefined;
+  if (invalidId) {
+    findings.push(invalidId);
+    if (invalidId.severity === 'error') return fail('session id Codex cannot read', findings, info);
+  }
 
   const sent = await sendWithRetries(ctx, st, (url) => ({
     method: 'POST',
@@ -597,12 +684,16 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
     return fail('notifications/initialized failed', [...findings, ...(finding ? [finding] : [])], info);
   }
   const ackRes = ack.response;
+  noteSessionChange(ctx, st, ack, findings, 'initialize');
   if (ackRes.status === 204 && ackRes.body === '') {
     findings.push(
       makeFinding('init.initialized-rejected', {
         severity: 'warning',
-        message: `"${name}" answered notifications/initialized with 204 No Content. Codex 0.169.0 accepts that; the spec requires 202 Accepted, and stricter clients fail.`,
-        evidence: { status: 204 },
+        ...withDeviation(
+          `"${name}" answered notifications/initialized with 204 No Content. Codex 0.169.0 accepts that; the spec requires 202 Accepted, and stricter clients fail.`,
+          { status: 204 },
+          { specLevel: 'MUST', sdkTolerates: true, sdk: 'it accepts any 2xx, but opens its GET stream only after a 202' },
+        ),
         fix: { summary: 'A server-side fix: answer notifications with 202 Accepted and no body.' },
       }),
     );
@@ -611,10 +702,14 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
     return fail(`notifications/initialized answered HTTP ${ackRes.status}`, [
       ...findings,
       makeFinding('init.initialized-rejected', {
-        message:
+        ...withDeviation(
           `"${name}" answered notifications/initialized with HTTP ${ackRes.status}${body ? ' and a body' : ''} instead of 202 Accepted. ` +
-          'Codex 0.169.0 fails the start with "Transport channel closed, when send initialized notification" (checked: it accepts only 202 and 204).',
-        evidence: { status: ackRes.status, contentType: ackRes.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, body) },
+            'Codex 0.169.0 fails the start with "Transport channel closed, when send initialized notification" (checked: it accepts only 202 and 204).',
+          { status: ackRes.status, contentType: ackRes.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, body) },
+          ackRes.status < 300
+            ? { specLevel: 'MUST', sdkTolerates: true, sdk: 'it discards the body of a 2xx answer to a notification' }
+            : { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() fails on the error status' },
+        ),
         fix: { summary: 'A server-side fix: answer notifications with 202 Accepted and no body. Until then, bridge it with mcp-remote (it tolerates this).' },
       }),
     ], info);
@@ -628,9 +723,12 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
     if (stream) findings.push(stream);
     const stale = await staleSessionProbe(ctx, st);
     if (stale) findings.push(stale);
+    const missing = await missingSessionProbe(ctx, st.client, sessionTarget(st));
+    if (missing) findings.push(missing);
   } else {
     ctx.transcript.add('note', 'no Mcp-Session-Id issued (stateless server): session checks skipped');
   }
+  findings.push(...(await protocolVersionProbes(ctx, st.client, sessionTarget(st))));
   const origin = await originProbe(ctx, st);
   if (origin) findings.push(origin);
   return {
@@ -638,6 +736,19 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
     findings,
     server: info,
   };
+}
+
+function sessionTarget(st: PlanState): SessionTarget {
+  return { url: st.url, headers: st.codex.headers, sessionId: st.sessionId, protocolVersion: st.protocolVersion };
+}
+
+/** SESS-11, on the requests Codex itself makes (reported once). */
+function noteSessionChange(ctx: ServerContext, st: PlanState, ex: Exchange, findings: Finding[], stage: StageName): void {
+  if (!st.sessionId || st.sessionIdChanged) return;
+  const changed = sessionIdChangedFinding(ctx, st.sessionId, ex, stage);
+  if (!changed) return;
+  st.sessionIdChanged = true;
+  findings.push(changed);
 }
 
 function sessionHeaders(st: PlanState): Record<string, string> {
@@ -667,12 +778,14 @@ async function getStreamProbe(ctx: ServerContext, st: PlanState): Promise<Findin
   if (res.status === 405 || (res.status === 200 && res.contentType === 'text/event-stream')) return undefined;
   const what = res.status === 404 ? 'HTTP 404, which tells clients that the session has expired' : `HTTP ${res.status}${res.contentType ? ` (${res.contentType})` : ''}`;
   return makeFinding('session.get-stream-invalid', {
-    message:
+    ...withDeviation(
       `The GET stream for server messages (Accept: text/event-stream, with the session id) got ${what}, instead of an event stream or 405. ` +
-      (res.status === 404
-        ? 'Spec-following clients then initialize again in a loop; Codex 0.169.0 carries on without the stream (checked).'
-        : 'Codex 0.169.0 carries on without the stream; clients that need it lose server notifications.'),
-    evidence: { status: res.status, contentType: res.headers['content-type'] ?? null },
+        (res.status === 404
+          ? 'Spec-following clients then initialize again in a loop; Codex 0.169.0 carries on without the stream (checked).'
+          : 'Codex 0.169.0 carries on without the stream; clients that need it lose server notifications.'),
+      { status: res.status, contentType: res.headers['content-type'] ?? null },
+      { specLevel: 'MUST', sdkTolerates: true, sdk: 'a failed GET stream only reaches its onerror callback' },
+    ),
     fix: { summary: 'A server-side fix: answer the GET with text/event-stream, or with 405 Method Not Allowed when there is no stream.' },
   });
 }
@@ -701,8 +814,11 @@ async function originProbe(ctx: ServerContext, st: PlanState): Promise<Finding |
   }
   if (res.status >= 300 || ex.failure) return undefined;
   return makeFinding('http.origin-not-checked', {
-    message: `This local server answered initialize sent with Origin: ${evil} (HTTP ${res.status}), so any web page open in a browser on this machine could talk to it (DNS rebinding). Codex itself is not affected.`,
-    evidence: { status: res.status, origin: evil },
+    ...withDeviation(
+      `This local server answered initialize sent with Origin: ${evil} (HTTP ${res.status}), so any web page open in a browser on this machine could talk to it (DNS rebinding). Codex itself is not affected.`,
+      { status: res.status, origin: evil },
+      { specLevel: 'MUST', sdkTolerates: true, sdk: 'it sends no Origin header' },
+    ),
     fix: { summary: 'A server-side fix: answer a foreign Origin with 403 (enable the SDK\'s DNS rebinding protection: allowed origins and hosts).' },
   });
 }
@@ -724,11 +840,14 @@ async function staleSessionProbe(ctx: ServerContext, st: PlanState): Promise<Fin
   if (!res || ex.failure || res.status === 404) return undefined;
   const body = res.sse ? res.sse.events.map((e) => describeSseEvent(e)).join('\n') : res.body;
   const accepted = res.status < 300 && readAnswer(ex, id).kind === 'result';
+  if (!accepted) st.staleStatus = res.status;
   return makeFinding('session.stale-not-404', {
-    message:
+    ...withDeviation(
       `A request with an unknown Mcp-Session-Id got HTTP ${res.status}${accepted ? ' with a normal result (the server does not check sessions)' : ''} instead of 404. ` +
-      'Clients (Codex included) re-initialize only on 404, so once the server drops a session — after a restart or an idle timeout — tool calls keep failing until Codex is restarted.',
-    evidence: { status: res.status, bodyPreview: bodyPreview(ctx, body) },
+        'Clients (Codex included) re-initialize only on 404, so once the server drops a session — after a restart or an idle timeout — tool calls keep failing until Codex is restarted.',
+      { status: res.status, bodyPreview: bodyPreview(ctx, body) },
+      { specLevel: 'MUST', sdkTolerates: true, sdk: 'it works until the session is dropped, and does not re-initialize on a 404 either' },
+    ),
     fix: { summary: 'A server-side fix: answer requests carrying an unknown or expired session id with 404 Not Found. Until then, restart Codex when this server\'s tool calls start failing.' },
   });
 }
@@ -740,6 +859,7 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   if (!st.init || st.init.answer.kind !== 'result') return { summary: 'initialize did not complete', skipped: true };
   const all: unknown[] = [];
   const seenCursors = new Set<string>();
+  const sessionNotes: Finding[] = [];
   let cursor: string | undefined;
   let page = 0;
   for (;;) {
@@ -773,6 +893,11 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
         bodyPreview: bodyPreview(ctx, res.body),
       });
     }
+    const pageFindings: Finding[] = [];
+    noteSessionChange(ctx, st, ex, pageFindings, 'tools');
+    sessionNotes.push(...pageFindings);
+    const framing = framingProblem(ex, id);
+    if (framing) return fail('tools/list answer unusable', [...sessionNotes, framingFinding(ctx, framing, 'tools/list', id, 'tools', ex)]);
     const answer = readAnswer(ex, id);
     if (answer.kind === 'error') return listFailed(`JSON-RPC error ${answer.error.code} "${answer.error.message}"`, { error: answer.error });
     if (answer.kind === 'invalid') return listFailed(answer.problem, { status: res.status, contentType: res.headers['content-type'] ?? null });
@@ -790,10 +915,13 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   }
 
   const checked = checkTools({ tools: all, server: ctx.server, redact: ctx.redact, stage: 'tools' });
-  const findings = [...checked.findings];
+  const findings = [...sessionNotes, ...checked.findings];
   const startup = startupTimeout(ctx, st, 'tools');
   if (startup) findings.push(startup);
-  if (st.sessionId) await closeSession(ctx, st);
+  if (st.sessionId) {
+    st.sessionClosed = true;
+    findings.push(...(await closeSessionChecked(ctx, st.client, { ...sessionTarget(st), sessionId: st.sessionId, staleStatus: st.staleStatus }, DELETE_MS)));
+  }
   const filtered = checked.count !== all.length ? ` (of ${all.length} listed)` : '';
   return {
     summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}${page > 1 ? ` in ${page} pages` : ''}`,
@@ -875,6 +1003,8 @@ function failureWords(kind: string): string {
       return 'TLS handshake failed';
     case 'timeout':
       return 'no answer in time';
+    case 'proxy':
+      return 'the proxy refused the request';
     default:
       return 'connection failed';
   }

@@ -55,6 +55,11 @@ export interface HttpClient {
   exchange(spec: ExchangeSpec): Promise<Exchange>;
   /** Aborts every request still in flight (cleanup). */
   abortAll(): void;
+  /**
+   * One redacted line per exchange, in order ("POST http://…/mcp (initialize) → HTTP 405
+   * text/plain, 3 ms"): the requests a finding's evidence shows as tried.
+   */
+  readonly log: string[];
 }
 
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
@@ -63,6 +68,7 @@ const SHOWN_RESPONSE_HEADERS = ['content-type', 'content-length', 'location', 'm
 
 export function createHttpClient(ctx: ServerContext): HttpClient {
   const inflight = new Set<AbortController>();
+  const log: string[] = [];
   const base: Dispatcher = ctx.deps.dispatcher ?? getGlobalDispatcher();
   const now = () => ctx.deps.clock.now();
 
@@ -156,6 +162,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
         response.body = Buffer.concat(parts).subarray(0, max).toString('utf8');
       }
       recordResponse(ctx, spec, response, now() - started);
+      log.push(logLine(ctx, spec, response, undefined, now() - started));
       return { spec, response, elapsedMs: Math.round(now() - started) };
     } catch (error) {
       const failure = classifyNetworkError(controller.signal.aborted ? (controller.signal.reason ?? error) : error, state);
@@ -164,6 +171,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
         recordResponse(ctx, spec, response, now() - started);
       }
       ctx.transcript.add('note', `${spec.label}: ${spec.method} ${spec.url} failed (${failure.kind}, ${failure.phase}): ${failure.detail}`);
+      log.push(logLine(ctx, spec, response, failure, now() - started));
       return { spec, response, failure, elapsedMs: Math.round(now() - started) };
     } finally {
       clearTimeout(timer);
@@ -174,6 +182,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
 
   return {
     exchange,
+    log,
     abortAll() {
       for (const controller of inflight) controller.abort(new RequestTimeout(true, 0));
       inflight.clear();
@@ -199,6 +208,17 @@ function trackConnection(handler: Dispatcher.DispatchHandler, onConnected: () =>
     onResponseEnd: forward('onResponseEnd'),
     onResponseError: forward('onResponseError'),
   } as Dispatcher.DispatchHandler;
+}
+
+function logLine(ctx: ServerContext, spec: ExchangeSpec, response: HttpResponse | undefined, failure: NetFailure | undefined, elapsedMs: number): string {
+  const parts: string[] = [];
+  if (response) {
+    parts.push(`HTTP ${response.status}${response.contentType ? ` ${response.contentType}` : ''}`);
+    if (response.sse) parts.push(`${response.sse.events.length} event${response.sse.events.length === 1 ? '' : 's'} (${response.sse.ended})`);
+  }
+  if (failure) parts.push(`failed: ${failure.kind} (${failure.phase})${failure.code ? ` ${failure.code}` : ''}`);
+  parts.push(`${Math.round(elapsedMs)} ms`);
+  return ctx.redact.text(`${spec.method} ${ctx.redact.url(spec.url)} (${spec.label}) → ${parts.join(', ')}`);
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
