@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { CLI, checkJson } from '../helpers/cli.ts';
 import { portInUse } from '../helpers/real-servers.ts';
-import { EVERYTHING, MCP_REMOTE_PROXY, SDK_EXAMPLES, freePort, startServer, toolNamesFromSdk, type InteropServer, type ToolsTarget } from './interop-servers.ts';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CODEX_CAPABILITIES, EVERYTHING, MCP_REMOTE_PROXY, SDK_EXAMPLES, freePort, startServer, toolNamesFromSdk, type InteropServer, type ToolsTarget } from './interop-servers.ts';
 
 const T = { timeout: 120_000 };
 
@@ -104,11 +106,12 @@ before(async () => {
         oracle: null,
       },
       {
+        // It has no DELETE route: ending the session gets Express's 404 page (see the test below).
         name: 'sdk-json-response',
         table: `url = ${toml(at(json, '/mcp'))}`,
-        status: 'ok',
-        codes: ['http.origin-not-checked:info'],
-        stages: HEALTHY_HTTP,
+        status: 'warn',
+        codes: ['http.origin-not-checked:info', 'session.delete-invalid:warning'],
+        stages: ['pass', 'pass', 'pass', 'pass', 'warn'],
         oracle: { kind: 'streamable', url: at(json, '/mcp') },
       },
       {
@@ -155,11 +158,12 @@ before(async () => {
         oracle: null,
       },
       {
-        // The tools are the SSE server's own: the bridge forwards Codex's initialize.
+        // The tools are the SSE server's own: the bridge forwards Codex's initialize. The doctor
+        // names the bridge (info) and checks its remote directly (see the test below).
         name: 'mcp-remote-bridge',
         table: `command = "node"\nargs = ${toml(bridgeArgs)}\n${stdioEnv}`,
         status: 'ok',
-        codes: [],
+        codes: ['stdio.bridge:info'],
         stages: HEALTHY_STDIO,
         oracle: { kind: 'sse', url: at(everythingSse, '/sse') },
       },
@@ -253,6 +257,29 @@ describe('one config with every real server, one run of the built CLI', () => {
     });
   }
 
+  test('mcp-remote-bridge: the remote behind the bridge is checked too, and found to be legacy SSE', () => {
+    assert.ok(run);
+    const server = run.report.servers.find((s: any) => s.name === 'mcp-remote-bridge');
+    const remote = cases.find((c) => c.name === 'mcp-remote-bridge')!.table.match(/"(http:[^"]+)"/)![1];
+    assert.equal(server.bridge?.kind, 'mcp-remote');
+    assert.equal(server.bridge?.url, remote);
+    assert.equal(server.bridge?.server?.httpTransport, 'sse');
+    assert.deepEqual(codesOf(server.bridge), ['bridge.remote-sse-only:info']);
+  });
+
+  test('sdk-json-response: the DELETE it is faulted for really is a 404, which the SDK client does not tolerate', async () => {
+    assert.ok(run);
+    const url = cases.find((c) => c.name === 'sdk-json-response')!.table.match(/"(http:[^"]+)"/)![1]!;
+    const transport = new StreamableHTTPClientTransport(new URL(url));
+    const client = new Client({ name: 'interop-oracle', version: '0' }, { capabilities: CODEX_CAPABILITIES });
+    await client.connect(transport, { signal: AbortSignal.timeout(10_000) });
+    try {
+      await assert.rejects(transport.terminateSession(), (e: any) => e.code === 404);
+    } finally {
+      await client.close().catch(() => {});
+    }
+  });
+
   test('sdk-oauth: the fix is `codex mcp login`', () => {
     assert.ok(run);
     const f = run.report.servers.find((s: any) => s.name === 'sdk-oauth').findings.find((x: any) => x.code === 'auth.login-required');
@@ -305,8 +332,8 @@ describe('one config with every real server, one run of the built CLI', () => {
         const server = fixed.servers.find((s: any) => s.name === name);
         assert.ok(server, name);
         const context = JSON.stringify(server.findings.map((f: any) => [f.code, f.message]), null, 1);
-        // The bridges are stdio servers with no findings; the Streamable URL keeps its Origin note.
-        const expectedCodes = server.transport === 'stdio' ? [] : ['http.origin-not-checked:info'];
+        // The bridges are stdio servers named as bridges (info); the Streamable URL keeps its Origin note.
+        const expectedCodes = server.transport === 'stdio' ? ['stdio.bridge:info'] : ['http.origin-not-checked:info'];
         assert.deepEqual(codesOf(server), expectedCodes, context);
         assert.equal(server.status, 'ok', context);
         const names = fixOracle.get(name)!;
