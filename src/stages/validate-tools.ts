@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ServerConfig } from '../config/server-config.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
+import { deviationEvidence, sdkSentence, type Deviation } from '../transports/http/protocol-deviation.ts';
 import type { Finding, StageName } from '../types.ts';
 
 /**
@@ -257,6 +258,8 @@ function invalidNameFinding(
   }
   let message = parts.join(' ');
   if (renamed.length > 0) message += ' The model sees the new names, not the ones in the server\'s docs; older Codex versions fail with "Invalid \'tools[N].name\'".';
+  const deviation: Deviation = { specLevel: 'SHOULD', sdkTolerates: true, sdk: 'it does not check tool names' };
+  message += ` ${sdkSentence(deviation)}`;
   const disabled = unique([...(server.disabledTools ?? []), ...invalid]);
   return makeFinding('tools.invalid-name', {
     stage,
@@ -268,6 +271,7 @@ function invalidNameFinding(
         qualifiedName: codexQualifiedName(server.name, codexNames.get(n) ?? n),
         ...(invalidSet.has(n) ? { problems: reasons(n) } : { problems: ['collides with a renamed tool'] }),
       })),
+      ...deviationEvidence(deviation),
     }),
     fix: {
       summary: 'Ask the server maintainers to use names matching ^[a-zA-Z0-9_-]{1,64}$. To hide these tools from Codex meanwhile, disable them.',
