@@ -83,13 +83,14 @@ export function sessionIdFinding(ctx: ServerContext, id: string): Finding | unde
   const bad = [...id].filter((c) => c.charCodeAt(0) < 0x21 || c.charCodeAt(0) > 0x7e);
   if (bad.length === 0) return undefined;
   const unreadable = bad.some((c) => c !== ' ' && c !== '\t');
-  const shown = [...new Set(bad)].map((c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`).join(', ');
+  // undici decodes header bytes as latin1, so each character here is one byte on the wire.
+  const shown = [...new Set(bad)].map((c) => `0x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`).join(', ');
   const { message, evidence } = withDeviation(
-    `The Mcp-Session-Id "${ctx.server.name}" issued holds characters outside visible ASCII (${shown}); the spec allows only 0x21–0x7E. ` +
+    `The Mcp-Session-Id "${ctx.server.name}" issued holds bytes outside visible ASCII (${shown}); the spec allows only 0x21–0x7E. ` +
       (unreadable
         ? 'Codex 0.169.0 cannot read such an id: it sends its requests without a session, and the server refuses them (measured: the start times out awaiting tools/list).'
         : 'Codex 0.169.0 sends it back unchanged and works; clients that trim or re-encode header values lose the session.'),
-    { sessionId: ctx.redact.text(id), characters: shown },
+    { sessionId: ctx.redact.text(id), bytes: shown },
     unreadable
       ? { specLevel: 'MUST', sdkTolerates: false, sdk: 'fetch sends the id back re-encoded, and the server no longer finds the session' }
       : { specLevel: 'MUST', sdkTolerates: true, sdk: 'it sends the id back unchanged' },
