@@ -9,65 +9,18 @@
 // Config-level cases that make Codex refuse the WHOLE config are separate configs: mcp-doctor must
 // report an error for them, and Codex's configError must appear.
 //
-// Budgets: every server gets startup_timeout_sec = BUDGET (a healthy node server starts within it
-// under a load average of 10 on 2 cores); the ones expected to time out get TIGHT, which only
-// shortens the run. Codex and mcp-doctor run one after the other, not at once: stateful fixtures
-// (transient-503) are restarted on the same port in between so that each sees a fresh server.
+// The servers and budgets are in test/helpers/fixture-fleet.ts. Codex and mcp-doctor run one
+// after the other, not at once: stateful fixtures (transient-503) are restarted on the same port
+// in between so that each sees a fresh server.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { SCENARIOS, startFixtureServer, type FixtureServer, type ScenarioName } from '../fixtures/http/scenarios.ts';
-import { startExtraServer, type ExtraName, type ExtraServer } from '../fixtures/http/doctor-extras.ts';
 import { askCodex, codexAvailable, type CodexVerdict } from './helpers/codex-oracle.ts';
 import { checkJson, tempConfig, ROOT } from './helpers/cli.ts';
+import { FLEET_ENV, killLeftoverPids, startFleet, type Fleet } from './helpers/fixture-fleet.ts';
 import { STDIO_FIXTURE } from './helpers/stdio-check.ts';
 
 const skip = codexAvailable() ? false : 'the Codex CLI (@openai/codex devDependency) is not installed';
-const BUDGET = 5;
-const TIGHT = 2;
-/** Marks every stdio server of this run, to find leftovers with ps. */
-const MARK = `mcp-doctor-agreement-${process.pid}`;
-const ENV = { MY_API_KEY: 'sk-agreement-0123456789abcdef', AGREEMENT_UNSET: undefined, AGREEMENT_TOKEN: 'good-token', SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' };
-
-/** Scenarios that never answer in time: a tight budget keeps the run short. */
-const HANGING = new Set<string>(['hang-headers', 'hang-sse', 'slow-init']);
-const STDIO_MODES: Array<[name: string, args: string[], extra?: string]> = [
-  ['healthy', ['healthy']],
-  ['banner', ['banner']],
-  ['banner_glued', ['banner-glued'], `startup_timeout_sec = ${TIGHT}`],
-  ['pretty_json', ['pretty-json'], `startup_timeout_sec = ${TIGHT}`],
-  ['crlf', ['crlf']],
-  ['exit_early', ['exit-early']],
-  ['needs_env', ['needs-env']],
-  ['needs_env_forwarded', ['needs-env'], 'env_vars = ["MY_API_KEY"]'],
-  ['slow', ['slow', '--delay', '4000'], 'startup_timeout_sec = 1'],
-  ['hang', ['hang'], `startup_timeout_sec = ${TIGHT}`],
-  ['ignore_eof', ['ignore-eof']],
-  ['fork_stubborn', ['fork-stubborn']],
-  ['tools_invalid_name', ['tools-invalid-name']],
-  ['jsonrpc_error_init', ['jsonrpc-error-init']],
-  ['version_rejected', ['version-rejected']],
-  ['print_env', ['print-env']],
-  // Codex keeps the CA-bundle variables in a stdio server's environment.
-  ['needs_ca', ['needs-env', '--var', 'SSL_CERT_FILE']],
-  // An env_vars entry naming an unset variable: Codex starts the server without it.
-  ['env_vars_unset', ['healthy'], 'env_vars = ["AGREEMENT_UNSET"]'],
-  ['needs_env_vars_unset', ['needs-env', '--var', 'AGREEMENT_UNSET'], 'env_vars = ["AGREEMENT_UNSET"]'],
-  // Keys Codex ignores with a warning: `disabled = true` does NOT disable the server.
-  ['type_http', ['healthy'], 'type = "http"'],
-  ['disabled_true', ['healthy'], 'disabled = true'],
-];
-/** Server tables whose name or keys are the point (the url/command is filled in). */
-const VARIANTS: Array<[table: string, scenario: 'healthy-json' | 'bearer-no-oauth' | 'stdio', extra: string]> = [
-  ['"stdio.dotted"', 'stdio', ''],
-  ['"@scope/stdio"', 'stdio', ''],
-  ['"stdio with space"', 'stdio', ''],
-  ['http_env_header_unset', 'healthy-json', 'env_http_headers = { "X-Api-Key" = "AGREEMENT_UNSET" }'],
-  ['http_env_auth_unset', 'bearer-no-oauth', 'env_http_headers = { Authorization = "AGREEMENT_UNSET" }'],
-  ['http_bearer_env_unset', 'healthy-json', 'bearer_token_env_var = "AGREEMENT_UNSET"'],
-  ['http_bearer_env_set', 'bearer-no-oauth', 'bearer_token_env_var = "AGREEMENT_TOKEN"'],
-];
-const EXTRAS: ExtraName[] = ['redirect-302', 'initialized-204', 'tools-cursor-cycle', 'sse-priming', 'html-root-mcp-sibling', 'not-acceptable', 'reset'];
 
 /**
  * Deliberate disagreements, by server name (each is documented in docs/codex-behaviour.md).
@@ -75,75 +28,34 @@ const EXTRAS: ExtraName[] = ['redirect-302', 'initialized-204', 'tools-cursor-cy
  */
 const EXCEPTIONS: Record<string, { doctor: string; codex: boolean; why: string }> = {};
 
-const key = (s: string) => s.replace(/-/g, '_');
-const http = new Map<string, FixtureServer | ExtraServer>();
-
-function configToml(): string {
-  const out: string[] = [];
-  for (const [name, args, extra] of STDIO_MODES) {
-    out.push(`[mcp_servers.stdio_${name}]`, `command = ${JSON.stringify(process.execPath)}`, `args = ${JSON.stringify([STDIO_FIXTURE, ...args, MARK])}`);
-    out.push(extra?.startsWith('startup_timeout_sec') ? extra : `startup_timeout_sec = ${BUDGET}`);
-    if (extra && !extra.startsWith('startup_timeout_sec')) out.push(extra);
-    out.push('');
-  }
-  for (const [name, server] of http) {
-    const scenario = name.replace(/^(http|extra)_/, '').replace(/_/g, '-');
-    out.push(`[mcp_servers.${name}]`, `url = ${JSON.stringify(server.url)}`, `startup_timeout_sec = ${HANGING.has(scenario) ? TIGHT : BUDGET}`, '');
-  }
-  for (const [table, scenario, extra] of VARIANTS) {
-    out.push(`[mcp_servers.${table}]`);
-    if (scenario === 'stdio') out.push(`command = ${JSON.stringify(process.execPath)}`, `args = ${JSON.stringify([STDIO_FIXTURE, 'healthy', MARK])}`);
-    else out.push(`url = ${JSON.stringify(http.get(`http_${key(scenario)}`)!.url)}`);
-    out.push(`startup_timeout_sec = ${BUDGET}`, extra, '');
-  }
-  return out.join('\n');
-}
-const variantName = (table: string) => table.replace(/^"(.*)"$/, '$1');
-
-function leftovers(): string[] {
-  const ps = execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' });
-  return ps.split('\n').filter((l) => l.includes(MARK) && !l.includes('ps -A'));
-}
-
 describe('mcp-doctor fails a server exactly when Codex cannot start it', { skip }, () => {
-  let toml = '';
+  let fleet: Fleet;
   let codex: CodexVerdict;
   let doctor: any;
+  let doctorMs = 0;
 
   before(async () => {
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' });
-    for (const name of Object.keys(SCENARIOS) as ScenarioName[]) http.set(`http_${key(name)}`, await startFixtureServer(name, { delayMs: 4000 }));
-    for (const name of EXTRAS) http.set(`extra_${key(name)}`, await startExtraServer(name));
-    toml = configToml();
-    codex = await askCodex(toml, { env: ENV, timeoutMs: 60_000 });
-    // A fresh transient-503 (its first two POSTs fail) for mcp-doctor, on the same port.
-    const transient = http.get('http_transient_503') as FixtureServer;
-    await transient.close();
-    http.set('http_transient_503', await startFixtureServer('transient-503', { port: Number(new URL(transient.url).port) }));
-    const cfg = tempConfig(toml);
+    fleet = await startFleet();
+    codex = await askCodex(fleet.toml, { env: FLEET_ENV, timeoutMs: 60_000 });
+    await fleet.refresh();
+    const cfg = tempConfig(fleet.toml);
     try {
-      const run = await checkJson(['--config', cfg.path, '--concurrency', '100'], { env: ENV, timeoutMs: 60_000 });
+      const run = await checkJson(['--config', cfg.path, '--concurrency', '100'], { env: FLEET_ENV, timeoutMs: 60_000 });
       doctor = run.report;
+      doctorMs = Math.round(run.durationMs);
     } finally {
       cfg.cleanup();
     }
   });
 
   after(async () => {
-    await Promise.all([...http.values()].map((s) => s.close()));
-    // fork-stubborn's grandchild ignores SIGTERM: the pids mcp-doctor saw left behind are ours to end.
-    for (const server of doctor?.servers ?? []) {
-      for (const f of server.findings) for (const pid of (f.evidence?.leftoverPids as number[] | undefined) ?? []) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
+    await fleet?.close();
+    killLeftoverPids(doctor);
   });
 
-  test('the config is accepted by both, and the healthy controls connect', () => {
+  test('the config is accepted by both, and the healthy controls connect', (t) => {
+    t.diagnostic(`${fleet.names.length} servers; Codex ${codex.durationMs} ms, mcp-doctor ${doctorMs} ms`);
     assert.equal(codex.configError, undefined, codex.configError);
     assert.ok(codex.servers.stdio_healthy?.connected, codex.servers.stdio_healthy?.error);
     assert.ok(codex.servers.http_healthy_json?.connected, codex.servers.http_healthy_json?.error);
@@ -153,8 +65,7 @@ describe('mcp-doctor fails a server exactly when Codex cannot start it', { skip 
 
   test('every server: fail exactly when Codex does not connect (documented exceptions aside)', () => {
     const mismatches: string[] = [];
-    const names = [...STDIO_MODES.map(([n]) => `stdio_${n}`), ...http.keys(), ...VARIANTS.map(([t]) => variantName(t))];
-    for (const name of names) {
+    for (const name of fleet.names) {
       const verdict = codex.servers[name];
       const report = doctor.servers.find((s: any) => s.name === name);
       assert.ok(verdict && report, `${name} is in both reports`);
@@ -175,7 +86,7 @@ describe('mcp-doctor fails a server exactly when Codex cannot start it', { skip 
   });
 
   test('nothing either of them started is left running', () => {
-    assert.deepEqual(leftovers(), []);
+    assert.deepEqual(fleet.leftovers(), []);
   });
 });
 
@@ -199,7 +110,7 @@ const REFUSED: Record<string, { toml: string; code: string; reason: RegExp }> = 
 };
 
 describe('configs Codex refuses as a whole: mcp-doctor reports an error', { skip, concurrency: 2 }, () => {
-  const healthy = `[mcp_servers.fine]\ncommand = ${JSON.stringify(process.execPath)}\nargs = ${JSON.stringify([STDIO_FIXTURE, 'healthy', MARK])}\n\n`;
+  const healthy = `[mcp_servers.fine]\ncommand = ${JSON.stringify(process.execPath)}\nargs = ${JSON.stringify([STDIO_FIXTURE, 'healthy'])}\n\n`;
   for (const [name, c] of Object.entries(REFUSED)) {
     test(name, { timeout: 60_000 }, async () => {
       const toml = healthy + c.toml;
