@@ -313,7 +313,7 @@ export function exitedEarlyFinding(
 ): Finding {
   const { server, redact } = ctx;
   const tail = stderrTail(input.stderr);
-  const key = keyStderrLine(tail);
+  const key = keyStderrLine(input.stderr);
   const after = seconds(Math.max(0, input.exit.at - input.startedAt));
   let message = input.exit.stdoutClosed
     ? `"${server.name}" closed its stdout ${after} after start, before answering initialize, and kept running. Codex shows only "connection closed: initialize response".`
