@@ -173,9 +173,14 @@ function bridgeFinding(ctx: ServerContext, spec: BridgeSpec, finding: Finding, o
     };
   }
   const rewritten = { ...finding };
+  // Codex's own login and credential store play no part behind a bridge.
+  rewritten.message = finding.message.replace(/`codex mcp login [^`]+`/g, 'an OAuth sign-in');
+  if (finding.evidence && Object.keys(finding.evidence).some((k) => k.startsWith('credentials'))) {
+    rewritten.evidence = Object.fromEntries(Object.entries(finding.evidence).filter(([k]) => !k.startsWith('credentials')));
+  }
   if (finding.code === 'auth.login-required') {
     // mcp-remote signs in by itself; Codex's own login does not reach it.
-    rewritten.message = finding.message.replace(/,? and Codex has no stored credentials for this name and URL\.?/, `; ${kind} sent no token.`);
+    rewritten.message = rewritten.message.replace(/,? and Codex has no stored credentials for this name and URL\.?/, `; ${kind} sent no token.`);
     if (options.refreshPending) {
       return {
         ...rewritten,
