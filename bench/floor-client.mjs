@@ -3,7 +3,13 @@
 // server at once, exactly initialize + notifications/initialized + tools/list, with no checks,
 // no probes, no report. Plain fetch (undici) for Streamable HTTP, child_process for stdio.
 //
-//   node bench/floor-client.mjs TARGETS.json
+//   node bench/floor-client.mjs TARGETS.json [--probes]
+//
+// --probes: for Streamable HTTP, also send the nine further requests `mcp-doctor check` sends to a
+// healthy server (its probes: server/discover, GET stream, unknown / missing session, missing /
+// unsupported MCP-Protocol-Version, foreign Origin, DELETE, ended session), one after another,
+// with no analysis: the floor for the same conversation, to tell what the doctor asks apart from
+// how efficiently it asks.
 //
 // TARGETS.json: [{ "url": "http://..." } | { "command": "node", "args": [...] }, ...]
 // Prints `{ "ok": N, "failed": M, "tools": T }` and exits 1 when a server failed.
@@ -31,14 +37,31 @@ async function readAnswer(response) {
   throw new Error('no answer in the event stream');
 }
 
+const PROBES = process.argv.includes('--probes');
+
 async function checkHttp(url) {
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const send = async (extra, body, method = 'POST') => (await fetch(url, { method, headers: { ...headers, ...extra }, body })).arrayBuffer();
   const init = await fetch(url, { method: 'POST', headers, body: rpc(0, 'initialize', INITIALIZE) });
   const session = init.headers.get('mcp-session-id');
   const answer = await readAnswer(init);
-  const next = { ...headers, 'mcp-protocol-version': answer.result.protocolVersion, ...(session ? { 'mcp-session-id': session } : {}) };
+  const version = { 'mcp-protocol-version': answer.result.protocolVersion };
+  const next = { ...headers, ...version, ...(session ? { 'mcp-session-id': session } : {}) };
+  if (PROBES) await send({ 'mcp-protocol-version': '2026-07-28' }, rpc('d', 'server/discover', {}));
   await (await fetch(url, { method: 'POST', headers: next, body: INITIALIZED })).arrayBuffer();
+  if (PROBES) {
+    await send({ ...next, accept: 'text/event-stream' }, undefined, 'GET');
+    await send({ ...version, 'mcp-session-id': 'unknown' }, rpc(2, 'tools/list', {}));
+    await send(version, rpc(3, 'tools/list', {}));
+    await send({ 'mcp-session-id': session ?? '' }, rpc(4, 'tools/list', {}));
+    await send({ 'mcp-session-id': session ?? '', 'mcp-protocol-version': '1999-01-01' }, rpc(5, 'tools/list', {}));
+    await send({ origin: 'http://evil.example' }, rpc(6, 'initialize', INITIALIZE));
+  }
   const list = await readAnswer(await fetch(url, { method: 'POST', headers: next, body: rpc(1, 'tools/list', {}) }));
+  if (PROBES) {
+    await send(next, undefined, 'DELETE');
+    await send(next, rpc(7, 'tools/list', {}));
+  }
   return list.result.tools.length;
 }
 
@@ -65,7 +88,7 @@ function checkStdio(command, args) {
   });
 }
 
-const targets = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const targets = JSON.parse(readFileSync(process.argv.slice(2).find((a) => !a.startsWith('--')), 'utf8'));
 const results = await Promise.allSettled(targets.map((t) => (t.url ? checkHttp(t.url) : checkStdio(t.command, t.args ?? []))));
 const ok = results.filter((r) => r.status === 'fulfilled');
 process.stdout.write(`${JSON.stringify({ ok: ok.length, failed: results.length - ok.length, tools: ok.reduce((n, r) => n + r.value, 0) })}\n`);

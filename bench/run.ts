@@ -20,7 +20,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -29,7 +29,7 @@ import { maxAlive, readLifetimes } from '../fixtures/interop/lifetimes.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
 const FLOOR = join(ROOT, 'bench', 'floor-client.mjs');
-const MAX_RSS = join(ROOT, 'bench', 'max-rss.cjs');
+const USAGE = join(ROOT, 'bench', 'resource-usage.cjs');
 const STDIO_SERVER = join(ROOT, 'fixtures', 'stdio', 'server.mjs');
 const RECORDING_SERVER = join(ROOT, 'fixtures', 'interop', 'recording-server.mjs');
 const CACHE = join(ROOT, '.cache', 'bench');
@@ -57,17 +57,27 @@ interface Measured {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** Peak RSS of the process itself in MB (only with `rss: true`). */
+  /** Peak RSS of the process itself in MB (only with `usage: true`). */
   rssMb?: number;
+  /** CPU time (user + system) of the process itself, children not included (only with `usage: true`). */
+  cpuMs?: number;
   /** Most direct children alive at once, sampled from /proc (only with `children: true`). */
   maxChildren?: number;
 }
 
+/**
+ * The environment of every measured process. NODE_EXTRA_CA_CERTS is dropped: this sandbox sets it,
+ * and parsing that bundle adds ~100 ms of CPU to every Node start, which would hide the doctor's own
+ * start-up cost behind the machine's (its effect is measured once, see `caBundleEffect`).
+ */
+const baseEnv: Record<string, string | undefined> = { ...process.env, NODE_EXTRA_CA_CERTS: undefined, CODEX_HOME: codexHome, NO_COLOR: '1' };
+
 let runCount = 0;
-function measure(args: string[], opts: { env?: Record<string, string>; rss?: boolean; children?: boolean; timeoutMs?: number } = {}): Promise<Measured> {
-  const rssFile = join(work, `rss-${runCount++}`);
-  const argv = opts.rss ? ['-r', MAX_RSS, ...args] : args;
-  const env = { ...process.env, CODEX_HOME: codexHome, NO_COLOR: '1', ...opts.env, ...(opts.rss ? { BENCH_MAX_RSS_FILE: rssFile } : {}) };
+function measure(args: string[], opts: { env?: Record<string, string | undefined>; usage?: boolean; children?: boolean; timeoutMs?: number } = {}): Promise<Measured> {
+  const usageFile = join(work, `usage-${runCount++}`);
+  const argv = opts.usage ? ['-r', USAGE, ...args] : args;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...baseEnv, ...opts.env, ...(opts.usage ? { BENCH_USAGE_FILE: usageFile } : {}) })) if (v !== undefined) env[k] = v;
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,13 +103,13 @@ function measure(args: string[], opts: { env?: Record<string, string>; rss?: boo
       const ms = performance.now() - started;
       clearTimeout(timer);
       if (sampler) clearInterval(sampler);
-      const rssKb = opts.rss && existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : undefined;
+      const usage = opts.usage && existsSync(usageFile) ? (JSON.parse(readFileSync(usageFile, 'utf8').trim().split('\n').pop()!) as { maxRssKb: number; cpuMs: number }) : undefined;
       resolvePromise({
         ms,
         code,
         stdout,
         stderr,
-        ...(rssKb !== undefined ? { rssMb: rssKb / 1024 } : {}),
+        ...(usage ? { rssMb: usage.maxRssKb / 1024, cpuMs: usage.cpuMs } : {}),
         ...(sampler ? { maxChildren } : {}),
       });
     });
@@ -237,6 +247,7 @@ async function main(): Promise<void> {
     `- Node ${process.version}; mcp-doctor ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (dist/cli.js bundle)`,
     `- Date: ${new Date().toISOString()}; git commit ${commit}${dirty ? ' (with uncommitted changes of other work in the tree)' : ''}`,
     `- Mode: ${QUICK ? '--quick' : 'full'}; ${RUNS} runs per timing (median, min–max), ${COLD_RUNS} for cold start`,
+    `- Load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min; other work shares this machine)`,
   ];
   log(machine.join('\n'));
 
@@ -253,11 +264,16 @@ async function main(): Promise<void> {
       cold.help.push((await measure([CLI, '--help'])).ms);
     }
     const bare = median(cold.bare);
+    const withCaBundle: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) withCaBundle.push((await measure(['-e', '0'], { env: { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } })).ms);
     table('Cold start', [
       { command: 'node -e 0', wall: spread(cold.bare), 'vs bare Node': '1.00x' },
       { command: 'mcp-doctor --version', wall: spread(cold.version), 'vs bare Node': ratio(median(cold.version), bare) },
       { command: 'mcp-doctor --help', wall: spread(cold.help), 'vs bare Node': ratio(median(cold.help), bare) },
-    ]);
+      ...(process.env.NODE_EXTRA_CA_CERTS
+        ? [{ command: 'node -e 0 with this machine\'s NODE_EXTRA_CA_CERTS', wall: spread(withCaBundle), 'vs bare Node': ratio(median(withCaBundle), bare) }]
+        : []),
+    ], 'Every measured process runs without NODE_EXTRA_CA_CERTS (the last row shows what it costs any Node start here).');
     targets.push({ label: 'cold start within 2x of bare Node', met: median(cold.version) <= 2 * bare, text: ratio(median(cold.version), bare) });
 
     // check vs floor.
@@ -276,14 +292,18 @@ async function main(): Promise<void> {
       const doctor: Measured[] = [];
       const floor: Measured[] = [];
       const doctorC: Measured[] = [];
+      const probes: Measured[] = [];
+      const http = s.targets.every((t) => 'url' in t);
       for (let i = 0; i < RUNS; i++) {
-        doctor.push(await measure([CLI, 'check', '--json', '--config', config], { rss: true }));
-        floor.push(await measure([FLOOR, list], { rss: true }));
-        if (s.targets.length > 16) doctorC.push(await measure([CLI, 'check', '--json', '--config', config, '--concurrency', String(s.targets.length)], { rss: true }));
+        doctor.push(await measure([CLI, 'check', '--json', '--config', config], { usage: true }));
+        floor.push(await measure([FLOOR, list], { usage: true }));
+        if (http) probes.push(await measure([FLOOR, list, '--probes'], { usage: true }));
+        if (s.targets.length > 16) doctorC.push(await measure([CLI, 'check', '--json', '--config', config, '--concurrency', String(s.targets.length)], { usage: true }));
       }
       doctor.forEach((m) => assertReport(s.label, m, s.targets.length));
       doctorC.forEach((m) => assertReport(s.label, m, s.targets.length));
-      for (const m of floor) if (m.code !== 0) throw new Error(`floor client failed on ${s.label}: ${m.stdout} ${m.stderr}`);
+      for (const m of [...floor, ...probes]) if (m.code !== 0) throw new Error(`floor client failed on ${s.label}: ${m.stdout} ${m.stderr}`);
+      const p = probes.length ? median(probes.map((m) => m.ms)) : undefined;
       const d = median(doctor.map((m) => m.ms));
       const f = median(floor.map((m) => m.ms));
       rows.push({
@@ -291,7 +311,9 @@ async function main(): Promise<void> {
         'mcp-doctor check': spread(doctor.map((m) => m.ms)),
         floor: spread(floor.map((m) => m.ms)),
         'doctor / floor': ratio(d, f),
-        'node -e 0': ms(bare),
+        'CPU doctor / floor': `${ms(median(doctor.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
+        'floor, same 12 requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
+        'doctor / that': p === undefined ? '—' : ratio(d, p),
         'doctor peak RSS': mb(median(doctor.map((m) => m.rssMb ?? 0))),
         'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
       });
@@ -302,7 +324,9 @@ async function main(): Promise<void> {
           'mcp-doctor check': spread(doctorC.map((m) => m.ms)),
           floor: spread(floor.map((m) => m.ms)),
           'doctor / floor': ratio(dc, f),
-          'node -e 0': ms(bare),
+          'CPU doctor / floor': `${ms(median(doctorC.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
+          'floor, same 12 requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
+          'doctor / that': p === undefined ? '—' : ratio(dc, p),
           'doctor peak RSS': mb(median(doctorC.map((m) => m.rssMb ?? 0))),
           'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
         });
@@ -314,7 +338,7 @@ async function main(): Promise<void> {
       log(`${s.label}: doctor ${ms(d)}, floor ${ms(f)}`);
     }
     table(`check against the floor (${RUNS} runs each, interleaved)`, rows,
-      'floor = bench/floor-client.mjs: one process, every server at once, only initialize + notifications/initialized + tools/list. Default --concurrency is 16.');
+      'floor = bench/floor-client.mjs: one process, every server at once, only initialize + notifications/initialized + tools/list. Default --concurrency is 16. CPU is the process\'s own (user + system), median; for stdio the servers\' CPU is not in it. "Same 12 requests": the floor client with --probes sends every request the doctor sends to a healthy Streamable HTTP server (its 9 probes too), with no analysis. Bare `node -e 0`: see Cold start.');
     targets.push({ label: '`check` on 50 healthy servers within 1.5x of the floor', met: ratio50 <= 1.5, text: `${ratio50.toFixed(2)}x` });
     targets.push({ label: 'under 150 MB peak RSS for 50 servers', met: Math.max(...rss50) < 150, text: `max ${mb(Math.max(...rss50))} over ${RUNS} runs` });
 
@@ -354,7 +378,7 @@ async function main(): Promise<void> {
           for (const t of ten) {
             const t0 = performance.now();
             const r = await run(inspector.node, [inspector.bin, '--cli', t.url, '--method', 'tools/list', '--format', 'json'], {
-              env: { ...process.env, PATH: `${NODE22_BIN}:${process.env.PATH}`, HOME: inspectorHome },
+              env: { ...(baseEnv as Record<string, string>), PATH: `${NODE22_BIN}:${process.env.PATH}`, HOME: inspectorHome },
               timeout: 60_000,
             });
             if (!JSON.parse(r.stdout).result?.tools) throw new Error(`inspector: unexpected output ${r.stdout.slice(0, 200)}`);
@@ -377,7 +401,7 @@ async function main(): Promise<void> {
       mkdirSync(dir);
       const servers: Target[] = Array.from({ length: SCALE_SERVERS }, (_, i) => ({ name: `s${i}`, command: process.execPath, args: [RECORDING_SERVER, dir] }));
       const config = writeConfig(`scale-${level}`, servers);
-      const m = await measure([CLI, 'check', '--json', '--config', config, '--concurrency', String(level)], { rss: true, children: true, timeoutMs: 300_000 });
+      const m = await measure([CLI, 'check', '--json', '--config', config, '--concurrency', String(level)], { usage: true, children: true, timeoutMs: 300_000 });
       assertReport(`scale ${level}`, m, SCALE_SERVERS);
       const lifetimes = readLifetimes(dir);
       scaleRows.push({
@@ -407,6 +431,7 @@ async function main(): Promise<void> {
     ...targets.map((t) => `| ${t.label} | ${t.text} | ${t.met ? 'yes' : '**no**'} |`),
   ].join('\n');
   process.stdout.write(`\nTargets\n${targets.map((t) => `${t.met ? 'met   ' : 'MISSED'}  ${t.label}: ${t.text}`).join('\n')}\n`);
+  machine.push(`- Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
   const generated = [machine.join('\n'), summary, ...sections, `_Bench wall time: ${(Math.round((performance.now() - began) / 100) / 10).toFixed(1)} s._`].join('\n\n');
   writeResults(generated);
 }
