@@ -195,6 +195,14 @@ describe('MCP-Protocol-Version header (mcp-wire §2.3.6)', () => {
 });
 
 describe('healthy servers pay a few requests and stay ok', () => {
+  test('a server that never answers ping: one probe waits its 3 s, the others are skipped, tools are still listed', async () => {
+    const { report, server } = await run('ping-hangs');
+    assert.equal(report.tools?.count, 2);
+    assert.ok(!report.findings.some((f) => f.severity !== 'info'), codes(report).join(', '));
+    assert.equal(posted(server, 'ping').filter((r) => r.headers['mcp-session-id'] !== undefined).length, 1);
+    assert.match(JSON.stringify(report.transcript), /skipped: an earlier probe got no answer in time/);
+  });
+
   for (const name of ['healthy', 'healthy-sse'] as const) {
     test(`${name}: no finding; four probe requests beyond what Codex sends plus the earlier probes`, async () => {
       const { report, server } = await run(name);

@@ -16,6 +16,8 @@ import { describeSseEvent } from './sse-reader.ts';
  */
 
 const PROBE_MS = 3000;
+/** Left for the requests Codex makes after the probes (tools/list): a probe never eats into it. */
+const RESERVE_MS = 2000;
 const BOGUS_VERSION = '1999-01-01';
 
 /** What the probes need to know about the session in use. */
@@ -36,7 +38,15 @@ interface PingOutcome {
   served: boolean;
 }
 
-async function ping(ctx: ServerContext, client: HttpClient, headers: Record<string, string>, url: string, label: string): Promise<PingOutcome> {
+/** Probes are skipped once one went unanswered, or when the deadline is near. */
+const silent = new WeakSet<HttpClient>();
+
+async function ping(ctx: ServerContext, client: HttpClient, headers: Record<string, string>, url: string, label: string): Promise<PingOutcome | undefined> {
+  const budget = Math.min(PROBE_MS, ctx.remainingMs() - RESERVE_MS);
+  if (silent.has(client) || budget < 500) {
+    ctx.transcript.add('note', `${label} skipped: ${silent.has(client) ? 'an earlier probe got no answer in time' : 'too close to the deadline'}`);
+    return undefined;
+  }
   const id = `mcp-doctor-${label.replace(/[^a-z0-9]+/gi, '-')}`;
   const exchange = await client.exchange({
     method: 'POST',
@@ -44,11 +54,12 @@ async function ping(ctx: ServerContext, client: HttpClient, headers: Record<stri
     headers,
     body: rpcRequest(id, 'ping'),
     label,
-    timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
+    timeoutMs: budget,
     until: (event) => isObject(event.message) && event.message.id === id,
     maxBodyBytes: 64 * 1024,
   });
   const res = exchange.response;
+  if (exchange.failure?.kind === 'timeout') silent.add(client);
   if (!res || exchange.failure) return { exchange, accepted: false, served: false };
   const answer = readAnswer(exchange, id);
   const ok = res.status >= 200 && res.status < 300;
@@ -128,7 +139,7 @@ export function sessionIdChangedFinding(ctx: ServerContext, issued: string, exch
 /** A request without the session id SHOULD get 400; a normal answer means sessions are optional. */
 export async function missingSessionProbe(ctx: ServerContext, client: HttpClient, t: SessionTarget): Promise<Finding | undefined> {
   const out = await ping(ctx, client, baseHeaders(t, { session: null }), t.url, 'no-session probe');
-  if (out.status === undefined || out.status === 400) return undefined;
+  if (out?.status === undefined || out.status === 400) return undefined;
   if (out.served) {
     ctx.transcript.add('note', 'a request without Mcp-Session-Id was served: the server does not require its session id (allowed)');
     return undefined;
@@ -164,11 +175,11 @@ export async function protocolVersionProbes(ctx: ServerContext, client: HttpClie
   let control: PingOutcome | undefined;
   const controlServed = async () => {
     control ??= await ping(ctx, client, baseHeaders(t), t.url, 'control ping');
-    return control.accepted;
+    return control?.accepted === true;
   };
 
   const without = await ping(ctx, client, baseHeaders(t, { version: null }), t.url, 'no-MCP-Protocol-Version probe');
-  if (without.status !== undefined && !without.accepted) {
+  if (without?.status !== undefined && !without.accepted) {
     if (await controlServed()) {
       const { message, evidence } = withDeviation(
         `A request without MCP-Protocol-Version got HTTP ${without.status}, while the same request with the header was served. The spec says a server SHOULD then assume 2025-03-26; clients older than 2025-06-18 (and proxies that drop the header) fail. Codex always sends it.`,
@@ -188,7 +199,7 @@ export async function protocolVersionProbes(ctx: ServerContext, client: HttpClie
   }
 
   const bogus = await ping(ctx, client, baseHeaders(t, { version: BOGUS_VERSION }), t.url, 'unsupported-MCP-Protocol-Version probe');
-  if (bogus.status !== undefined && bogus.status !== 400 && (bogus.accepted || (await controlServed()))) {
+  if (bogus?.status !== undefined && bogus.status !== 400 && (bogus.accepted || (await controlServed()))) {
     const { message, evidence } = withDeviation(
       `A request with MCP-Protocol-Version: ${BOGUS_VERSION} got HTTP ${bogus.status}${bogus.accepted ? ' and was served' : ''}; a server MUST answer an unsupported version with 400 Bad Request. Codex sends the version it negotiated and works; a client with a wrong version is never told.`,
       { status: bogus.status, sentVersion: BOGUS_VERSION, bodyPreview: answerPreview(ctx, bogus.exchange) },
@@ -230,9 +241,8 @@ export async function closeSessionChecked(ctx: ServerContext, client: HttpClient
     );
     return [makeFinding('session.delete-invalid', { message, evidence, fix: { summary: 'A server-side fix: answer DELETE with 200/204 after ending the session, or with 405 Method Not Allowed.' } })];
   }
-  if (ctx.remainingMs() < 300) return [];
   const after = await ping(ctx, client, baseHeaders(t), t.url, 'ended-session probe');
-  if (after.status === undefined) return [];
+  if (after?.status === undefined) return [];
   if (status === 404) {
     if (!after.served) return [];
     const { message, evidence } = withDeviation(
