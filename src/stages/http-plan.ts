@@ -663,7 +663,10 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
       }),
     );
   }
-  st.protocolVersion = KNOWN_VERSIONS.includes(version) ? version : CODEX_PROTOCOL_VERSION;
+  // Codex 0.169 sends the version the server answered on every later request, even one it does
+  // not know (measured: `MCP-Protocol-Version: 2099-01-01`); a server that then rejects its own
+  // version fails in Codex too.
+  st.protocolVersion = version;
   st.sessionId = res.headers['mcp-session-id'];
   const invalidId = st.sessionId !== undefined ? sessionIdFinding(ctx, st.sessionId) : undefined;
   if (invalidId) {
@@ -697,6 +700,19 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
         fix: { summary: 'A server-side fix: answer notifications with 202 Accepted and no body.' },
       }),
     );
+  } else if (ackRes.status !== 202 && initializedErrorCodexIgnores(ackRes)) {
+    const error = initializedErrorCodexIgnores(ackRes)!;
+    findings.push(
+      makeFinding('init.initialized-rejected', {
+        severity: 'warning',
+        ...withDeviation(
+          `"${name}" answered notifications/initialized with HTTP ${ackRes.status} and a JSON-RPC error (${error.code}: ${ctx.redact.text(error.message)}) instead of 202 Accepted. Codex 0.169.0 ignores a JSON-RPC error there and carries on (measured); the spec requires 202 Accepted, and stricter clients fail.`,
+          { status: ackRes.status, jsonRpcError: { code: error.code, message: ctx.redact.text(error.message) } },
+          { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() fails on the error status' },
+        ),
+        fix: { summary: 'A server-side fix: accept notifications/initialized and answer 202 Accepted with no body.' },
+      }),
+    );
   } else if (ackRes.status !== 202) {
     const body = ackRes.sse ? ackRes.sse.events.map((e) => describeSseEvent(e)).join('\n') : ackRes.body;
     return fail(`notifications/initialized answered HTTP ${ackRes.status}`, [
@@ -704,7 +720,7 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
       makeFinding('init.initialized-rejected', {
         ...withDeviation(
           `"${name}" answered notifications/initialized with HTTP ${ackRes.status}${body ? ' and a body' : ''} instead of 202 Accepted. ` +
-            'Codex 0.169.0 fails the start with "Transport channel closed, when send initialized notification" (checked: it accepts only 202 and 204).',
+            'Codex 0.169.0 fails the start with "Transport channel closed, when send initialized notification" (measured: it accepts 202, an empty 204, and a JSON-RPC error body with 200 or a 4xx other than 404).',
           { status: ackRes.status, contentType: ackRes.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, body) },
           ackRes.status < 300
             ? { specLevel: 'MUST', sdkTolerates: true, sdk: 'it discards the body of a 2xx answer to a notification' }
@@ -749,6 +765,23 @@ function noteSessionChange(ctx: ServerContext, st: PlanState, ex: Exchange, find
   if (!changed) return;
   st.sessionIdChanged = true;
   findings.push(changed);
+}
+
+/**
+ * A JSON-RPC error answered to notifications/initialized that Codex 0.169 reads as a message and
+ * ignores: measured with 200, 400, 401 and 403 and a JSON body `{"jsonrpc":"2.0","error":{…}}`
+ * (any id). The same body with 404 (session expired) or 500 fails, as does any other body.
+ */
+function initializedErrorCodexIgnores(res: { status: number; headers: Record<string, string | undefined>; body: string }): { code: number; message: string } | undefined {
+  if (!(res.status === 200 || (res.status >= 400 && res.status < 500 && res.status !== 404))) return undefined;
+  if (!/application\/json/i.test(res.headers['content-type'] ?? '')) return undefined;
+  try {
+    const message = JSON.parse(res.body) as { jsonrpc?: unknown; error?: { code?: unknown; message?: unknown } };
+    if (message.jsonrpc !== '2.0' || typeof message.error?.code !== 'number') return undefined;
+    return { code: message.error.code, message: String(message.error.message ?? '') };
+  } catch {
+    return undefined;
+  }
 }
 
 function sessionHeaders(st: PlanState): Record<string, string> {
@@ -879,19 +912,25 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
       return fail('tools/list failed', finding ? [finding] : []);
     }
     const res = ex.response;
-    const listFailed = (problem: string, evidence: Record<string, unknown>) =>
+    // Codex 0.169 fails the start when tools/list fails (measured: "MCP startup failed: Mcp error:
+    // -32601: Method not found", "… Unexpected response type"; an HTTP error whose JSON-RPC body
+    // has no id leaves it waiting: "timed out awaiting tools/list after 20s").
+    const listFailed = (problem: string, evidence: Record<string, unknown>, codex = 'Codex fails to start the server') =>
       fail('tools/list failed', [
         makeFinding('tools.list-failed', {
-          message: `tools/list${page > 1 ? ` (page ${page})` : ''} of "${name}" failed: ${problem}. Codex starts the server with no tools.`,
+          message: `tools/list${page > 1 ? ` (page ${page})` : ''} of "${name}" failed: ${problem}. ${codex}.`,
           evidence: { page, ...evidence },
           fix: { summary: 'A server-side fix; the error is in the evidence (report it to the server maintainers with the --verbose transcript).' },
         }),
       ]);
     if (res.status >= 300) {
-      return listFailed(`HTTP ${res.status}${res.status === 404 && st.sessionId ? ' (the session was dropped right after initialize)' : ''}`, {
-        status: res.status,
-        bodyPreview: bodyPreview(ctx, res.body),
-      });
+      return listFailed(
+        `HTTP ${res.status}${res.status === 404 && st.sessionId ? ' (the session was dropped right after initialize)' : ''}`,
+        { status: res.status, bodyPreview: bodyPreview(ctx, res.body) },
+        /"id"\s*:\s*null/.test(res.body)
+          ? 'Codex cannot match that answer (its id is null) to its request and waits until startup_timeout_sec ends ("MCP startup failed: timed out awaiting tools/list")'
+          : undefined,
+      );
     }
     const pageFindings: Finding[] = [];
     noteSessionChange(ctx, st, ex, pageFindings, 'tools');
@@ -899,11 +938,13 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
     const framing = framingProblem(ex, id);
     if (framing) return fail('tools/list answer unusable', [...sessionNotes, framingFinding(ctx, framing, 'tools/list', id, 'tools', ex)]);
     const answer = readAnswer(ex, id);
-    if (answer.kind === 'error') return listFailed(`JSON-RPC error ${answer.error.code} "${answer.error.message}"`, { error: answer.error });
+    if (answer.kind === 'error') {
+      return listFailed(`JSON-RPC error ${answer.error.code} "${answer.error.message}"`, { error: answer.error }, `Codex fails to start the server ("MCP startup failed: Mcp error: ${answer.error.code}: ${answer.error.message}")`);
+    }
     if (answer.kind === 'invalid') return listFailed(answer.problem, { status: res.status, contentType: res.headers['content-type'] ?? null });
     const result = answer.result;
     if (!isObject(result) || !Array.isArray(result.tools)) {
-      return listFailed('the result has no "tools" array', { result: ctx.redact.value(truncateJson(result)) });
+      return listFailed('the result has no "tools" array', { result: ctx.redact.value(truncateJson(result)) }, 'Codex fails to start the server ("MCP startup failed: Unexpected response type")');
     }
     all.push(...result.tools);
     const next = result.nextCursor;
