@@ -174,7 +174,10 @@ function bridgeFinding(ctx: ServerContext, spec: BridgeSpec, finding: Finding, o
   }
   const rewritten = { ...finding };
   // Codex's own login and credential store play no part behind a bridge.
-  rewritten.message = finding.message.replace(/`codex mcp login [^`]+`/g, 'an OAuth sign-in');
+  rewritten.message = finding.message
+    .replace(/`codex mcp login [^`]+`/g, 'an OAuth sign-in')
+    // The direct check's budget is what is left of the stdio server's, not a --timeout.
+    .replace(/\(the --timeout of [^)]*\)/g, "(what was left of this server's check)");
   if (finding.evidence && Object.keys(finding.evidence).some((k) => k.startsWith('credentials'))) {
     rewritten.evidence = Object.fromEntries(Object.entries(finding.evidence).filter(([k]) => !k.startsWith('credentials')));
   }

@@ -96,8 +96,8 @@ export const createStdioPlan: PlanFactory = () => {
 
 /** How long the spawn waits for the direct check to tell whether mcp-remote would sign in. */
 const SIGN_IN_GATE_MS = 5000;
-/** After the bridge exited, how long its remote's diagnosis may take to arrive. */
-const BRIDGE_CAUSE_WAIT_MS = 5000;
+/** How long past the deadline a stage may wait for the remote's diagnosis (the runner allows 1.5 s). */
+const BRIDGE_CAUSE_GRACE_MS = 1000;
 
 interface BridgeState {
   spec: BridgeSpec;
@@ -156,7 +156,8 @@ async function signInGate(ctx: ServerContext, state: StdioState): Promise<CacheV
 /** The remote's first error, in words, once the direct check has ended (bounded wait). */
 async function bridgeCauseFor(ctx: ServerContext, state: StdioState): Promise<BridgeCauseText | undefined> {
   if (!state.bridge) return undefined;
-  const report = await within(state.bridge.check.report, Math.max(BRIDGE_CAUSE_WAIT_MS, ctx.remainingMs()));
+  // Within the runner's grace past the deadline, or the stage's own answer would be lost.
+  const report = await within(state.bridge.check.report, ctx.remainingMs() + BRIDGE_CAUSE_GRACE_MS);
   if (!report) return undefined;
   const cause = bridgeCause(state.bridge.spec, report);
   return cause ? { kind: state.bridge.spec.kind, ...cause } : undefined;
