@@ -7,8 +7,9 @@
  * Servers (every one on a free 127.0.0.1 port, in its own process group):
  * - @modelcontextprotocol/server-everything: stdio, streamableHttp, sse;
  * - the SDK's example servers: jsonResponseStreamableHttp (JSON answers), simpleStreamableHttp
- *   (SSE answers), simpleStreamableHttp --oauth (with its auto-approving authorization server),
- *   simpleSseServer (legacy SSE at /mcp), sseAndStreamableHttpCompatibleServer (/mcp and /sse);
+ *   (SSE answers), simpleStreamableHttp --oauth (with its auto-approving authorization server:
+ *   no token, a token it issued, a made-up token), simpleSseServer (legacy SSE at /mcp),
+ *   sseAndStreamableHttpCompatibleServer (/mcp and /sse);
  * - mcp-remote bridging server-everything's SSE endpoint over stdio (HOME is a temp dir, so
  *   ~/.mcp-auth is never touched).
  * Then the fixes the doctor proposes for the legacy SSE servers are applied (its `npx -y
@@ -20,11 +21,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
-import { CLI, checkJson } from '../helpers/cli.ts';
+import { CLI, checkJson, runCli } from '../helpers/cli.ts';
 import { portInUse } from '../helpers/real-servers.ts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CODEX_CAPABILITIES, EVERYTHING, MCP_REMOTE_PROXY, SDK_EXAMPLES, freePort, startServer, toolNamesFromSdk, type InteropServer, type ToolsTarget } from './interop-servers.ts';
+import {
+  CODEX_CAPABILITIES, EVERYTHING, MCP_REMOTE_PROXY, SDK_EXAMPLES, demoAccessToken, freePort, startServer, toolNamesFromSdk, type InteropServer, type ToolsTarget,
+} from './interop-servers.ts';
 
 const T = { timeout: 120_000 };
 
@@ -45,8 +48,11 @@ const toml = (value: unknown) => JSON.stringify(value);
 const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-interop-'));
 /** Put into the `env` of every stdio server the doctor starts: finds any it leaves behind. */
 const marker = `mcp-doctor-interop-${process.pid}-${Date.now()}`;
-const cliEnv = { HOME: home, CODEX_HOME: join(home, '.codex'), MCP_REMOTE_CONFIG_DIR: undefined };
+const cliEnv: Record<string, string | undefined> = { HOME: home, CODEX_HOME: join(home, '.codex'), MCP_REMOTE_CONFIG_DIR: undefined };
+/** A made-up bearer token: the demo must refuse it, and no output may show it. */
+const BAD_TOKEN = `bad-token-${process.pid}-interop`;
 const servers: InteropServer[] = [];
+const secrets: string[] = [];
 const ports: number[] = [];
 const cases: Case[] = [];
 let startError: unknown;
@@ -77,6 +83,10 @@ before(async () => {
       }),
     ]);
     const at = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
+    const oauthUrl = `http://localhost:${oauth}/mcp`;
+    const token = await demoAccessToken(`http://localhost:${oauthAs}`, oauthUrl);
+    Object.assign(cliEnv, { INTEROP_OAUTH_TOKEN: token, INTEROP_BAD_TOKEN: BAD_TOKEN });
+    secrets.push(token, BAD_TOKEN);
     const stdioEnv = `env = { MCP_DOCTOR_INTEROP = ${toml(marker)} }`;
     const bridgeArgs = [MCP_REMOTE_PROXY, at(everythingSse, '/sse'), '--transport', 'sse-only'];
     cases.push(
@@ -130,6 +140,25 @@ before(async () => {
         status: 'fail',
         codes: ['auth.login-required:error', 'auth.challenge-nonstandard:info'],
         stages: ['pass', 'pass', 'fail', 'skipped', 'skipped'],
+        oracle: null,
+      },
+      {
+        // The same server with a token from its own authorization server, as bearer_token_env_var.
+        name: 'sdk-oauth-token',
+        table: `url = ${toml(oauthUrl)}\nbearer_token_env_var = "INTEROP_OAUTH_TOKEN"`,
+        status: 'ok',
+        codes: ['http.origin-not-checked:info'],
+        stages: HEALTHY_HTTP,
+        oracle: { kind: 'streamable', url: oauthUrl, headers: { Authorization: `Bearer ${token}` } },
+      },
+      {
+        // The demo's token check throws a plain Error on an unknown token: HTTP 500, not 401, and
+        // Codex gives up after its retries. The 500 is what the doctor reports.
+        name: 'sdk-oauth-bad-token',
+        table: `url = ${toml(oauthUrl)}\nbearer_token_env_var = "INTEROP_BAD_TOKEN"`,
+        status: 'fail',
+        codes: ['http.unexpected-status:error'],
+        stages: ['pass', 'fail', 'skipped', 'skipped', 'skipped'],
         oracle: null,
       },
       {
@@ -235,8 +264,8 @@ describe('one config with every real server, one run of the built CLI', () => {
   });
 
   for (const c of [
-    'everything-stdio', 'everything-http', 'everything-sse', 'sdk-json-response', 'sdk-sse-response',
-    'sdk-oauth', 'sdk-legacy-sse', 'sdk-compat-mcp', 'sdk-compat-sse', 'mcp-remote-bridge',
+    'everything-stdio', 'everything-http', 'everything-sse', 'sdk-json-response', 'sdk-sse-response', 'sdk-oauth',
+    'sdk-oauth-token', 'sdk-oauth-bad-token', 'sdk-legacy-sse', 'sdk-compat-mcp', 'sdk-compat-sse', 'mcp-remote-bridge',
   ]) {
     test(`${c}: exact verdict, tools as the server itself lists them`, T, () => {
       assert.ok(run, 'the CLI ran');
@@ -277,6 +306,25 @@ describe('one config with every real server, one run of the built CLI', () => {
       await assert.rejects(transport.terminateSession(), (e: any) => e.code === 404);
     } finally {
       await client.close().catch(() => {});
+    }
+  });
+
+  test('sdk-oauth-bad-token: the 500 is in evidence', () => {
+    assert.ok(run);
+    const f = run.report.servers.find((s: any) => s.name === 'sdk-oauth-bad-token').findings[0];
+    assert.equal(f.evidence?.status, 500);
+  });
+
+  test('no token reaches any output: JSON, and the verbose markdown transcript of the token servers', async () => {
+    assert.ok(run);
+    assert.equal(secrets.length, 2);
+    const markdown = await runCli(['check', 'sdk-oauth-token', 'sdk-oauth-bad-token', '--config', join(home, 'config.toml'), '--format', 'markdown', '-v'], { env: cliEnv, timeoutMs: 60_000 });
+    assert.equal(markdown.code, 1, markdown.stderr);
+    assert.match(markdown.stdout, /Authorization: Bearer <redacted>/);
+    for (const secret of secrets) {
+      for (const [label, text] of [['json', run.stdout + run.stderr], ['markdown', markdown.stdout + markdown.stderr]] as const) {
+        assert.ok(!text.includes(secret), `a token appears in the ${label} output`);
+      }
     }
   });
 

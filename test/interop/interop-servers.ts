@@ -6,6 +6,7 @@
  * server on 3000.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -98,7 +99,7 @@ export async function killGroup(child: ChildProcess): Promise<void> {
 export const CODEX_CAPABILITIES = { elicitation: { form: {}, url: {} } };
 
 export type ToolsTarget =
-  | { kind: 'streamable'; url: string }
+  | { kind: 'streamable'; url: string; headers?: Record<string, string> }
   | { kind: 'sse'; url: string }
   | { kind: 'stdio'; command: string; args: string[]; env?: Record<string, string> };
 
@@ -106,7 +107,7 @@ export type ToolsTarget =
 export async function toolNamesFromSdk(target: ToolsTarget, timeoutMs = 20_000): Promise<string[]> {
   const transport: Transport =
     target.kind === 'streamable'
-      ? new StreamableHTTPClientTransport(new URL(target.url))
+      ? new StreamableHTTPClientTransport(new URL(target.url), { requestInit: { headers: target.headers ?? {} } })
       : target.kind === 'sse'
         ? new SSEClientTransport(new URL(target.url))
         : new StdioClientTransport({ command: target.command, args: target.args, env: { ...(process.env as Record<string, string>), ...target.env }, stderr: 'pipe' });
@@ -125,4 +126,47 @@ export async function toolNamesFromSdk(target: ToolsTarget, timeoutMs = 20_000):
   } finally {
     await client.close().catch(() => {});
   }
+}
+
+/**
+ * An access token from the SDK's OAuth demo (simpleStreamableHttp.js --oauth), which approves by
+ * itself: dynamic registration, authorize with PKCE S256 and `resource` (no browser: the 302
+ * carries the code), token exchange.
+ */
+export async function demoAccessToken(asOrigin: string, resource: string): Promise<string> {
+  const signal = () => AbortSignal.timeout(5000);
+  const redirect = 'http://127.0.0.1:1/callback';
+  const registration = (await (
+    await fetch(`${asOrigin}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'interop', redirect_uris: [redirect], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'] }),
+      signal: signal(),
+    })
+  ).json()) as { client_id: string };
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = new URL(`${asOrigin}/authorize`);
+  authorize.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: registration.client_id,
+    redirect_uri: redirect,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    resource,
+    scope: 'mcp:tools',
+    state: 'interop',
+  }).toString();
+  const approved = await fetch(authorize, { redirect: 'manual', signal: signal() });
+  const code = new URL(approved.headers.get('location') ?? 'http://invalid/').searchParams.get('code');
+  if (!code) throw new Error(`the demo did not approve: HTTP ${approved.status}`);
+  const token = (await (
+    await fetch(`${asOrigin}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: registration.client_id, redirect_uri: redirect, resource }),
+      signal: signal(),
+    })
+  ).json()) as { access_token?: string };
+  if (!token.access_token) throw new Error('the demo issued no access token');
+  return token.access_token;
 }
