@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { codes, stage } from './helpers/stdio-check.ts';
 import { bridge, check, envFor, fixture, freshHome, fromBridge, md5, only, scratchDir, T, useBridgeScratch, writeStore } from './helpers/bridge-check.ts';
@@ -142,5 +143,34 @@ describe('mcp-remote token store (read-only)', () => {
     const forwarded = await check(bridge('oauth', remote.url, [], { envVars: [{ name: 'MCP_REMOTE_CONFIG_DIR', source: 'local' }] }), envFor(home, { MCP_REMOTE_CONFIG_DIR: own }));
     assert.equal(forwarded.status, 'ok', codes(forwarded).join(', '));
     assert.ok(fromBridge(remote).some((r) => r.headers.authorization === 'Bearer tok-own-5e'));
+  });
+});
+
+describe('inspectMcpRemoteCache', () => {
+  test('older stores, debug-log history and live leases are read; nothing is written', async () => {
+    const { inspectMcpRemoteCache } = await import('../src/transports/stdio/mcp-remote-cache.ts');
+    const { parseBridgeArgs } = await import('../src/transports/stdio/bridge-args.ts');
+    const { home, store } = freshHome();
+    const url = 'https://mcp.example.com/mcp';
+    const key = md5(url);
+    const old = join(home, '.mcp-auth', 'mcp-remote-0.1.18');
+    writeStore(old, key, { 'tokens.json': { access_token: 'x', token_type: 'Bearer' } });
+    writeStore(store, key, {
+      'client_info.json': { client_id: 'c-2', redirect_uris: ['http://localhost:5555/oauth/callback'] },
+      'lock.json': { pid: process.pid, port: 5555, timestamp: Date.now() },
+    });
+    writeFileSync(join(store, `${key}_debug.log`), '[2026-01-01][1] starting\n[2026-01-01][1] Token exchange failed: HTTP 400 invalid_client\n');
+    writeFileSync(join(store, `${key}_code_verifier_abc`), 'v');
+    const before = readdirSync(store).sort();
+    const spec = await parseBridgeArgs({ bridge: { kind: 'mcp-remote', url, args: [url] }, env: {}, cwd: '/', readFile: async () => '' });
+    const cache = await inspectMcpRemoteCache({ spec, childEnv: { HOME: home }, userEnv: { HOME: home }, platform: 'linux', nowMs: Date.now() });
+    assert.ok(cache);
+    assert.equal(cache.tokens, undefined, 'mcp-remote 0.15.1 reads mcp-remote-v1 only');
+    assert.deepEqual(cache.elsewhere, [{ dir: old, files: [`${key}_tokens.json`] }]);
+    assert.deepEqual(cache.locks.map((l) => [l.pid, l.alive]), [[process.pid, true]]);
+    assert.equal(cache.abandonedSignIns, 1);
+    assert.match(cache.staleClientLines[0]!, /Token exchange failed: HTTP 400/);
+    assert.equal(cache.clientInfo?.clientId, 'c-2');
+    assert.deepEqual(readdirSync(store).sort(), before, 'read-only');
   });
 });
