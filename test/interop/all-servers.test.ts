@@ -234,7 +234,8 @@ describe('one config with every real server, one run of the built CLI', () => {
   before(async () => {
     if (startError) return;
     const config = join(home, 'config.toml');
-    writeFileSync(config, cases.map((c) => `[mcp_servers.${c.name}]\n${c.table}\n`).join('\n'));
+    // 30 s instead of Codex's 10 s: a loaded test machine must not turn a slow start into a finding.
+    writeFileSync(config, cases.map((c) => `[mcp_servers.${c.name}]\n${c.table}\nstartup_timeout_sec = 30\n`).join('\n'));
     // The SDK client reads the real tool lists while the doctor runs: both see the same servers.
     const [result] = await Promise.all([
       checkJson(['--config', config], { env: cliEnv, timeoutMs: 60_000 }),
@@ -361,7 +362,7 @@ describe('one config with every real server, one run of the built CLI', () => {
           const sseUrl = table.args.find((a: string) => a.startsWith('http'));
           fixOracle.set(name, await toolNamesFromSdk({ kind: 'sse', url: sseUrl }));
         }
-        tables.push(`[mcp_servers.${name}]\n${body}\n`);
+        tables.push(`[mcp_servers.${name}]\n${body}\nstartup_timeout_sec = 30\n`);
       }
       const config = join(home, 'fixed.toml');
       writeFileSync(config, tables.join('\n'));
