@@ -44,6 +44,8 @@ export interface BridgeCheckOptions {
   tokensFile?: string;
   /** mcp-remote would refresh its expired token first: no token is sent, and a 401 is expected. */
   refreshPending?: boolean;
+  /** Where the Authorization the direct check sends comes from, in words (set by startBridgeCheck). */
+  authorizationFrom?: string;
 }
 
 /** Codes of an auth stage after which mcp-remote would open a browser to sign in. */
@@ -57,6 +59,9 @@ export function startBridgeCheck(ctx: ServerContext, spec: BridgeSpec, options: 
   const headers: Record<string, string> = { ...spec.headers };
   const hasAuthorization = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
   if (options.authorization && !hasAuthorization) headers.Authorization = options.authorization;
+  // The direct check sends them as `http_headers`; its words should name where they really come from.
+  const source = hasAuthorization ? `from ${spec.kind}'s --header` : options.authorization ? "from mcp-remote's token cache" : undefined;
+  const own = { ...options, ...(source ? { authorizationFrom: source } : {}) };
   const config: ServerConfig = {
     name: ctx.server.name,
     source: ctx.server.source,
@@ -100,7 +105,7 @@ export function startBridgeCheck(ctx: ServerContext, spec: BridgeSpec, options: 
     selected: true,
     plans: { stdio: watched, streamable_http: watched },
   }).finally(() => decide({ findings: [...seen], challenged: seen.some((f) => f.code.startsWith('auth.')), reached: 'ended' }));
-  return { spec, auth, report: nested.then((report) => toBridgeReport(ctx, spec, report, options)) };
+  return { spec, auth, report: nested.then((report) => toBridgeReport(ctx, spec, report, own)) };
 }
 
 /** Whether mcp-remote, started now, would open a browser to sign in (and register a client). */
@@ -121,8 +126,9 @@ function toBridgeReport(ctx: ServerContext, spec: BridgeSpec, nested: ServerRepo
   });
   const legacyBridged = findings.some((f) => f.code === 'bridge.remote-sse-only');
   const stages: Stage[] = nested.stages.map((stage) => {
-    if (stage.status === 'skipped' || stage.status === 'crashed' || stage.name === 'config') return stage;
-    return { ...stage, status: stageStatusFromFindings(findings.filter((f) => f.stage === stage.name)) };
+    const summary = authorizationWords(stage.summary, options);
+    if (stage.status === 'skipped' || stage.status === 'crashed' || stage.name === 'config') return { ...stage, summary };
+    return { ...stage, summary, status: stageStatusFromFindings(findings.filter((f) => f.stage === stage.name)) };
   });
   // Stages skipped after one that no longer fails (a legacy SSE remote, a sign-in the bridge does itself).
   for (const stage of stages) {
@@ -174,7 +180,7 @@ function bridgeFinding(ctx: ServerContext, spec: BridgeSpec, finding: Finding, o
   }
   const rewritten = { ...finding };
   // Codex's own login and credential store play no part behind a bridge.
-  rewritten.message = finding.message
+  rewritten.message = authorizationWords(finding.message, options)
     .replace(/`codex mcp login [^`]+`/g, 'an OAuth sign-in')
     // The direct check's budget is what is left of the stdio server's, not a --timeout.
     .replace(/\(the --timeout of [^)]*\)/g, "(what was left of this server's check)");
@@ -261,4 +267,9 @@ function withoutFlag(args: string[], flag: string): string[] {
     out.push(args[i]!);
   }
   return out;
+}
+
+/** "the Authorization header in http_headers" → "… from mcp-remote's token cache" (or the bridge's --header). */
+function authorizationWords(text: string, options: BridgeCheckOptions): string {
+  return options.authorizationFrom ? text.replace(/\b(?:in|from) http_headers\b/g, options.authorizationFrom) : text;
 }
