@@ -244,7 +244,7 @@ async function main(): Promise<void> {
   const dirty = (await run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT })).stdout.trim() !== '';
   const machine = [
     `- Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${process.platform} ${process.arch}`,
-    `- Node ${process.version}; mcp-doctor ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (dist/cli.js bundle)`,
+    `- Node ${process.version}; mcp-doctor ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (dist/ bundle)`,
     `- Date: ${new Date().toISOString()}; git commit ${commit}${dirty ? ' (with uncommitted changes of other work in the tree)' : ''}`,
     `- Mode: ${QUICK ? '--quick' : 'full'}; ${RUNS} runs per timing (median, min–max), ${COLD_RUNS} for cold start`,
     `- Load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min; other work shares this machine)`,
@@ -256,7 +256,7 @@ async function main(): Promise<void> {
     const healthy = host.urls['healthy-json']!.map((url, i) => ({ name: `http${i}`, url }));
     const stdio: Target[] = Array.from({ length: 10 }, (_, i) => ({ name: `stdio${i}`, command: process.execPath, args: [STDIO_SERVER, 'healthy'] }));
 
-    // Cold start first, on a quiet machine.
+    // Cold start first, before the fixture servers get busy.
     const cold = { bare: [] as number[], version: [] as number[], help: [] as number[] };
     for (let i = 0; i < COLD_RUNS; i++) {
       cold.bare.push((await measure(['-e', '0'])).ms);
