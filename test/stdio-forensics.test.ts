@@ -140,6 +140,11 @@ describe('what a failing stdio server is told', () => {
     assert.equal(quiet.some((h) => h.id === 'http-only'), false);
     const busy = exitHints({ ...base, stderr: ['Error: listen EADDRINUSE: address already in use 127.0.0.1:12558'] });
     assert.match(busy.find((h) => h.id === 'port-in-use')!.text, /callback port/);
+    const plain = (url: string, ...more: string[]) => exitHints({ ...base, args: ['-y', 'mcp-remote', url, ...more], stderr: [] }).some((h) => h.id === 'bridge-allow-http');
+    assert.equal(plain('http://10.0.0.5:8080/mcp'), true);
+    assert.equal(plain('http://10.0.0.5:8080/mcp', '--allow-http'), false);
+    assert.equal(plain('http://localhost:8080/mcp'), false);
+    assert.equal(plain('https://10.0.0.5/mcp'), false);
   });
 
   test('a first-run download on stderr is named when the start times out', T, async () => {

@@ -18,7 +18,8 @@ export type HintId =
   | 'ca-not-forwarded'
   | 'proxy-not-forwarded'
   | 'python-buffered'
-  | 'literal-variable';
+  | 'literal-variable'
+  | 'bridge-allow-http';
 
 export interface ExitHint {
   id: HintId;
@@ -98,6 +99,12 @@ export function exitHints(input: ExitHintInput): ExitHint[] {
 
   // A bridge is a stdio server by design: its own HTTP talk ("callback server running at …") is not a hint.
   const bridge = detectBridge(input.command, input.args);
+  if (bridge?.kind === 'mcp-remote' && refusesPlainHttp(bridge.url, bridge.args)) {
+    hints.push({
+      id: 'bridge-allow-http',
+      text: 'mcp-remote refuses an http:// URL unless the host is localhost or 127.0.0.1 ("Non-HTTPS URLs are only allowed for localhost"): use the https:// URL, or add "--allow-http" to `args` for a trusted network.',
+    });
+  }
   if (!bridge) hints.push(...httpServerHints(text));
   else if (bridge.kind === 'mcp-remote' && /EADDRINUSE|address already in use/i.test(text)) {
     hints.push({
@@ -265,4 +272,14 @@ const DOWNLOAD_LINE =
 export function downloadSign(stderr: string[]): string | undefined {
   const line = [...stderr].reverse().find((l) => DOWNLOAD_LINE.test(l.trim()));
   return line ? line.trim().slice(0, 200) : undefined;
+}
+
+/** mcp-remote 0.15.1 (`parseCommandLineArgs`): plain http only for localhost / 127.0.0.1, or with --allow-http. */
+function refusesPlainHttp(url: string, args: string[]): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' && parsed.hostname !== 'localhost' && parsed.hostname !== '127.0.0.1' && !args.includes('--allow-http');
+  } catch {
+    return false;
+  }
 }
