@@ -3,8 +3,8 @@
 // in ONE config, checked once by the built mcp-doctor and once by `codex app-server` (the
 // @openai/codex devDependency, through the oracle). Contract §5: `error` means the current Codex
 // cannot start or use the server, so for every server mcp-doctor says `fail` exactly when Codex
-// does not connect. A disagreement is a bug in mcp-doctor, unless it is listed in EXCEPTIONS below
-// and in docs/codex-behaviour.md with the reason.
+// does not connect. A disagreement is a bug in mcp-doctor, unless it is listed in
+// test/codex-exceptions.ts (and so in docs/codex-behaviour.md) with the reason.
 //
 // Config-level cases that make Codex refuse the WHOLE config are separate configs: mcp-doctor must
 // report an error for them, and Codex's configError must appear.
@@ -17,16 +17,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { askCodex, codexAvailable, type CodexVerdict } from './helpers/codex-oracle.ts';
 import { checkJson, tempConfig, ROOT } from './helpers/cli.ts';
-import { FLEET_ENV, killLeftoverPids, startFleet, type Fleet } from './helpers/fixture-fleet.ts';
+import { EXCEPTIONS } from './codex-exceptions.ts';
+import { FLEET_ENV, REFUSED_CONFIGS, killLeftoverPids, startFleet, type Fleet } from './helpers/fixture-fleet.ts';
 import { STDIO_FIXTURE } from './helpers/stdio-check.ts';
 
 const skip = codexAvailable() ? false : 'the Codex CLI (@openai/codex devDependency) is not installed';
-
-/**
- * Deliberate disagreements, by server name (each is documented in docs/codex-behaviour.md).
- * `doctor` is the status mcp-doctor reports, `codex` whether Codex connects.
- */
-const EXCEPTIONS: Record<string, { doctor: string; codex: boolean; why: string }> = {};
 
 describe('mcp-doctor fails a server exactly when Codex cannot start it', { skip }, () => {
   let fleet: Fleet;
@@ -90,28 +85,9 @@ describe('mcp-doctor fails a server exactly when Codex cannot start it', { skip 
   });
 });
 
-/** Configs Codex refuses as a whole: one per case, each with a healthy server beside the culprit. */
-const REFUSED: Record<string, { toml: string; code: string; reason: RegExp }> = {
-  'inline bearer_token': {
-    toml: '[mcp_servers.h]\nurl = "http://127.0.0.1:9/mcp"\nbearer_token = "agreement-inline-token-1"\n',
-    code: 'config.inline-bearer-token',
-    reason: /bearer_token is not supported for streamable_http$/,
-  },
-  'neither command nor url': { toml: '[mcp_servers.x]\nstartup_timeout_sec = 5\n', code: 'config.missing-transport', reason: /: invalid transport$/ },
-  'args on a url server': { toml: '[mcp_servers.h]\nurl = "http://127.0.0.1:9/mcp"\nargs = ["--x"]\n', code: 'config.unsupported-field', reason: /args is not supported for streamable_http$/ },
-  'url on a command server': { toml: '[mcp_servers.s]\ncommand = "true"\nurl = "http://127.0.0.1:9/mcp"\n', code: 'config.unsupported-field', reason: /url is not supported for stdio$/ },
-  'env on a url server': { toml: '[mcp_servers.h]\nurl = "http://127.0.0.1:9/mcp"\nenv = { A = "1" }\n', code: 'config.unsupported-field', reason: /env is not supported for streamable_http$/ },
-  'bearer_token_env_var on a command server': {
-    toml: '[mcp_servers.s]\ncommand = "true"\nbearer_token_env_var = "X"\n',
-    code: 'config.unsupported-field',
-    reason: /bearer_token_env_var is not supported for stdio$/,
-  },
-  'negative startup_timeout_sec': { toml: '[mcp_servers.s]\ncommand = "true"\nstartup_timeout_sec = -1\n', code: 'config.invalid-value', reason: /value is negative$/ },
-};
-
 describe('configs Codex refuses as a whole: mcp-doctor reports an error', { skip, concurrency: 2 }, () => {
   const healthy = `[mcp_servers.fine]\ncommand = ${JSON.stringify(process.execPath)}\nargs = ${JSON.stringify([STDIO_FIXTURE, 'healthy'])}\n\n`;
-  for (const [name, c] of Object.entries(REFUSED)) {
+  for (const [name, c] of Object.entries(REFUSED_CONFIGS)) {
     test(name, { timeout: 60_000 }, async () => {
       const toml = healthy + c.toml;
       const cfg = tempConfig(toml);

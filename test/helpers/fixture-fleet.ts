@@ -23,12 +23,14 @@ export const FLEET_ENV: Record<string, string | undefined> = {
   SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt',
 };
 
+/** Scenarios that never answer in time: a tight budget keeps the run short. */
+const HANGING = new Set<string>(['hang-headers', 'hang-sse', 'slow-init']);
 /**
- * Scenarios that never answer in time: a tight budget keeps the run short. (init-unknown-version:
- * its tools/list is refused with a 400 carrying no id, and Codex 0.169 waits for the answer until
- * the budget ends.)
+ * Budgets of their own. init-unknown-version: its tools/list is refused with a 400 carrying no id,
+ * and Codex 0.169 waits for the answer until the budget ends; mcp-doctor needs the time to get
+ * that far (it stops at the first failing stage).
  */
-const HANGING = new Set<string>(['hang-headers', 'hang-sse', 'slow-init', 'init-unknown-version']);
+const OWN_BUDGET: Record<string, number> = { 'init-unknown-version': 8 };
 
 export const STDIO_MODES: Array<[name: string, args: string[], extra?: string]> = [
   ['healthy', ['healthy']],
@@ -70,6 +72,25 @@ export const VARIANTS: Array<[table: string, scenario: 'healthy-json' | 'bearer-
 
 export const HTTP_EXTRAS: ExtraName[] = ['redirect-302', 'initialized-204', 'tools-cursor-cycle', 'sse-priming', 'html-root-mcp-sibling', 'not-acceptable', 'reset'];
 
+/** Configs Codex refuses as a whole: one per case, each with a healthy server beside the culprit. */
+export const REFUSED_CONFIGS: Record<string, { toml: string; code: string; reason: RegExp }> = {
+  'inline bearer_token': {
+    toml: '[mcp_servers.h]\nurl = "http://127.0.0.1:9/mcp"\nbearer_token = "agreement-inline-token-1"\n',
+    code: 'config.inline-bearer-token',
+    reason: /bearer_token is not supported for streamable_http$/,
+  },
+  'neither command nor url': { toml: '[mcp_servers.x]\nstartup_timeout_sec = 5\n', code: 'config.missing-transport', reason: /: invalid transport$/ },
+  'args on a url server': { toml: '[mcp_servers.h]\nurl = "http://127.0.0.1:9/mcp"\nargs = ["--x"]\n', code: 'config.unsupported-field', reason: /args is not supported for streamable_http$/ },
+  'url on a command server': { toml: '[mcp_servers.s]\ncommand = "true"\nurl = "http://127.0.0.1:9/mcp"\n', code: 'config.unsupported-field', reason: /url is not supported for stdio$/ },
+  'env on a url server': { toml: '[mcp_servers.h]\nurl = "http://127.0.0.1:9/mcp"\nenv = { A = "1" }\n', code: 'config.unsupported-field', reason: /env is not supported for streamable_http$/ },
+  'bearer_token_env_var on a command server': {
+    toml: '[mcp_servers.s]\ncommand = "true"\nbearer_token_env_var = "X"\n',
+    code: 'config.unsupported-field',
+    reason: /bearer_token_env_var is not supported for stdio$/,
+  },
+  'negative startup_timeout_sec': { toml: '[mcp_servers.s]\ncommand = "true"\nstartup_timeout_sec = -1\n', code: 'config.invalid-value', reason: /value is negative$/ },
+};
+
 const key = (s: string) => s.replace(/-/g, '_');
 const unquote = (table: string) => table.replace(/^"(.*)"$/, '$1');
 
@@ -101,7 +122,7 @@ export async function startFleet(): Promise<Fleet> {
   }
   for (const [name, server] of http) {
     const scenario = name.replace(/^(http|extra)_/, '').replace(/_/g, '-');
-    out.push(`[mcp_servers.${name}]`, `url = ${JSON.stringify(server.url)}`, `startup_timeout_sec = ${HANGING.has(scenario) ? TIGHT : BUDGET}`, '');
+    out.push(`[mcp_servers.${name}]`, `url = ${JSON.stringify(server.url)}`, `startup_timeout_sec = ${OWN_BUDGET[scenario] ?? (HANGING.has(scenario) ? TIGHT : BUDGET)}`, '');
   }
   for (const [table, scenario, extra] of VARIANTS) {
     out.push(`[mcp_servers.${table}]`);
