@@ -67,8 +67,11 @@ export async function runDemoCommand(args: CheckArgs, io: Io): Promise<number> {
     if (args.format === 'text') {
       io.stderr.write(`mcp-doctor demo: checking ${HTTP_SERVERS.length + STDIO_SERVERS.length} local demo servers (config: ${configPath})\n\n`);
     }
-    // A private CODEX_HOME: the demo must not read the user's stored credentials.
-    const deps = defaultDeps({ codexHome: home });
+    // A private CODEX_HOME: the demo must not read the user's stored credentials. Its servers are
+    // on loopback, so a proxy from the user's environment must not route them.
+    const env: Record<string, string | undefined> = { ...process.env };
+    for (const key of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(key)) delete env[key];
+    const deps = defaultDeps({ codexHome: home, env });
     const code = await runCheckCommand({ ...args, names: [], config: configPath, url: undefined, command: undefined }, io, deps);
     if (args.format === 'text') {
       io.stderr.write(
