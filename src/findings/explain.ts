@@ -1,3 +1,4 @@
+import { CODEX_SAYS, CODEX_SAYS_VERSION, type CodexSays } from '../codex/codex-says.generated.ts';
 import { STAGE_NAMES } from '../types.ts';
 import { REGISTRY, isFindingCode, type FindingCode, type FindingSpec } from './registry.ts';
 
@@ -28,6 +29,13 @@ export function renderExplain(code: FindingCode): string {
   if (s.codexSays?.length) {
     lines.push('## What Codex says', '', 'Look for these lines in Codex\'s output or in `~/.codex/log/codex-tui.log`:', '');
     for (const said of s.codexSays) lines.push(`- ${inlineCode(said)}`);
+    lines.push('');
+  }
+  const measured = Object.hasOwn(CODEX_SAYS, code) ? CODEX_SAYS[code]! : [];
+  if (measured.length) {
+    lines.push(`## What Codex ${CODEX_SAYS_VERSION} did (measured)`, '');
+    lines.push(`mcp-doctor's fixture servers are started by real Codex ${CODEX_SAYS_VERSION} and checked by mcp-doctor side by side (docs/codex-behaviour.md). Where this code was reported:`, '');
+    for (const entry of measured) lines.push(`- ${codexSaysLine(entry, measured.length > 1)}`);
     lines.push('');
   }
   lines.push('## How to fix it', '', s.fix, '');
@@ -136,6 +144,19 @@ export function distance(a: string, b: string): number {
     }
   }
   return dp[a.length]![b.length]!;
+}
+
+/** "Codex 0.169.0 says: `…`" for one measured variant of a code. */
+function codexSaysLine(entry: CodexSays, byVariant: boolean): string {
+  const variant = byVariant ? `as ${entry.severity === 'error' ? 'an error' : `a ${entry.severity}`} (fixture ${inlineCode(entry.example)}): ` : `fixture ${inlineCode(entry.example)}: `;
+  switch (entry.outcome) {
+    case 'connects':
+      return `${variant}Codex ${CODEX_SAYS_VERSION} starts the server anyway.`;
+    case 'refuses-config':
+      return `${variant}Codex ${CODEX_SAYS_VERSION} refuses the whole config: ${inlineCode(`failed to reload config: ${entry.error ?? ''}`)}`;
+    default:
+      return `${variant}Codex ${CODEX_SAYS_VERSION} says: ${inlineCode(entry.error ?? 'failed')}`;
+  }
 }
 
 function inlineCode(text: string): string {

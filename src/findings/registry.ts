@@ -759,8 +759,10 @@ export const REGISTRY = {
   'init.initialized-rejected': {
     title: '`notifications/initialized` not accepted',
     severity: 'error',
+    severityNote:
+      'warning when Codex 0.169 carries on anyway (measured): an empty `204 No Content`, or a JSON-RPC error body with 200 or a 4xx other than 404; error for anything else (a JSON result, an empty 400, 404, 5xx…), where Codex fails the start.',
     stage: 'initialize',
-    explanation: 'Over Streamable HTTP a notification must be answered `202 Accepted` with no body. Codex fails the start when the server answers otherwise.',
+    explanation: 'Over Streamable HTTP a notification must be answered `202 Accepted` with no body. Codex fails the start when the server answers with most other things; it ignores a JSON-RPC error message and an empty 204.',
     detection: 'The status and body of the `notifications/initialized` POST.',
     fix: 'A server-side fix (answer 202); until then bridge it with `mcp-remote`.',
     codexSays: ['Transport channel closed, when send initialized notification'],
@@ -910,7 +912,8 @@ export const REGISTRY = {
       'With `check --codex`, the installed Codex starts the same servers through `codex app-server` (`mcpServerStatus/list`), the way a Codex session does, and its verdict is shown beside mcp-doctor\'s. This finding marks a server where the two differ: mcp-doctor said ok or warn but Codex could not start it, or mcp-doctor said fail but Codex connected. Either way one of the two verdicts is wrong for your setup, and it is usually mcp-doctor\'s.',
     detection: 'Codex\'s `connected` is compared with mcp-doctor\'s server status (`fail` against not connected). A server whose stored OAuth token would first need a refresh is not compared: mcp-doctor never lets Codex refresh (a refresh can replace your refresh token).',
     fix: 'Trust Codex\'s error text, which the report quotes. Please report the difference with the output of `mcp-doctor check --codex --format markdown --verbose`: every disagreement is a bug in mcp-doctor or a change in Codex.',
-  },  'internal.stage-crashed': {
+  },
+  'internal.stage-crashed': {
     title: 'mcp-doctor crashed in a stage',
     severity: 'error',
     stage: 'file',
