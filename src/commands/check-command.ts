@@ -149,7 +149,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
       deps,
       options,
       redact,
-      plans: { stdio: createStdioPlan, streamable_http: createHttpPlan },
+      plans: { stdio: createStdioPlan, streamable_http: login ? (ctx) => createHttpPlan(ctx, { login }) : createHttpPlan },
       progress,
     });
   } finally {

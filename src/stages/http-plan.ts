@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { codexAuthorizationFor, diagnoseAuth, type CodexAuthorization } from '../auth/diagnose-auth.ts';
+import type { LoginSettings } from '../auth/login/login-flow.ts';
+import { createLoginSession, type LoginSession, type ServerAnswer } from '../auth/login/login-session.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
 import { timeoutFix, type PlanFactory } from '../pipeline/run-server.ts';
@@ -81,9 +83,16 @@ interface PlanState {
   sessionIdChanged?: boolean;
   /** The client log lines of the initialize POST (retries and redirects included). */
   initRequests: string[];
+  /** check --login: logs in when a request is refused, and keeps the fresh token. */
+  login?: LoginSession;
 }
 
-export const createHttpPlan: PlanFactory = (ctx) => {
+export interface HttpPlanOptions {
+  /** check --login (src/auth/login). */
+  login?: LoginSettings;
+}
+
+export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): ReturnType<PlanFactory> => {
   const st: PlanState = {
     client: createHttpClient(ctx),
     codex: codexHeaders(ctx.server, ctx.deps.env),
@@ -93,6 +102,7 @@ export const createHttpPlan: PlanFactory = (ctx) => {
     sessionClosed: false,
     sent: { source: 'none' },
     initRequests: [],
+    ...(opts.login && { login: createLoginSession(ctx, opts.login) }),
   };
   // Everything a stage reports passes the redactor once more: URLs, bodies and snippets are
   // assembled from server answers and config values. Findings of the auth forensics are
@@ -542,11 +552,36 @@ async function auth(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
     requestTimeoutMs: Math.min(5000, Math.max(500, ctx.remainingMs())),
     record: (kind, text) => ctx.transcript.add(kind, text),
   });
-  const findings = diagnosis.findings.map((f) => {
+  let findings = diagnosis.findings.map((f) => {
     const own = f.stage === 'file' ? f : { ...f, stage: 'auth' as const };
     capturedRedacted.add(own);
     return own;
   });
+  let summary = diagnosis.summary;
+  if (st.login) {
+    // check --login: log in, re-send initialize with the fresh token, and revise the diagnosis
+    // with what that proves (stored credentials or the server at fault).
+    let last: Exchange | undefined;
+    const out = await st.login.afterDiagnosis(
+      {
+        request: 'initialize',
+        answer: res,
+        retry: async (authorization) => {
+          useAuthorization(st, authorization);
+          last = (await sendWithRetries(ctx, st, (url) => initializeSpec(st, url))).followed.exchange;
+          return last.response ?? NO_ANSWER;
+        },
+      },
+      findings,
+    );
+    findings = [...out.revised, ...out.findings].map((f) => (capturedRedacted.add(f), f));
+    if (out.summary) summary = `${diagnosis.summary}; ${out.summary}`;
+    if (out.loggedIn && last?.response && last.response.status < 300) {
+      const accepted = await answeredPost(ctx, st, last, []);
+      findings.push(...(accepted.findings ?? []));
+      if (st.init) return { summary, findings };
+    }
+  }
   if (!findings.some((f) => f.severity === 'error')) {
     if (res.status === 403) {
       findings.unshift(
@@ -565,7 +600,16 @@ async function auth(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
       st.authBlocked = diagnosis.summary;
     }
   }
-  return { summary: diagnosis.summary, findings };
+  return { summary, findings };
+}
+
+const NO_ANSWER: ServerAnswer = { status: 0, headers: {} };
+
+/** From now on every request carries this credential (check --login's fresh token). */
+function useAuthorization(st: PlanState, authorization: string): void {
+  for (const k of Object.keys(st.codex.headers)) if (k.toLowerCase() === 'authorization') delete st.codex.headers[k];
+  st.codex.headers.Authorization = authorization;
+  st.codex.auth = { kind: 'oauth', detail: 'fresh token from check --login' };
 }
 
 // ── initialize ───────────────────────────────────────────────────────────────────────────────
@@ -898,18 +942,32 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   for (;;) {
     page++;
     const id = page;
-    const sent = await sendWithRetries(ctx, st, (url) => ({
-      method: 'POST',
+    const listSpec = (url: string) => ({
+      method: 'POST' as const,
       url,
       headers: sessionHeaders(st),
       body: rpcRequest(id, 'tools/list', cursor !== undefined ? { cursor } : undefined),
       label: `tools/list${page > 1 ? ` page ${page}` : ''}`,
-      until: (event) => isObject(event.message) && event.message.id === id,
-    }));
-    const ex = sent.followed.exchange;
+      until: (event: { message?: unknown }) => isObject(event.message) && event.message.id === id,
+    });
+    let ex = (await sendWithRetries(ctx, st, listSpec)).followed.exchange;
+    if (st.login && (ex.response?.status === 401 || ex.response?.status === 403)) {
+      // check --login: a server that lets initialize through may want a token from tools/list on.
+      const out = await st.login.handle({
+        request: 'tools/list',
+        answer: ex.response,
+        sentCredential: st.codex.auth !== undefined,
+        retry: async (authorization) => {
+          useAuthorization(st, authorization);
+          ex = (await sendWithRetries(ctx, st, listSpec)).followed.exchange;
+          return ex.response ?? NO_ANSWER;
+        },
+      });
+      sessionNotes.push(...out.findings);
+    }
     if (ex.failure || !ex.response) {
       const finding = ex.failure ? networkFinding(ctx, ex.failure, st.url, 'tools/list', 'tools', ex.elapsedMs) : undefined;
-      return fail('tools/list failed', finding ? [finding] : []);
+      return fail('tools/list failed', [...sessionNotes, ...(finding ? [finding] : [])]);
     }
     const res = ex.response;
     // Codex 0.169 fails the start when tools/list fails (measured: "MCP startup failed: Mcp error:
@@ -917,6 +975,7 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
     // has no id leaves it waiting: "timed out awaiting tools/list after 20s").
     const listFailed = (problem: string, evidence: Record<string, unknown>, codex = 'Codex fails to start the server') =>
       fail('tools/list failed', [
+        ...sessionNotes,
         makeFinding('tools.list-failed', {
           message: `tools/list${page > 1 ? ` (page ${page})` : ''} of "${name}" failed: ${problem}. ${codex}.`,
           evidence: { page, ...evidence },
@@ -959,16 +1018,61 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   const findings = [...sessionNotes, ...checked.findings];
   const startup = startupTimeout(ctx, st, 'tools');
   if (startup) findings.push(startup);
+  const call = st.login?.settings.callTool ? await callToolProbe(ctx, st, st.login, all) : undefined;
+  if (call) findings.push(...call.findings);
   if (st.sessionId) {
     st.sessionClosed = true;
     findings.push(...(await closeSessionChecked(ctx, st.client, { ...sessionTarget(st), sessionId: st.sessionId, staleStatus: st.staleStatus }, DELETE_MS)));
   }
   const filtered = checked.count !== all.length ? ` (of ${all.length} listed)` : '';
   return {
-    summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}${page > 1 ? ` in ${page} pages` : ''}`,
+    summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}${page > 1 ? ` in ${page} pages` : ''}${call ? `; ${call.summary}` : ''}`,
     findings,
     tools: { count: checked.count, names: checked.names },
   };
+}
+
+/**
+ * check --login --call-tool NAME: one tools/call with `{}` arguments, after Codex's own requests,
+ * to prove calls are authorized too (servers may want more scope for calls: a 403 step-up). Only
+ * a tool the server listed is called.
+ */
+async function callToolProbe(ctx: ServerContext, st: PlanState, login: LoginSession, listed: unknown[]): Promise<{ findings: Finding[]; summary: string }> {
+  const tool = login.settings.callTool!;
+  if (!listed.some((t) => isObject(t) && t.name === tool)) return { findings: [], summary: `tools/call ${tool} not made (not listed)` };
+  const id = 'mcp-doctor-call-tool';
+  let ex: Exchange | undefined;
+  const send = async (): Promise<ServerAnswer> => {
+    ex = (
+      await sendWithRetries(ctx, st, (url) => ({
+        method: 'POST' as const,
+        url,
+        headers: sessionHeaders(st),
+        body: rpcRequest(id, 'tools/call', { name: tool, arguments: {} }),
+        label: `tools/call ${tool}`,
+        until: (event: { message?: unknown }) => isObject(event.message) && event.message.id === id,
+      }))
+    ).followed.exchange;
+    return ex.response ?? NO_ANSWER;
+  };
+  const first = await send();
+  const out = await login.handle({ request: `tools/call ${tool}`, answer: first, retry: async (authorization) => (useAuthorization(st, authorization), send()) });
+  const res = ex?.response;
+  let result: string;
+  if (!ex || !res) result = 'no answer';
+  else if (res.status >= 300) result = `HTTP ${res.status}`;
+  else {
+    const answer = readAnswer(ex, id);
+    result =
+      answer.kind === 'result'
+        ? isObject(answer.result) && answer.result.isError === true
+          ? 'answered, the tool reported an error'
+          : 'answered'
+        : answer.kind === 'error'
+          ? `JSON-RPC error ${answer.error.code}`
+          : 'not a valid answer';
+  }
+  return { findings: out.findings, summary: `tools/call ${tool} ${result}` };
 }
 
 async function closeSession(ctx: ServerContext, st: PlanState): Promise<void> {

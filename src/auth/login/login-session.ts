@@ -26,6 +26,8 @@ export interface RefusedRequest {
   request: string;
   /** The refused answer. */
   answer: ServerAnswer;
+  /** Whether the refused request carried a credential (a configured or stored token). */
+  sentCredential?: boolean;
   /**
    * Re-sends the same request with this `Authorization` value (and keeps it for later requests);
    * status 0 when nothing answered.
@@ -82,6 +84,9 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
       const challenge = analyzeChallenge(answer.headers['www-authenticate'], authorization !== undefined);
       if (!isRefusal(answer, challenge.error)) {
         if (loggedIn && answer.status < 300) {
+          if (refused.request !== 'initialize' && refused.sentCredential === false && startFlows === 0) {
+            findings.push(clean(tokenFromLaterRequest(ctx, refused.request)));
+          }
           findings.push(clean(loginSucceededFinding(ctx.server, flows.slice(startFlows), refused.request, answer)));
           return { answer, findings, loggedIn, summary: `logged in with check --login; ${refused.request} accepted the fresh token` };
         }
@@ -148,6 +153,17 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
       return { ...outcome, revised };
     },
   };
+}
+
+/** initialize went through without a token, a later request wanted one: Codex needs a login too. */
+function tokenFromLaterRequest(ctx: ServerContext, request: string): Finding {
+  const name = ctx.server.name;
+  return makeFinding('auth.login-required', {
+    severity: 'warning',
+    message: `"${name}" lets initialize through without a token but answers ${request} with 401, so Codex cannot list its tools without a stored login. check --login logged in and the server accepted the fresh token, so \`codex mcp login ${name}\` will work.`,
+    evidence: { refusedRequest: request, initializeNeedsToken: false },
+    fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },
+  });
 }
 
 function stepUpExhausted(ctx: ServerContext, request: string, asked: string[], required: string | undefined, why: 'repeat' | 'limit', authorizations: number): Finding {
