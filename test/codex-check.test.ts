@@ -130,7 +130,7 @@ describe('check --codex with a fake app-server', () => {
       const seen = JSON.parse(readFileSync(log, 'utf8'));
       assert.notEqual(seen.codexHome, home);
       assert.equal(seen.config, toml);
-      for (const flag of ['features.plugins=false', 'features.apps=false', 'analytics.enabled=false', 'mcp_oauth_credentials_store="file"']) assert.ok(seen.argv.includes(flag), flag);
+      for (const flag of ['features.plugins=false', 'features.apps=false', 'analytics.enabled=false']) assert.ok(seen.argv.includes(flag), flag);
       assert.equal(seen.argv[0], 'app-server');
       const copied = JSON.parse(seen.credentials);
       assert.equal(copied['linear|0123456789abcdef'].access_token, 'codex-check-access-token-1');

@@ -16,10 +16,11 @@
  *
  * The run must not change anything of the user's: Codex gets a TEMPORARY `CODEX_HOME` holding a
  * copy of the config (and, when asked, of `.credentials.json` without refresh tokens, so a token
- * refresh cannot rotate the user's refresh token into a file that is deleted afterwards), the
- * credential store is forced to that file (the OS keyring is never touched), and plugins, the
- * built-in apps server and analytics are switched off, which keeps Codex itself off the network
- * (with plugins on it runs `git ls-remote https://github.com/openai/plugins.git`).
+ * refresh cannot rotate the user's refresh token into a file that is deleted afterwards), and
+ * plugins, the built-in apps server and analytics are switched off, which keeps Codex itself off
+ * the network (with plugins on it runs `git ls-remote https://github.com/openai/plugins.git`).
+ * Tokens in the OS keyring (`mcp_oauth_credentials_store` auto/keyring) are Codex's to use and
+ * refresh as in any session: a refreshed token is stored where the user's Codex keeps it.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,17 +35,12 @@ export interface CodexCommand {
   args: string[];
 }
 
-/** Keep Codex's own start-up off the network and away from the user's keyring. */
-export const OFFLINE_OVERRIDES = [
-  '-c',
-  'features.plugins=false',
-  '-c',
-  'features.apps=false',
-  '-c',
-  'analytics.enabled=false',
-  '-c',
-  'mcp_oauth_credentials_store="file"',
-];
+/**
+ * Keep Codex's own start-up off the network. (The credential store is left as configured: forcing
+ * `mcp_oauth_credentials_store` would hide a value Codex refuses, and a token Codex refreshes in
+ * the OS keyring lands where the user's own Codex would put it.)
+ */
+export const OFFLINE_OVERRIDES = ['-c', 'features.plugins=false', '-c', 'features.apps=false', '-c', 'analytics.enabled=false'];
 
 const CREDENTIALS_FILE = '.credentials.json';
 const TERMINATE_GRACE_MS = 3000;

@@ -910,7 +910,7 @@ export const REGISTRY = {
     stage: 'initialize',
     explanation:
       'With `check --codex`, the installed Codex starts the same servers through `codex app-server` (`mcpServerStatus/list`), the way a Codex session does, and its verdict is shown beside mcp-doctor\'s. This finding marks a server where the two differ: mcp-doctor said ok or warn but Codex could not start it, or mcp-doctor said fail but Codex connected. Either way one of the two verdicts is wrong for your setup, and it is usually mcp-doctor\'s.',
-    detection: 'Codex\'s `connected` is compared with mcp-doctor\'s server status (`fail` against not connected). A server whose stored OAuth token would first need a refresh is not compared: mcp-doctor never lets Codex refresh (a refresh can replace your refresh token).',
+    detection: 'Codex\'s `connected` is compared with mcp-doctor\'s server status (`fail` against not connected). A server whose token in `.credentials.json` would first need a refresh is not compared: Codex works on a copy without refresh tokens (a refresh can replace your refresh token, and the copy is deleted).',
     fix: 'Trust Codex\'s error text, which the report quotes. Please report the difference with the output of `mcp-doctor check --codex --format markdown --verbose`: every disagreement is a bug in mcp-doctor or a change in Codex.',
   },
   'internal.stage-crashed': {
