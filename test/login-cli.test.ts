@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentialsDocument, fakeJwt, startOAuthFixture, type OAuthFixture, type OAuthFixtureOptions } from '../fixtures/oauth/oauth-fixtures.ts';
 import { startStepUpServer } from '../fixtures/oauth/step-up-server.ts';
-import { checkJson, runCli } from './helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { CLI, ROOT, checkJson, runCli } from './helpers/cli.ts';
 
 const homes: string[] = [];
 after(() => {
@@ -208,5 +209,62 @@ describe('check --login --login-auto', () => {
     assert.equal(b.code, 2);
     const c = await runCli(['check', '--url', 'http://127.0.0.1:9/mcp', '--login', '--client-metadata-url', 'http://x/y.json']);
     assert.equal(c.code, 2);
+  });
+});
+
+describe('check --login in a browser (no --login-auto)', () => {
+  /** Runs the CLI and, like a person with a browser, follows the URL it prints to stderr. */
+  function runFollowingPrintedUrl(args: string[], env: Record<string, string>, follow: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let followed = false;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString('utf8');
+        const url = /\n {2}(http\S+\/authorize\S*)/.exec(stderr)?.[1];
+        if (follow && url && !followed) {
+          followed = true;
+          // The fixture AS redirects straight back to the loopback listener; fetch follows it there.
+          void fetch(url, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text()).catch(() => undefined);
+        }
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ code, stdout, stderr });
+      });
+    });
+  }
+
+  test('the URL is printed to stderr, the loopback listener receives the redirect, the check goes on', async () => {
+    await withFixture({ separateAs: true }, async (f) => {
+      const { home, config } = codexHome(f.url);
+      const r = await runFollowingPrintedUrl(['check', '--config', config, '--login', '--no-open', '--json'], { CODEX_HOME: home }, true);
+      assert.match(r.stderr, /to log in to "fx", open this URL in a browser/);
+      assert.match(r.stderr, /redirect to http:\/\/127\.0\.0\.1:\d+\/callback\//);
+      const s = JSON.parse(r.stdout).servers[0];
+      assert.equal(r.code, 0, s.findings.map((x: any) => x.code).join(', '));
+      assert.equal(s.tools.count, 1);
+      assert.equal(finding(s, 'auth.login-succeeded').evidence.logins[0].steps.find((x: any) => x.step === 'authorization').detail.mode, 'browser');
+      assertNoTokens([r.stdout, r.stderr], f.issued.flatMap((t) => [t.accessToken, t.refreshToken]));
+    });
+  });
+
+  test('nobody comes back: a clear message after --login-timeout, and the login stays required', async () => {
+    await withFixture({}, async (f) => {
+      const { home, config } = codexHome(f.url);
+      const r = await runFollowingPrintedUrl(['check', '--config', config, '--login', '--no-open', '--login-timeout', '1', '--json'], { CODEX_HOME: home }, false);
+      const s = JSON.parse(r.stdout).servers[0];
+      assert.equal(r.code, 1);
+      const failed = finding(s, 'auth.login-failed');
+      assert.ok(failed, s.findings.map((x: any) => x.code).join(', '));
+      assert.equal(failed.severity, 'warning', 'nobody completing the page proves nothing about the server');
+      assert.match(failed.message, /within 1 s \(--login-timeout\)/);
+      assert.equal(finding(s, 'auth.login-required').severity, 'error');
+      assert.equal(f.issued.length, 0);
+    });
   });
 });

@@ -10,6 +10,7 @@ import { startOAuthFixture, type OAuthFixture, type OAuthFixtureOptions } from '
 import { checkAuthorizationResponse, parseAuthorizationResponse } from '../src/auth/login/authorization-response.ts';
 import { requestedAuthMethod, secretAuthMethod, supportedAuthMethods } from '../src/auth/login/client-registration.ts';
 import { callbackPlan, canonicalResource, runLoginFlow, type LoginSettings } from '../src/auth/login/login-flow.ts';
+import { openerFor } from '../src/auth/login/open-browser.ts';
 import { createPkce, s256Challenge } from '../src/auth/login/pkce.ts';
 import { coversScopes, scopeParam, selectScopes, unionScopes } from '../src/auth/login/scopes.ts';
 import type { ServerContext } from '../src/pipeline/context.ts';
@@ -111,6 +112,17 @@ describe('resource and redirect URI', () => {
     assert.match(plan.path, /^\/callback\/[A-Za-z0-9_-]{12}$/);
     assert.equal((callbackPlan({ url: 'http://127.0.0.1:9/mcp' }, { callbackPort: 5555 }) as { port?: number }).port, 5555);
     assert.ok('problem' in callbackPlan({ url: 'http://127.0.0.1:9/mcp' }, { callbackUrl: 'https://login.example.com/cb' }));
+  });
+});
+
+describe('browser opener', () => {
+  test("the platform's own opener; on Windows `start` with the URL quoted so `&` stays literal", () => {
+    const url = 'https://as.example.com/authorize?a=1&b=2';
+    assert.deepEqual(openerFor('linux', url), { command: 'xdg-open', args: [url] });
+    assert.deepEqual(openerFor('darwin', url), { command: 'open', args: [url] });
+    const win = openerFor('win32', url);
+    assert.equal(win.command, 'cmd');
+    assert.equal(win.args.at(-1), `start "" "${url}"`);
   });
 });
 
