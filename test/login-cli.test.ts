@@ -72,6 +72,8 @@ describe('check --login --login-auto', () => {
       const requests: string[] = ok.evidence.logins[0].requests;
       assert.ok(requests.some((l) => /^registration: POST .*\/register → 201$/.test(l)), requests.join('\n'));
       assert.ok(requests.some((l) => /^token: POST .*\/token → 200$/.test(l)), requests.join('\n'));
+      assert.ok(requests.some((l) => /^discovery: GET .*\/\.well-known\/oauth-protected-resource\/mcp → 200$/.test(l)), requests.join('\n'));
+      assert.ok(requests.includes('callback: code received, state matches, iss absent'), requests.join('\n'));
       const tokenStep = ok.evidence.logins[0].steps.find((x: any) => x.step === 'token');
       assert.equal(tokenStep.params.resource, f.url);
       assert.equal(tokenStep.params.code, '<redacted>');

@@ -35,15 +35,27 @@ export function flowEvidence(flow: LoginFlowResult): Record<string, unknown> {
     if (flow.token.granted) out.scopesGranted = flow.token.granted;
   }
   if (flow.scopeFrom) out.scopeFrom = flow.scopeFrom;
-  out.requests = flow.steps.map(stepLine);
+  out.requests = flow.steps.flatMap(stepLines);
   out.steps = flow.steps;
   return out;
 }
 
-/** `POST http://as/token → 200` style lines for a quick read of the flow. */
-function stepLine(s: LoginStepEvidence): string {
-  if (!s.method) return `${s.step}`;
-  return `${s.step}: ${s.method} ${s.url} → ${s.status === undefined ? '…' : (s.status ?? 'no answer')}`;
+/** `token: POST http://as/token → 200` style lines, for a quick read of the flow. */
+function stepLines(s: LoginStepEvidence): string[] {
+  if (s.step === 'discovery') {
+    const tried = Array.isArray(s.detail?.urlsTried) ? (s.detail.urlsTried as string[]) : [];
+    // urlsTried entries read "<status> <url>".
+    return tried.map((t) => {
+      const m = /^(\d+|no answer) (.*)$/.exec(t);
+      return m ? `discovery: GET ${m[2]} → ${m[1]}` : `discovery: ${t}`;
+    });
+  }
+  if (s.step === 'callback') {
+    const d = s.detail ?? {};
+    return [`callback: ${d.hasCode ? 'code received' : 'no code'}, state ${d.state}, iss ${d.iss}`];
+  }
+  if (!s.method) return [s.step];
+  return [`${s.step}: ${s.method} ${s.url} → ${s.status === undefined ? '…' : (s.status ?? 'no answer')}`];
 }
 
 export function loginSucceededFinding(server: Pick<ServerConfig, 'name'>, flows: LoginFlowResult[], request: string, answer: ServerAnswer): Finding {
