@@ -45,6 +45,34 @@ describe('check --codex with the real Codex', { skip: codexAvailable() ? false :
     }
   });
 
+  test('relative paths resolve where mcp-doctor runs, as in a Codex session started there', T, async () => {
+    // Without a session Codex 0.169 starts stdio servers in CODEX_HOME; the copy it reads names the directory.
+    const cfg = tempConfig(`[mcp_servers.rel]\ncommand = ${node}\nargs = ["fixtures/stdio/server.mjs", "healthy"]\n`);
+    try {
+      const { report } = await checkJson(['--config', cfg.path, '--codex-bin', bin], { cwd: ROOT, timeoutMs: 50_000 });
+      assert.equal(report.servers[0].status, 'ok');
+      assert.equal(report.servers[0].codex.connected, true, report.servers[0].codex.error);
+    } finally {
+      cfg.cleanup();
+    }
+  });
+
+  test('a name `-c` cannot address gets the directory in the copy; error positions still point into the user file', T, async () => {
+    const dotted = `[mcp_servers."a.b"]\ncommand = ${node}\nargs = ["fixtures/stdio/server.mjs", "healthy"]\n\n`;
+    const ok = tempConfig(dotted);
+    const refused = tempConfig(`${dotted}[mcp_servers.h]\nurl = "http://127.0.0.1:9/mcp"\nbearer_token = "codex-check-inline-token-2"\n`);
+    try {
+      const fine = await checkJson(['--config', ok.path, '--codex-bin', bin], { cwd: ROOT, timeoutMs: 50_000 });
+      assert.equal(fine.report.servers[0].codex.connected, true, fine.report.servers[0].codex.error);
+      const bad = await checkJson(['--config', refused.path, '--codex-bin', bin], { cwd: ROOT, timeoutMs: 50_000 });
+      // [mcp_servers.h] is line 5 of the user's file (line 6 of the copy Codex read).
+      assert.equal(bad.report.codex.configError, `failed to reload config: ${refused.path}:5:1: bearer_token is not supported for streamable_http`);
+    } finally {
+      ok.cleanup();
+      refused.cleanup();
+    }
+  });
+
   test('named servers: Codex starts only those', T, async () => {
     // `slow` would hold Codex for 40 s if it were started.
     const cfg = tempConfig(stdio('healthy', 'healthy') + stdio('slow', 'hang', 'startup_timeout_sec = 40'));

@@ -5,9 +5,9 @@
  * mcp-doctor missed what stops Codex, or it reports a failure this Codex does not have.
  */
 import { stringify } from 'smol-toml';
-import { join } from 'node:path';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { makeFinding } from '../findings/make-finding.ts';
+import { setKey } from '../fix/toml-edit.ts';
 import type { Deps } from '../pipeline/context.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, Report, ServerReport } from '../types.ts';
@@ -48,28 +48,39 @@ export async function askCodexAbout(input: CodexCheckInput): Promise<CodexCheckO
   if (!where.found) return { run: { unavailable: where.reason } };
   if (input.names.length === 0) return { run: { unavailable: 'no enabled server to start', path: where.path } };
 
-  let configToml: string;
+  let prepared: PreparedConfig;
   try {
-    configToml = input.adHoc ? adHocToml(config) : await deps.readFile(config.path);
+    prepared = input.adHoc ? { text: adHocToml(config, deps.cwd), overrides: [], inserted: [] } : sessionCwd(await deps.readFile(config.path), config, deps.cwd);
   } catch (error) {
     return { run: { unavailable: `cannot read ${config.path}: ${(error as Error).message}`, path: where.path } };
   }
   const budgets = config.servers.filter((s) => input.names.includes(s.config.name)).map((s) => s.config.startupTimeoutSec * 1000);
   const timeoutMs = (input.timeoutMs ?? Math.max(...budgets)) + CODEX_OVERHEAD_MS;
-  // Codex reads trusted project configs from its working directory, as mcp-doctor does for the default config.
-  const projectLayers = !input.adHoc && config.path === join(deps.codexHome, 'config.toml');
   try {
-    const status = await codexServerStatus({
-      codex: where.codex,
-      deps,
-      configToml,
-      cwd: projectLayers ? deps.cwd : undefined,
-      timeoutMs,
-      credentialsFrom: deps.codexHome,
-      names: input.selected || input.adHoc ? input.names : undefined,
-    });
+    const ask = (overrides: string[]) =>
+      codexServerStatus({
+        codex: where.codex,
+        deps,
+        configToml: prepared.text,
+        overrides,
+        // mcp-doctor's own directory, as for its checks: relative commands and args resolve the same
+        // way (and trusted project configs there apply, as when Codex is started here).
+        cwd: deps.cwd,
+        timeoutMs,
+        credentialsFrom: deps.codexHome,
+        names: input.selected || input.adHoc ? input.names : undefined,
+      });
+    let status: CodexStatus;
+    try {
+      status = await ask(prepared.overrides);
+    } catch (error) {
+      // With `-c mcp_servers…` overrides Codex checks the servers as it starts and exits on a config
+      // it refuses (measured); without them it says why through the list, which is worth the retry.
+      if (!(error instanceof CodexAppServerError && error.kind === 'exited' && prepared.overrides.length > 0)) throw error;
+      status = await ask([]);
+    }
     const run: CodexRunReport = { version: status.version, path: where.path, durationMs: status.durationMs };
-    if (status.configError) run.configError = status.configError;
+    if (status.configError) run.configError = originalPosition(status.configError, prepared.inserted);
     if (status.warnings.length) run.warnings = status.warnings;
     return { run, status, configPath: input.adHoc ? undefined : config.path };
   } catch (error) {
@@ -90,11 +101,60 @@ function unavailableText(error: CodexAppServerError): string {
   }
 }
 
-/** A config for the one ad-hoc server: its table as mcp-doctor read it. */
-function adHocToml(config: LoadedConfig): string {
+/** A config for the one ad-hoc server: its table as mcp-doctor read it (started where mcp-doctor runs). */
+function adHocToml(config: LoadedConfig, cwd: string): string {
   const servers: Record<string, unknown> = {};
-  for (const { config: server } of config.servers) servers[server.name] = server.raw;
+  for (const { config: server } of config.servers) servers[server.name] = server.transport === 'stdio' && server.cwd === undefined ? { ...server.raw, cwd } : server.raw;
   return stringify({ mcp_servers: servers });
+}
+
+interface PreparedConfig {
+  text: string;
+  overrides: string[];
+  /** 1-based line numbers (in `text`) of lines added to the user's file. */
+  inserted: number[];
+}
+
+const PLAIN_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * In a Codex session a stdio server without `cwd` starts in the session's directory; answering
+ * `mcpServerStatus/list` without a session, Codex 0.169 starts it in CODEX_HOME instead — here a
+ * temp dir (measured). So Codex is told mcp-doctor's directory for those servers, and relative
+ * paths resolve as in a session started here and as in mcp-doctor's own check: a `-c` override
+ * where the name allows it (the copy stays byte for byte the user's file), else a `cwd` line in
+ * the copy, whose line number is taken back out of Codex's error positions. Servers from a
+ * project config are left as they are.
+ */
+function sessionCwd(text: string, config: LoadedConfig, cwd: string): PreparedConfig {
+  const out: PreparedConfig = { text, overrides: [], inserted: [] };
+  for (const { config: server } of config.servers) {
+    if (server.transport !== 'stdio' || server.cwd !== undefined || server.source !== config.path) continue;
+    if (PLAIN_NAME.test(server.name)) {
+      // Dotted `-c` paths cannot quote a name (measured: `mcp_servers."c.d".enabled` splits at the dot).
+      out.overrides.push('-c', `mcp_servers.${server.name}.cwd=${JSON.stringify(cwd)}`);
+      continue;
+    }
+    const edited = setKey(out.text, ['mcp_servers', server.name], 'cwd', cwd);
+    if (!edited.ok) continue;
+    const before = out.text.split('\n');
+    const after = edited.text.split('\n');
+    let line = 0;
+    while (line < before.length && before[line] === after[line]) line++;
+    out.inserted = out.inserted.map((l) => (l > line ? l + 1 : l));
+    out.inserted.push(line + 1);
+    out.text = edited.text;
+  }
+  return out;
+}
+
+/** `config.toml:12:1: …` in the copy → the same place in the user's file. */
+function originalPosition(error: string, inserted: number[]): string {
+  if (inserted.length === 0) return error;
+  return error.replace(/(config\.toml):(\d+):(\d+)/, (_m, file: string, line: string, col: string) => {
+    const n = Number(line);
+    return `${file}:${n - inserted.filter((l) => l < n).length}:${col}`;
+  });
 }
 
 /**
