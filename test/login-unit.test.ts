@@ -285,6 +285,20 @@ describe('the login flow (fixture authorization server, --login-auto)', () => {
     });
   });
 
+  test('browser mode: an authorization URL that repeats a secret of the server URL is printed redacted', async () => {
+    const secret = 'sekretvalue1234';
+    await withFixture({ prm: (u) => ({ resource: `${u.url}?key=${secret}`, authorization_servers: [u.issuer] }) }, async (f) => {
+      const lines: string[] = [];
+      const ctx = contextFor(`${f.url}?key=${secret}`, {}, createRedactor([secret]));
+      const flow = await runLoginFlow({ ctx, settings: settings({ auto: false, timeoutMs: 200, notify: (l) => lines.push(l) }), challenge: challengeOf(f) });
+      assert.equal(flow.failedAt, 'authorization');
+      const out = lines.join('\n');
+      assert.ok(!out.includes(secret), out);
+      assert.match(out, /shown redacted/);
+      assert.ok(!JSON.stringify(flow.steps).includes(secret));
+    });
+  });
+
   test('browser mode: the loopback listener receives the redirect', async () => {
     await withFixture({}, async (f) => {
       const flow = await runLoginFlow({

@@ -14,7 +14,7 @@ import type { ServerConfig } from '../../config/server-config.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import { decodeJwtClaims } from '../../redact.ts';
 import { codexCallbackId, discoverAuthorizationServer, legacyEndpoints } from '../authorization-server.ts';
-import { createHttpGet, isLoopbackHost, parseJsonObject } from '../http-get.ts';
+import { createHttpGet, isLoopbackHost, parseJsonObject, type GetResponse, type HttpGet } from '../http-get.ts';
 import { discoverProtectedResource } from '../protected-resource.ts';
 import { checkAuthorizationResponse, parseAuthorizationResponse, type AuthorizationResponse } from './authorization-response.ts';
 import { startCallbackListener, type CallbackListener } from './callback-listener.ts';
@@ -202,7 +202,7 @@ export async function runLoginFlow(input: LoginFlowInput): Promise<LoginFlowResu
       step: 'authorization',
       method: 'GET',
       url: redact.url(target.authorizationEndpoint),
-      params: shownParams(authParams),
+      params: redact.value(shownParams(authParams)),
       detail: { mode: settings.auto ? 'automatic (plain GET, no cookies)' : 'browser', ...answer.detail },
     };
     if (answer.status !== undefined) authEvidence.status = answer.status;
@@ -251,7 +251,7 @@ export async function runLoginFlow(input: LoginFlowInput): Promise<LoginFlowResu
       method: 'POST',
       url: redact.url(target.tokenEndpoint),
       status: res.status === 0 ? null : res.status,
-      params: shownParams(form),
+      params: redact.value(shownParams(form)),
       detail: { clientAuthentication: registration.authMethod, ...(res.error ? { error: redact.text(res.error) } : {}) },
     };
     steps.push(tokenEvidence);
@@ -317,12 +317,24 @@ async function discoverTarget(
 ): Promise<{ target?: LoginTarget; problem?: string; evidence: LoginStepEvidence }> {
   const { redact, server } = ctx;
   const url = server.url!;
-  const get = createHttpGet({
+  const fetched = new Map<string, GetResponse>();
+  const plainGet = createHttpGet({
     dispatcher: ctx.deps.dispatcher,
     signal: ctx.signal,
     timeoutMs: Math.min(5000, Math.max(500, ctx.remainingMs())),
     record: (kind, text) => ctx.transcript.add(kind, text),
   });
+  // The discovery modules hand back redacted documents (they are evidence); the login needs the
+  // values as published, so every answer is kept and the document is read again from it.
+  const get: HttpGet = async (u, headers) => {
+    const res = await plainGet(u, headers);
+    fetched.set(u, res);
+    return res;
+  };
+  const rawDocument = (shownUrl: string): Record<string, unknown> | undefined => {
+    for (const [u, res] of fetched) if (redact.url(u) === shownUrl && res.status >= 200 && res.status < 300) return parseJsonObject(res.bodyText);
+    return undefined;
+  };
   const prm = await discoverProtectedResource({
     serverName: server.name,
     serverUrl: url,
@@ -342,7 +354,7 @@ async function discoverTarget(
   let issuer: string | undefined;
   let scopesSupported: string[] | undefined;
   if (prm.found) {
-    const published = prm.found.check.document?.resource;
+    const published = rawDocument(prm.found.url)?.resource ?? prm.found.check.document?.resource;
     // A client must not use metadata for another resource (RFC 9728 §3.3); the origin + path
     // prefix rule is the official SDK's and Codex's (an exact match is stricter than both).
     if (prm.resource && !prm.resource.sdkAccepts) {
@@ -356,7 +368,7 @@ async function discoverTarget(
     issuer = prm.found.check.authorizationServers[0];
     scopesSupported = prm.found.check.scopesSupported;
     detail.protectedResourceMetadata = prm.found.url;
-    detail.resource = resource;
+    detail.resource = redact.url(resource);
     detail.authorizationServers = prm.found.check.authorizationServers;
     if (scopesSupported) detail.scopesSupported = scopesSupported;
   } else {
@@ -372,7 +384,7 @@ async function discoverTarget(
   (detail.urlsTried as string[]).push(...as.urlsTried.map((u) => `${u.status ?? 'no answer'} ${u.url}`));
   detail.issuer = as.issuer;
   if (as.found) {
-    const m = as.found.metadata;
+    const m = rawDocument(as.found.url) ?? as.found.metadata;
     detail.metadataUrl = as.found.url;
     detail.metadataKind = as.found.kind === 'oauth' ? 'RFC 8414' : 'OpenID Connect Discovery';
     const errors = as.found.check.problems.filter((p) => p.severity === 'error');
@@ -502,8 +514,19 @@ async function followAutomatically(http: OAuthHttp, authUrl: string, redirectUri
 /** Prints the URL (and opens a browser when wanted), then waits for the callback, bounded. */
 async function waitForBrowser(ctx: ServerContext, settings: LoginSettings, listener: CallbackListener, authUrl: string): Promise<AuthorizationAnswer> {
   const seconds = Math.round(settings.timeoutMs / 1000);
-  settings.notify(`mcp-doctor: to log in to "${ctx.server.name}", open this URL in a browser (waiting up to ${seconds} s for the redirect to ${listener.redirectUri}):\n  ${authUrl}`);
-  const opened = settings.openBrowser ? openBrowser(ctx.deps, authUrl) : 'not opened (no terminal; pass --open to open one)';
+  // The URL repeats the server URL as `resource`; a secret in it (an api_key query) is not printed.
+  const shown = ctx.redact.text(authUrl);
+  const holdsSecret = shown !== authUrl;
+  settings.notify(
+    holdsSecret
+      ? `mcp-doctor: to log in to "${ctx.server.name}", mcp-doctor opens the authorization URL in a browser (it holds a secret from the server URL, so it is shown redacted; waiting up to ${seconds} s for the redirect to ${listener.redirectUri}):\n  ${shown}`
+      : `mcp-doctor: to log in to "${ctx.server.name}", open this URL in a browser (waiting up to ${seconds} s for the redirect to ${listener.redirectUri}):\n  ${authUrl}`,
+  );
+  const opened = settings.openBrowser
+    ? openBrowser(ctx.deps, authUrl)
+    : holdsSecret
+      ? 'not opened (no terminal): pass --open, since the URL cannot be printed'
+      : 'not opened (no terminal; pass --open to open one)';
   if (settings.openBrowser) settings.notify(`mcp-doctor: ${opened}`);
   const wait = await listener.wait({ timeoutMs: Math.min(settings.timeoutMs, Math.max(0, ctx.remainingMs())), signal: ctx.signal });
   const detail = { browser: opened, redirectUri: listener.redirectUri };
