@@ -864,9 +864,10 @@ export const REGISTRY = {
     title: '`tools/list` failed',
     severity: 'error',
     stage: 'tools',
-    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, so Codex gets no tools.',
+    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
     detection: '`tools/list` is called (following `nextCursor`) and the result validated.',
     fix: 'A server-side fix; the error is in the evidence.',
+    codexSays: ['MCP startup failed: Mcp error: -32601: Method not found', 'MCP startup failed: Unexpected response type', 'MCP startup failed: tools/list returned a repeated pagination cursor'],
   },
   'tools.invalid-name': {
     title: 'Tool name Codex rewrites',

@@ -552,7 +552,7 @@ async function eofFindings(ctx: ServerContext, state: StdioState): Promise<Findi
 
 function listFailed(ctx: ServerContext, what: string, evidence: Record<string, unknown>, hint = ''): Finding {
   return makeFinding('tools.list-failed', {
-    message: `"${ctx.server.name}" finished the handshake, but ${what}. Codex gets no tools from it.${hint ? ` ${hint}` : ''}`,
+    message: `"${ctx.server.name}" finished the handshake, but ${what}. Codex fails to start it ("MCP startup failed: …" naming the tools/list failure).${hint ? ` ${hint}` : ''}`,
     evidence,
     fix: { summary: hint || 'A server-side problem: report it to the server\'s maintainers with the transcript (`--verbose`).' },
   });

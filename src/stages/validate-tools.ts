@@ -192,7 +192,7 @@ function invalidSchemaFinding(entries: ToolEntry[], unnamed: number[], serverNam
         message:
           `${described.length} tool${described.length === 1 ? '' : 's'} of "${serverName}" cannot be used: ${described.join(', ')}. ` +
           (fatal
-            ? 'Codex rejects the whole tools/list answer ("Unexpected response type"), so the server starts with no tools.'
+            ? 'Codex rejects the whole tools/list answer and fails to start the server ("MCP startup failed: Unexpected response type", measured with 0.169).'
             : 'Codex passes the schema on and the model API rejects it, so turns that include these tools fail.'),
         evidence: redact.value({
           tools: [
