@@ -12,7 +12,7 @@ export function codexRunSentences(run: CodexRunReport): Array<{ tone: 'info' | '
           text: `Codex ${run.version} was asked too (--codex): it started the checked servers itself, the way a Codex session does, and its verdict is shown beside each.`,
         },
       ];
-  for (const warning of run.warnings ?? []) out.push({ tone: 'note', text: `Codex warns: ${warning}` });
+  for (const warning of run.warnings ?? []) out.push({ tone: 'note', text: `Codex warns: ${warning.replace(/\s*\n\s*/g, ' ')}` });
   return out;
 }
 
