@@ -1,7 +1,7 @@
 /**
  * The official SDK's OAuth demo as a real authorization server (shared/reference/peers.md §3.7):
  * PRM only at the path-aware URL, the AS on another port, auto-approving. It listens on every
- * interface by default, so fixtures/oauth/loopback.cjs is preloaded to keep it on 127.0.0.1.
+ * interface by default, so fixtures/http/loopback.cjs is preloaded to keep it on 127.0.0.1.
  * Skipped when the SDK example is missing or the ports cannot be bound.
  */
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +20,7 @@ import { credentialsDocument } from '../fixtures/oauth/oauth-fixtures.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js');
-const SHIM = join(ROOT, 'fixtures/oauth/loopback.cjs');
+const SHIM = join(ROOT, 'fixtures/http/loopback.cjs');
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {

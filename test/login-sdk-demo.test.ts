@@ -2,7 +2,7 @@
  * `check --login --login-auto` against the official SDK's OAuth demo (shared/reference/peers.md
  * §3.7): `simpleStreamableHttp.js --oauth --oauth-strict` — path-based PRM only, the authorization server
  * on its own port, auto-approving, and tokens checked against the server's resource. Kept on
- * 127.0.0.1 by fixtures/oauth/loopback.cjs; skipped when the example is missing or cannot start.
+ * 127.0.0.1 by fixtures/http/loopback.cjs; skipped when the example is missing or cannot start.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { checkJson } from './helpers/cli.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js');
-const SHIM = join(ROOT, 'fixtures/oauth/loopback.cjs');
+const SHIM = join(ROOT, 'fixtures/http/loopback.cjs');
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
