@@ -6,73 +6,35 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { codexAuthorizationFor, diagnoseAuth } from '../src/auth/diagnose-auth.ts';
 import type { ServerConfig } from '../src/config/server-config.ts';
 import { defaultDeps } from '../src/pipeline/default-deps.ts';
 import { createRedactor } from '../src/redact.ts';
 import { credentialsDocument } from '../fixtures/oauth/oauth-fixtures.ts';
+import { startSdkOAuthDemo, type SdkOAuthDemo } from './helpers/real-servers.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const DEMO = join(ROOT, 'node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js');
-const SHIM = join(ROOT, 'fixtures/http/loopback.cjs');
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-let child: ChildProcess | undefined;
+let demo: SdkOAuthDemo | undefined;
 let skip: string | false = false;
 let mcpUrl = '';
 let asOrigin = '';
 const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-sdk-demo-'));
 
 before(async () => {
-  if (!existsSync(DEMO)) {
-    skip = 'SDK example server not installed';
+  const started = await startSdkOAuthDemo();
+  if ('skip' in started) {
+    skip = started.skip;
     return;
   }
-  const [mcpPort, authPort] = [await freePort(), await freePort()];
-  mcpUrl = `http://localhost:${mcpPort}/mcp`;
-  asOrigin = `http://localhost:${authPort}`;
-  child = spawn(process.execPath, ['-r', SHIM, DEMO, '--oauth'], {
-    env: { ...process.env, MCP_PORT: String(mcpPort), MCP_AUTH_PORT: String(authPort) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const ready = await new Promise<boolean>((res) => {
-    const timer = setTimeout(() => res(false), 15_000);
-    const check = () => {
-      if (out.includes(`listening on port ${mcpPort}`) && out.includes(`listening on port ${authPort}`)) {
-        clearTimeout(timer);
-        res(true);
-      }
-    };
-    child!.stdout!.on('data', (d: Buffer) => ((out += d.toString()), check()));
-    child!.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child!.on('exit', () => (clearTimeout(timer), res(false)));
-  });
-  if (!ready) skip = `SDK demo did not start (ports busy?): ${out.slice(0, 300)}`;
+  demo = started;
+  ({ mcpUrl, asOrigin } = started);
 });
 
 after(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await demo?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 

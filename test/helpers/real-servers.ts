@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,4 +148,50 @@ async function lockPort(port: number, waitMs: number): Promise<(() => void) | un
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+export interface SdkOAuthDemo {
+  mcpUrl: string;
+  asOrigin: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The SDK's `simpleStreamableHttp.js --oauth` demo (peers.md §3.7): path-based PRM, an
+ * auto-approving authorization server on its own port, both kept on loopback by the preload.
+ * Resolves to `{ skip }` when the example is missing or does not come up (ports busy).
+ */
+export async function startSdkOAuthDemo(extraArgs: string[] = []): Promise<SdkOAuthDemo | { skip: string }> {
+  const demo = join(SDK_EXAMPLES, 'simpleStreamableHttp.js');
+  if (!existsSync(demo)) return { skip: 'SDK example server not installed' };
+  const [mcpPort, authPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['-r', LOOPBACK_PRELOAD, demo, '--oauth', ...extraArgs], {
+    env: { ...process.env, MCP_PORT: String(mcpPort), MCP_AUTH_PORT: String(authPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const ready = await new Promise<boolean>((resolveReady) => {
+    const timer = setTimeout(() => resolveReady(false), 15_000);
+    const check = () => {
+      if (out.includes(`listening on port ${mcpPort}`) && out.includes(`listening on port ${authPort}`)) {
+        clearTimeout(timer);
+        resolveReady(true);
+      }
+    };
+    child.stdout!.on('data', (d: Buffer) => ((out += d.toString()), check()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', () => (clearTimeout(timer), resolveReady(false)));
+  });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  if (!ready) {
+    await stop();
+    return { skip: `SDK demo did not start (ports busy?): ${out.slice(0, 300)}` };
+  }
+  return { mcpUrl: `http://localhost:${mcpPort}/mcp`, asOrigin: `http://localhost:${authPort}`, output: () => out, stop };
 }
