@@ -187,6 +187,31 @@ describe('unexpanded $VAR', () => {
     }
   });
 
+  test('mcp-remote expands ${VAR} in its own arguments: only forwarding is needed, never a shell', async () => {
+    const header = ['"--header"', '"Authorization: Bearer ${MY_TOKEN}"'].join(', ');
+    const tree = tempTree({
+      'config.toml': [
+        '[mcp_servers.bridged]',
+        'command = "npx"',
+        `args = ["-y", "mcp-remote", "https://mcp.example.com/mcp", ${header}]`,
+        '',
+        '[mcp_servers.bridged_forwarded]',
+        'command = "npx"',
+        `args = ["-y", "mcp-remote", "https://mcp.example.com/mcp", ${header}]`,
+        'env_vars = ["MY_TOKEN"]',
+      ].join('\n'),
+    });
+    try {
+      const config = await loadConfig({ configPath: tree.path('config.toml'), deps: configDeps({ env: { ...ENV, MY_TOKEN: 'my-token-value-1' } }) });
+      const bridged = only(serverFindings(config, 'bridged'), 'config.var-not-expanded');
+      assert.match(bridged.message, /mcp-remote replaces/);
+      assert.equal(bridged.fix?.toml, '[mcp_servers.bridged]\nenv_vars = ["MY_TOKEN"]', 'no sh -c wrapper');
+      assert.deepEqual(codes(serverFindings(config, 'bridged_forwarded')), []);
+    } finally {
+      tree.cleanup();
+    }
+  });
+
   test('a Windows user gets no sh wrapper', async () => {
     const config = await loadFixture('var-refs.toml', { env: ENV, platform: 'win32' });
     const args = only(serverFindings(config, 'args_ref'), 'config.var-not-expanded');

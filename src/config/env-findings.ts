@@ -11,6 +11,7 @@ import {
   unexpandedVars,
 } from './env-checks.ts';
 import { serverSnippet } from './toml-snippet.ts';
+import { detectBridge } from '../transports/stdio/launchers.ts';
 
 type Role = 'bearer' | 'header' | 'env_var';
 
@@ -201,7 +202,21 @@ export function checkUnexpandedVars(ctx: ServerCheckContext): void {
 
   if (ctx.transport === 'stdio' && Array.isArray(table.args) && table.args.every((a) => typeof a === 'string') && typeof table.command === 'string') {
     const args = table.args as string[];
-    const names = [...new Set(args.flatMap(unexpandedVars))];
+    let names = [...new Set(args.flatMap(unexpandedVars))];
+    // mcp-remote substitutes `${VAR}` in its own arguments from its environment (substituteEnvVars
+    // in mcp-remote 0.15.1), so those need forwarding, not a shell; a bare `$VAR` it leaves alone.
+    if (names.length && detectBridge(table.command, args)?.kind === 'mcp-remote') {
+      const braced = new Set(args.flatMap((a) => [...a.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!)));
+      const forwarded = new Set([...CODEX_CHILD_ENV, ...envVarNames(ctx), ...(isTable(table.env) ? Object.keys(table.env) : [])]);
+      const missing = names.filter((n) => braced.has(n) && !forwarded.has(n));
+      if (missing.length) {
+        report('args', missing, `mcp-remote replaces \`\${${missing[0]}}\` with the value from its own environment, but Codex starts it with a cleared environment, so ${missing.length > 1 ? 'they stay' : 'it stays'} unset unless forwarded.`, {
+          summary: `Forward ${missing.join(', ')} with \`env_vars\`; mcp-remote does the substitution itself.`,
+          toml: serverSnippet(ctx.name, [['env_vars', envVarsWith(ctx, missing)]]),
+        });
+      }
+      names = names.filter((n) => !braced.has(n));
+    }
     if (names.length && isShellWrapper(table.command, args)) {
       // The shell expands them, but in the environment Codex gives it: the whitelist, env_vars and env.
       const forwarded = new Set([...CODEX_CHILD_ENV, ...envVarNames(ctx), ...(isTable(table.env) ? Object.keys(table.env) : [])]);
