@@ -99,6 +99,20 @@ const SIGN_IN_GATE_MS = 5000;
 /** How long past the deadline a stage may wait for the remote's diagnosis (the runner allows 1.5 s). */
 const BRIDGE_CAUSE_GRACE_MS = 1000;
 
+/** What the server's exit, stderr and environment suggest as the cause. */
+function hintsForExit(ctx: ServerContext, state: StdioState, session: StdioSession, exit: ExitInfo, literalEnv?: Record<string, string>) {
+  return exitHints({
+    command: ctx.server.command ?? '',
+    args: ctx.server.args,
+    stderr: session.stderrLines,
+    code: exit.code,
+    signal: exit.signal,
+    childEnv: state.childEnv,
+    userEnv: ctx.deps.env,
+    ...(literalEnv ? { literalEnv } : {}),
+  });
+}
+
 interface BridgeState {
   spec: BridgeSpec;
   cache?: McpRemoteCache;
@@ -323,16 +337,7 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
     const failure = `it exits with ${describeExit(outcome.exit)}`;
     const viaEnv = await envFinding(ctx, state, { failure, exit: outcome.exit });
     if (viaEnv.finding) return { summary: `exited (${describeExit(outcome.exit)}); needs variables Codex does not forward`, findings: [...noise, viaEnv.finding] };
-    const hints = exitHints({
-      command: server.command ?? '',
-      args: server.args,
-      stderr: session.stderrLines,
-      code: outcome.exit.code,
-      signal: outcome.exit.signal,
-      childEnv: state.childEnv,
-      userEnv: ctx.deps.env,
-      literalEnv: server.env,
-    });
+    const hints = hintsForExit(ctx, state, session, outcome.exit, server.env);
     const bridge = await bridgeCauseFor(ctx, state);
     const staleClient = state.bridge ? staleClientFromStderr(ctx, state.bridge.cache, session.stderrLines) : undefined;
     return {
@@ -442,15 +447,8 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
     }
     if (outcome.kind === 'exited') {
       const viaEnv = await envFinding(ctx, state, { failure: `it exits with ${describeExit(outcome.exit)} when asked for tools/list`, exit: outcome.exit, through: 'tools/list' });
-      const hints = exitHints({
-        command: server.command ?? '',
-        args: server.args,
-        stderr: session.stderrLines,
-        code: outcome.exit.code,
-        signal: outcome.exit.signal,
-        childEnv: state.childEnv,
-        userEnv: ctx.deps.env,
-      }).filter((h) => h.id !== 'stdin-closed' && h.id !== 'docker-no-interactive');
+      // The server did answer initialize, so stdin was open: those two causes cannot apply here.
+      const hints = hintsForExit(ctx, state, session, outcome.exit).filter((h) => h.id !== 'stdin-closed' && h.id !== 'docker-no-interactive');
       failure =
         viaEnv.finding ??
         listFailed(
