@@ -135,7 +135,10 @@ test('every scenario has a kebab-case name and a description, and closes promptl
     const started = Date.now();
     await server.close();
     assert.ok(Date.now() - started < 1000, `${name} closed in ${Date.now() - started} ms`);
-    await Promise.all(inFlight);
+    // AbortSignal.timeout does not hold the event loop open: a request undici leaves pending after
+    // its socket died would end the test process ("Promise resolution is still pending"). A ref'd
+    // timer keeps the loop alive until the request's own 10 s timeout settles it.
+    await Promise.race([Promise.all(inFlight), sleep(11_000)]);
   }
 });
 
