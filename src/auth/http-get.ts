@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from '../transports/http/undici-core.ts';
 import type { Redactor } from '../redact.ts';
 
 /**

@@ -4,7 +4,7 @@
  * following redirects (the caller decides what a Location means), no cookies, recorded to the
  * transcript with secrets replaced.
  */
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from '../../transports/http/undici-core.ts';
 import { REDACTED } from '../../redact.ts';
 
 export interface OAuthHttpResponse {

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { checkServerIdentity, rootCertificates, type PeerCertificate } from 'node:tls';
-import { Agent, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, Pool, ProxyAgent, type Dispatcher } from './undici-core.ts';
 
 /**
  * The network settings Codex takes from its environment for Streamable HTTP, and an undici
