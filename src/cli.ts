@@ -37,6 +37,7 @@ function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
     format,
     timeout: argv.timeout as number | undefined,
     verbose: argv.verbose === true,
+    deep: argv.deep === true,
     strict: argv.strict === true,
     color: colorWanted(argv.color as boolean | undefined),
     url: argv.url as string | undefined,
@@ -81,6 +82,7 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
         .option('json', { type: 'boolean', describe: 'Short for --format json' })
         .option('timeout', { type: 'number', describe: "Upper bound in seconds for one server's whole check (default: its startup_timeout_sec)" })
         .option('verbose', { alias: 'v', type: 'boolean', describe: 'Also print the wire transcript (redacted)' })
+        .option('deep', { type: 'boolean', describe: 'Also run the spec-conformance probes Codex does not depend on (missing session id, MCP-Protocol-Version, ended session, server/discover): for server authors' })
         .option('strict', { type: 'boolean', describe: 'Warnings count as failures for the exit code' })
         .option('color', { type: 'boolean', default: true, describe: 'Colour output (--no-color, or NO_COLOR, turns it off)' })
         .option('url', { type: 'string', describe: 'Probe one Streamable HTTP / SSE endpoint with no config file' })

@@ -24,6 +24,8 @@ export interface CheckArgs {
   format: Format;
   timeout?: number;
   verbose: boolean;
+  /** --deep: the spec-conformance probes too (CheckOptions.deep). */
+  deep?: boolean;
   strict: boolean;
   color: boolean;
   url?: string;
@@ -128,6 +130,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
   const options: CheckOptions = {
     timeoutMs: args.timeout !== undefined ? Math.round(args.timeout * 1000) : login ? loginBudgetMs(config, login) : undefined,
     verbose: args.verbose,
+    deep: args.deep === true,
     concurrency: browserLogin ? 1 : args.concurrency,
   };
   const probed = config.servers.filter((s) => s.config.enabled && (adHoc || args.names.length === 0 || args.names.includes(s.config.name)));

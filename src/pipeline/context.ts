@@ -41,12 +41,25 @@ export interface CheckOptions {
   /** `--timeout` in ms: the upper bound of one server's whole check. */
   timeoutMs?: number;
   verbose: boolean;
+  /**
+   * `--deep`: also send the spec-conformance probes whose answers no Codex behaviour depends on
+   * (missing session id, missing / unsupported MCP-Protocol-Version, ended session, the
+   * 2026-07-28 `server/discover`). Without it a healthy Streamable HTTP server gets the requests
+   * Codex sends plus the probes that predict a Codex failure (GET stream, unknown session, and
+   * for local servers a foreign Origin): 7 requests to a healthy local server instead of 12.
+   */
+  deep?: boolean;
   /** At most this many servers are checked at once. */
   concurrency: number;
 }
 
 export interface Transcript {
   readonly entries: TranscriptEntry[];
+  /**
+   * False unless the report will show the transcript (--verbose): then `add` keeps nothing, and
+   * callers skip building entries (formatting and redacting every exchange was ~15% of a check).
+   */
+  readonly enabled: boolean;
   /** Records an event; `text` is redacted here, so callers may pass raw wire bytes. */
   add(kind: TranscriptEntry['kind'], text: string): void;
 }

@@ -46,13 +46,14 @@ export function serverStatusFromFindings(findings: Finding[]): ServerStatus {
   return 'ok';
 }
 
-export function createTranscript(redact: Redactor, now: () => number): Transcript {
+export function createTranscript(redact: Redactor, now: () => number, enabled = true): Transcript {
   const start = now();
   const entries: TranscriptEntry[] = [];
   return {
     entries,
+    enabled,
     add(kind, text) {
-      entries.push({ t: Math.max(0, Math.round(now() - start)), kind, text: redact.text(text) });
+      if (enabled) entries.push({ t: Math.max(0, Math.round(now() - start)), kind, text: redact.text(text) });
     },
   };
 }
@@ -136,7 +137,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('deadline')), Math.max(0, budgetMs));
   timer.unref?.();
-  const transcript = createTranscript(redact, () => clock.now());
+  const transcript = createTranscript(redact, () => clock.now(), options.verbose);
   const stderr: string[] = [];
   const ctx: ServerContext = {
     server: config,

@@ -81,8 +81,8 @@ interface PlanState {
   staleStatus?: number;
   /** session.id-changed was reported (once per server). */
   sessionIdChanged?: boolean;
-  /** The client log lines of the initialize POST (retries and redirects included). */
-  initRequests: string[];
+  /** Where the client log lines of the initialize POST are (retries and redirects included). */
+  initRequests: { start: number; end: number };
   /** check --login: logs in when a request is refused, and keeps the fresh token. */
   login?: LoginSession;
 }
@@ -101,7 +101,7 @@ export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): 
     protocolVersion: CODEX_PROTOCOL_VERSION,
     sessionClosed: false,
     sent: { source: 'none' },
-    initRequests: [],
+    initRequests: { start: 0, end: 0 },
     ...(opts.login && { login: createLoginSession(ctx, opts.login) }),
   };
   // Everything a stage reports passes the redactor once more: URLs, bodies and snippets are
@@ -114,8 +114,11 @@ export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): 
     async (c: ServerContext): Promise<StageOutcome> => {
       const before = st.client.log.length;
       const outcome = await fn(c, st);
-      const own = st.client.log.length > before ? st.client.log.slice(before) : st.client.log.slice(-1);
-      const tried = [...(leadingRequests?.() ?? []).filter((line) => !own.includes(line)), ...own];
+      let tried: string[] = [];
+      if (outcome.findings?.length) {
+        const own = st.client.log.length > before ? st.client.log.slice(before) : st.client.log.slice(-1);
+        tried = [...(leadingRequests?.() ?? []).filter((line) => !own.includes(line)), ...own];
+      }
       const findings = outcome.findings?.map((f) => {
         if (capturedRedacted.has(f)) return f;
         const withRequests = tried.length > 0 && f.evidence?.requests === undefined ? { ...f, evidence: { ...f.evidence, requests: tried } } : f;
@@ -125,7 +128,7 @@ export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): 
     };
   return {
     // The initialize stage judges the answer discovery got: its findings show that request first.
-    stages: { discovery: safe(discovery), auth: safe(auth), initialize: safe(initialize, () => st.initRequests), tools: safe(tools) },
+    stages: { discovery: safe(discovery), auth: safe(auth), initialize: safe(initialize, () => st.client.log.slice(st.initRequests.start, st.initRequests.end)), tools: safe(tools) },
     cleanup: async (c) => {
       st.client.abortAll();
       if (st.sessionId && !st.sessionClosed && c.remainingMs() > 200) await closeSession(c, st);
@@ -221,7 +224,7 @@ async function discoverEndpoint(ctx: ServerContext, st: PlanState): Promise<Stag
   const findings: Finding[] = [];
   const logStart = st.client.log.length;
   const sent = await sendWithRetries(ctx, st, (url) => initializeSpec(st, url));
-  st.initRequests = st.client.log.slice(logStart);
+  st.initRequests = { start: logStart, end: st.client.log.length };
   const { followed, statuses } = sent;
   const ex = followed.exchange;
   const res = ex.response;
@@ -375,8 +378,9 @@ async function answeredPost(ctx: ServerContext, st: PlanState, ex: Exchange, fin
   }
 
   const via = res.sse ? 'an event stream' : 'JSON';
-  if (st.init.answer.kind === 'result') {
-    // One cheap extra request tells a dual-era server apart; legacy servers refuse it harmlessly.
+  if (st.init.answer.kind === 'result' && ctx.options.deep) {
+    // One extra request tells a dual-era server apart; legacy servers refuse it harmlessly. Codex
+    // speaks the initialize-based protocol either way, so only --deep asks.
     const modern = await probeModern(ctx, st.client, st.url, st.codex.headers);
     if (modern.supportedVersions) {
       findings.push(
@@ -778,17 +782,21 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
   const startup = startupTimeout(ctx, st, 'initialize');
   if (startup) return fail('slower than startup_timeout_sec', [...findings, startup], info);
 
+  // The GET stream is Codex's own request, and the unknown-session answer decides whether Codex
+  // recovers from a dropped session; the other probes check the spec where Codex does not care
+  // (their findings say "Codex works"), so they wait for --deep.
+  const deep = ctx.options.deep === true;
   if (st.sessionId) {
     const stream = await getStreamProbe(ctx, st);
     if (stream) findings.push(stream);
     const stale = await staleSessionProbe(ctx, st);
     if (stale) findings.push(stale);
-    const missing = await missingSessionProbe(ctx, st.client, sessionTarget(st));
+    const missing = deep ? await missingSessionProbe(ctx, st.client, sessionTarget(st)) : undefined;
     if (missing) findings.push(missing);
   } else {
     ctx.transcript.add('note', 'no Mcp-Session-Id issued (stateless server): session checks skipped');
   }
-  findings.push(...(await protocolVersionProbes(ctx, st.client, sessionTarget(st))));
+  if (deep) findings.push(...(await protocolVersionProbes(ctx, st.client, sessionTarget(st))));
   const origin = await originProbe(ctx, st);
   if (origin) findings.push(origin);
   return {
@@ -1020,7 +1028,7 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   if (startup) findings.push(startup);
   const call = st.login?.settings.callTool ? await callToolProbe(ctx, st, st.login, all) : undefined;
   if (call) findings.push(...call.findings);
-  if (st.sessionId) {
+  if (st.sessionId && ctx.options.deep) {
     st.sessionClosed = true;
     findings.push(...(await closeSessionChecked(ctx, st.client, { ...sessionTarget(st), sessionId: st.sessionId, staleStatus: st.staleStatus }, DELETE_MS)));
   }
