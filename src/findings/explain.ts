@@ -26,6 +26,9 @@ export function renderExplain(code: FindingCode): string {
   lines.push(`- Stage: ${s.stage === 'file' ? 'file (the config file as a whole, or mcp-doctor itself)' : s.stage}`, '');
   lines.push('## What it means', '', s.explanation, '');
   lines.push('## How mcp-doctor detects it', '', s.detection, '');
+  if (s.deepOnly) {
+    lines.push('Only `mcp-doctor check --deep` sends this probe: Codex works whatever the answer, so the default check (a pre-flight run before sessions) leaves it out. It is for server authors, and for bug reports about other clients.', '');
+  }
   if (s.codexSays?.length) {
     lines.push('## What Codex says', '', 'Look for these lines in Codex\'s output or in `~/.codex/log/codex-tui.log`:', '');
     for (const said of s.codexSays) lines.push(`- ${inlineCode(said)}`);
@@ -64,6 +67,8 @@ export function renderCodeIndex(): string {
     '',
     'Severity: **error** — the current Codex release cannot start or use the server (or refuses the whole config); **warning** — Codex works today, but the behaviour violates the MCP spec, breaks other clients or older Codex versions, or will break later; **info** — worth knowing.',
     '',
+    'Codes marked `--deep` only come from spec-conformance probes that `check --deep` adds: Codex works whatever their answer, so the default check leaves them out.',
+    '',
   ];
   for (const group of GROUPS) {
     const codes = CODES.filter((c) => spec(c).stage === group);
@@ -71,7 +76,7 @@ export function renderCodeIndex(): string {
     lines.push(`## ${GROUP_TITLES[group]}`, '');
     for (const code of codes) {
       const s = spec(code);
-      lines.push(`- [\`${code}\`](${code}.md) — ${s.severityNote ? otherSeverities(s) : s.severity} — ${s.title}`);
+      lines.push(`- [\`${code}\`](${code}.md) — ${s.severityNote ? otherSeverities(s) : s.severity} — ${s.title}${s.deepOnly ? ' (`--deep` only)' : ''}`);
     }
     lines.push('');
   }

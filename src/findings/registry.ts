@@ -15,6 +15,11 @@ export interface FindingSpec {
   explanation: string;
   /** How mcp-doctor detects it. */
   detection: string;
+  /**
+   * Found only by `check --deep`: a spec-conformance probe whose answer no Codex behaviour depends
+   * on, left out of the default check so that it stays a cheap pre-flight.
+   */
+  deepOnly?: true;
   /** The generic fix; findings carry a server-specific one. */
   fix: string;
   /** Text Codex prints for this situation, so users can match the line they saw. */
@@ -481,6 +486,7 @@ export const REGISTRY = {
     stage: 'initialize',
     explanation:
       'Clients send `MCP-Protocol-Version` after `initialize`, and a server that gets none SHOULD assume 2025-03-26 (spec, Protocol Version Header). This server refuses such requests, so clients older than 2025-06-18 (and proxies that drop the header) fail. Codex and the official SDK client always send it.',
+    deepOnly: true,
     detection: 'After a healthy handshake (negotiated version 2025-06-18 or later), a `ping` is sent without the header; when it is refused, a `ping` with the header is sent too, to be sure the header is the reason.',
     fix: 'A server-side fix: treat a missing MCP-Protocol-Version as 2025-03-26 instead of refusing the request.',
     refs: ['https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#protocol-version-header'],
@@ -491,6 +497,7 @@ export const REGISTRY = {
     stage: 'initialize',
     explanation:
       'A server that receives an invalid or unsupported `MCP-Protocol-Version` MUST answer 400 Bad Request. This one serves the request anyway, so a client that sent the wrong version never learns it. Codex always sends the version it negotiated, so it works.',
+    deepOnly: true,
     detection: 'After a healthy handshake (negotiated version 2025-06-18 or later), a `ping` is sent with `MCP-Protocol-Version: 1999-01-01`; anything but 400 is reported.',
     fix: 'A server-side fix: validate the header and answer unknown versions with 400 (the official SDKs do).',
     refs: ['https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#protocol-version-header'],
@@ -527,6 +534,7 @@ export const REGISTRY = {
     severity: 'info',
     stage: 'discovery',
     explanation: 'The server answers both the 2026-07-28 `server/discover` and the initialize-based handshake.',
+    deepOnly: true,
     detection: 'Both probes succeed.',
     fix: 'Nothing to do.',
   },
@@ -826,6 +834,7 @@ export const REGISTRY = {
     stage: 'initialize',
     explanation:
       'A server that issues session ids SHOULD answer a request that lacks one (other than `initialize`) with 400 Bad Request. This server answers otherwise: a 404 tells clients their session expired, a 200 with an error hides the problem. Codex always sends the id, so it works.',
+    deepOnly: true,
     detection: 'After the handshake, a `ping` is sent without `Mcp-Session-Id`; a 2xx with a normal result (the session is not required) is fine.',
     fix: 'A server-side fix: answer requests without a session id with 400.',
     refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
@@ -845,6 +854,7 @@ export const REGISTRY = {
     stage: 'tools',
     explanation:
       'Clients end a session with DELETE and the session id. The server answers 2xx when it ended the session, or 405 when it does not allow clients to end sessions. This server answers otherwise (or 404 while the session goes on): the official SDK client\'s terminateSession() throws, and sessions pile up on the server. Codex ignores the answer.',
+    deepOnly: true,
     detection: 'The DELETE mcp-doctor sends after tools/list; after a 404 the session is tried once more.',
     fix: 'A server-side fix: answer DELETE with 200/204 and end the session, or with 405 Method Not Allowed.',
     refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
@@ -855,6 +865,7 @@ export const REGISTRY = {
     stage: 'tools',
     explanation:
       'After a session ends, the server MUST answer requests carrying its id with 404, which tells clients to initialize again. This server accepted the DELETE but then keeps serving the old id, or answers it otherwise. Codex works (it does not reuse ended sessions), but the session is not really ended.',
+    deepOnly: true,
     detection: 'After a 2xx DELETE, one `ping` with the old session id.',
     fix: 'A server-side fix: forget the session on DELETE, and answer its id with 404 afterwards.',
     refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
