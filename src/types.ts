@@ -184,6 +184,11 @@ export interface Report {
   findings: Finding[];
   servers: ServerReport[];
   summary: { ok: number; warn: number; fail: number; skipped: number };
+  /**
+   * `check --deep`: whether the spec-conformance probes Codex does not depend on were sent
+   * (codes marked deepOnly in the registry). Absent in reports that checked no server.
+   */
+  deep?: boolean;
   /** `check --fix`: the proposed (or written) config change. */
   fixes?: FixesReport;
   /** Set when mcp-doctor itself failed; the exit code is then 3. */

@@ -163,6 +163,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     files: adHoc ? undefined : config.files,
     findings: redact.value(config.findings),
     servers,
+    deep: options.deep === true,
   });
   if (codexAsked) addCodexOpinion(report, await codexAsked, redact);
   if (args.fix || args.verifyFixes) {

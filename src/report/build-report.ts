@@ -6,6 +6,7 @@ export function buildReport(input: {
   files?: string[];
   findings: Finding[];
   servers: ServerReport[];
+  deep?: boolean;
 }): Report {
   const summary = { ok: 0, warn: 0, fail: 0, skipped: 0 };
   for (const server of input.servers) summary[server.status]++;
@@ -16,6 +17,7 @@ export function buildReport(input: {
     findings: input.findings,
     servers: input.servers,
     summary,
+    ...(input.deep !== undefined && { deep: input.deep }),
   };
 }
 

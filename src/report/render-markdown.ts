@@ -30,6 +30,7 @@ export function renderMarkdown(report: Report, env: MarkdownEnvironment): string
   // --codex-bin may name a Codex that is not on the PATH.
   const codexVersion = env.codexVersion ?? (report.codex?.version ? `${report.codex.version} (${report.codex.path ?? 'asked with --codex'})` : env.codexVersion);
   if (codexVersion !== undefined) out.push(`- Codex: ${codexVersion === null ? 'not found on PATH' : mdText(codexVersion)}`);
+  if (report.deep !== undefined) out.push(`- Probes: ${report.deep ? 'with the spec-conformance probes (`check --deep`)' : 'default (`check --deep` adds the spec-conformance probes Codex does not depend on)'}`);
   if (report.config === null) out.push('- Config: none (ad-hoc check)');
   else for (const file of report.config.files?.length ? report.config.files : [report.config.path]) out.push(`- Config: ${mdCode(file)}`);
   out.push('');

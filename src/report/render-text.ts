@@ -241,6 +241,8 @@ function closingLines(report: Report, options: TextOptions, width: number): stri
     hints.push('No MCP servers are configured. Add one with: codex mcp add NAME -- COMMAND (stdio), or codex mcp add NAME --url URL (HTTP).');
   }
   if (all.some((f) => f.severity !== 'info')) hints.push('For what a finding means and how to fix it: mcp-doctor explain CODE');
+  const httpAnswered = report.servers.some((s) => s.transport === 'streamable_http' && s.stages.some((st) => st.name === 'initialize' && (st.status === 'pass' || st.status === 'warn')));
+  if (report.deep === false && httpAnswered) hints.push('Server authors: check --deep adds the spec-conformance probes Codex does not depend on (session id, MCP-Protocol-Version, DELETE).');
   hints.push(`Run with --format markdown to paste this report into a bug report${options.verbose ? '' : ' (add --verbose for the wire transcript)'}.`);
   for (const hint of hints) lines.push(...wrapText(hint, width).map((l) => options.chalk.gray(l)));
   return lines;
