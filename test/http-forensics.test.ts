@@ -5,11 +5,14 @@ import { startFixtureServer, type ScenarioName } from '../fixtures/http/scenario
 import type { Finding, ServerReport } from '../src/types.ts';
 import { checkHttp, codes, findingOf, stageStatuses } from './helpers/http-check.ts';
 
-/** Runs one forensics fixture through the HTTP pipeline and always closes it. */
-async function run(name: ForensicsName): Promise<{ report: ServerReport; server: ForensicsServer }> {
+/**
+ * Runs one forensics fixture through the HTTP pipeline and always closes it. `deep` is
+ * `check --deep`: the session, MCP-Protocol-Version and ended-session probes only run with it.
+ */
+async function run(name: ForensicsName, opts: { deep?: boolean } = {}): Promise<{ report: ServerReport; server: ForensicsServer }> {
   const server = await startForensicsServer(name);
   try {
-    return { report: await checkHttp({ url: server.url }, { timeoutMs: 8000 }), server };
+    return { report: await checkHttp({ url: server.url }, { timeoutMs: 8000, deep: opts.deep }), server };
   } finally {
     await server.close();
   }
@@ -122,8 +125,8 @@ describe('session rules (mcp-wire §2.3.5)', () => {
   });
 
   for (const [name, status] of [['missing-session-404', 404], ['missing-session-200', 200]] as const) {
-    test(`${name}: a request without the id answered ${status}: session.missing-id-not-400`, async () => {
-      const { report, server } = await run(name);
+    test(`${name}: a request without the id answered ${status}: session.missing-id-not-400 (--deep)`, async () => {
+      const { report, server } = await run(name, { deep: true });
       const f = only(report, 'session.missing-id-not-400');
       assert.equal(f.severity, 'warning');
       assert.equal(f.evidence?.status, status);
@@ -133,8 +136,8 @@ describe('session rules (mcp-wire §2.3.5)', () => {
     });
   }
 
-  test('DELETE answered 500: session.delete-invalid (the SDK client\'s terminateSession throws)', async () => {
-    const { report } = await run('delete-500');
+  test('DELETE answered 500: session.delete-invalid (the SDK client\'s terminateSession throws) (--deep)', async () => {
+    const { report } = await run('delete-500', { deep: true });
     const f = only(report, 'session.delete-invalid');
     assert.equal(f.evidence?.status, 500);
     assert.equal(f.evidence?.sdkTolerates, false);
@@ -142,8 +145,8 @@ describe('session rules (mcp-wire §2.3.5)', () => {
     assert.equal(report.status, 'warn');
   });
 
-  test('a session that still works after a 200 DELETE: session.terminated-not-404', async () => {
-    const { report, server } = await run('delete-keeps-session');
+  test('a session that still works after a 200 DELETE: session.terminated-not-404 (--deep)', async () => {
+    const { report, server } = await run('delete-keeps-session', { deep: true });
     const f = only(report, 'session.terminated-not-404');
     assert.match(f.message, /still works/);
     const del = server.requests.findIndex((r) => r.method === 'DELETE');
@@ -151,10 +154,19 @@ describe('session rules (mcp-wire §2.3.5)', () => {
     assert.ok(server.requests.slice(del + 1).some((r) => r.method === 'POST' && r.headers['mcp-session-id'] === server.requests[del]!.headers['mcp-session-id']));
   });
 
-  test('an unknown and an ended session both answered 400: reported once, as session.stale-not-404', async () => {
-    const { report } = await run('unknown-session-400');
+  test('an unknown and an ended session both answered 400: reported once, as session.stale-not-404 (--deep)', async () => {
+    const { report } = await run('unknown-session-400', { deep: true });
     assert.deepEqual(codes(report), ['session.stale-not-404:warning']);
     assert.match(JSON.stringify(report.transcript), /as an unknown one did/);
+  });
+
+  test('an unknown session answered 400 without --deep: session.stale-not-404 all the same, no ended-session probe', async () => {
+    const { report, server } = await run('unknown-session-400');
+    assert.deepEqual(codes(report), ['session.stale-not-404:warning']);
+    assert.doesNotMatch(JSON.stringify(report.transcript), /as an unknown one did/);
+    const del = server.requests.findIndex((r) => r.method === 'DELETE');
+    assert.ok(del >= 0, 'the session is still closed');
+    assert.equal(server.requests.length, del + 1, 'nothing is sent after the DELETE');
   });
 
   test('a stateless server: no session probe and no DELETE; the transcript says why', async () => {
@@ -167,8 +179,8 @@ describe('session rules (mcp-wire §2.3.5)', () => {
 });
 
 describe('MCP-Protocol-Version header (mcp-wire §2.3.6)', () => {
-  test('a request without the header refused while the same with it is served: http.protocol-version-required', async () => {
-    const { report, server } = await run('pv-header-required');
+  test('a request without the header refused while the same with it is served: http.protocol-version-required (--deep)', async () => {
+    const { report, server } = await run('pv-header-required', { deep: true });
     const f = only(report, 'http.protocol-version-required');
     assert.equal(f.severity, 'warning');
     assert.equal(f.evidence?.status, 400);
@@ -177,8 +189,8 @@ describe('MCP-Protocol-Version header (mcp-wire §2.3.6)', () => {
     assert.ok(pings.some((r) => r.body.includes('control-ping') && r.headers['mcp-protocol-version'] === '2025-06-18'));
   });
 
-  test('1999-01-01 served: http.protocol-version-unchecked (MUST-level, SDK tolerates)', async () => {
-    const { report, server } = await run('pv-any-version');
+  test('1999-01-01 served: http.protocol-version-unchecked (MUST-level, SDK tolerates) (--deep)', async () => {
+    const { report, server } = await run('pv-any-version', { deep: true });
     const f = only(report, 'http.protocol-version-unchecked');
     assert.equal(f.evidence?.specLevel, 'MUST');
     assert.equal(f.evidence?.sdkTolerates, true);
@@ -186,8 +198,8 @@ describe('MCP-Protocol-Version header (mcp-wire §2.3.6)', () => {
     assert.ok(posted(server, 'ping').some((r) => r.headers['mcp-protocol-version'] === '1999-01-01'));
   });
 
-  test('a server that negotiated 2025-03-26 is not asked: the header did not exist then', async () => {
-    const { report, server } = await run('version-2025-03-26');
+  test('a server that negotiated 2025-03-26 is not asked: the header did not exist then (--deep)', async () => {
+    const { report, server } = await run('version-2025-03-26', { deep: true });
     assert.equal(report.status, 'ok', codes(report).join(', '));
     assert.equal(report.server.protocolVersion, '2025-03-26');
     assert.ok(!posted(server, 'ping').some((r) => r.headers['mcp-protocol-version'] === '1999-01-01'));
@@ -195,8 +207,8 @@ describe('MCP-Protocol-Version header (mcp-wire §2.3.6)', () => {
 });
 
 describe('healthy servers pay a few requests and stay ok', () => {
-  test('a server that never answers ping: one probe waits its 3 s, the others are skipped, tools are still listed', async () => {
-    const { report, server } = await run('ping-hangs');
+  test('a server that never answers ping: one probe waits its 3 s, the others are skipped, tools are still listed (--deep)', async () => {
+    const { report, server } = await run('ping-hangs', { deep: true });
     assert.equal(report.tools?.count, 2);
     assert.ok(!report.findings.some((f) => f.severity !== 'info'), codes(report).join(', '));
     assert.equal(posted(server, 'ping').filter((r) => r.headers['mcp-session-id'] !== undefined).length, 1);
@@ -204,36 +216,51 @@ describe('healthy servers pay a few requests and stay ok', () => {
   });
 
   for (const name of ['healthy', 'healthy-sse'] as const) {
-    test(`${name}: no finding; four probe requests beyond what Codex sends plus the earlier probes`, async () => {
+    test(`${name}: no finding; by default only what Codex sends plus the probes that predict a Codex failure`, async () => {
       const { report, server } = await run(name);
       assert.equal(report.status, 'ok', codes(report).join(', '));
       assert.deepEqual(report.findings, []);
-      // initialize, server/discover, initialized, GET, unknown-session, foreign Origin,
-      // tools/list, DELETE — and the new ones: no-session, no-header, 1999-01-01, ended session.
+      // initialize, initialized, GET, unknown-session, foreign Origin, tools/list, DELETE.
+      assert.equal(server.requests.length, 7, server.requests.map((r) => `${r.method} ${r.body.slice(0, 60)}`).join('\n'));
+      assert.equal(posted(server, 'ping').length, 0);
+      assert.equal(posted(server, 'server/discover').length, 0);
+    });
+
+    test(`${name} --deep: no finding; five probe requests more`, async () => {
+      const { report, server } = await run(name, { deep: true });
+      assert.equal(report.status, 'ok', codes(report).join(', '));
+      assert.deepEqual(report.findings, []);
+      // The default seven, plus server/discover and the pings: no-session, no-header,
+      // 1999-01-01, ended session.
       assert.equal(server.requests.length, 12, server.requests.map((r) => `${r.method} ${r.body.slice(0, 60)}`).join('\n'));
       assert.equal(posted(server, 'ping').length, 4);
+      assert.equal(posted(server, 'server/discover').length, 1);
     });
   }
 
   for (const scenario of ['healthy-json', 'healthy-sse', 'healthy-stateless', 'dual-era'] as const satisfies readonly ScenarioName[]) {
-    test(`scenarios.ts ${scenario}: still no warning`, async () => {
-      const server = await startFixtureServer(scenario);
-      try {
-        const report = await checkHttp({ url: server.url }, { timeoutMs: 8000 });
-        assert.equal(report.status, 'ok', codes(report).join(', '));
-        assert.ok(!report.findings.some((f) => f.severity !== 'info'), codes(report).join(', '));
-      } finally {
-        await server.close();
-      }
-    });
+    for (const deep of [false, true]) {
+      test(`scenarios.ts ${scenario}${deep ? ' --deep' : ''}: still no warning`, async () => {
+        const server = await startFixtureServer(scenario);
+        try {
+          const report = await checkHttp({ url: server.url }, { timeoutMs: 8000, deep });
+          assert.equal(report.status, 'ok', codes(report).join(', '));
+          assert.ok(!report.findings.some((f) => f.severity !== 'info'), codes(report).join(', '));
+        } finally {
+          await server.close();
+        }
+      });
+    }
   }
 });
 
 describe('every HTTP finding shows the requests tried, in order', () => {
-  const names: ForensicsName[] = ['batch-initialize', 'sse-no-answer', 'session-id-space', 'missing-session-404', 'pv-header-required', 'delete-500', 'session-rotating'];
+  // The last three break rules only --deep checks.
+  const names: ForensicsName[] = ['batch-initialize', 'sse-no-answer', 'session-id-space', 'session-rotating', 'missing-session-404', 'pv-header-required', 'delete-500'];
+  const deepOnly = new Set<ForensicsName>(['missing-session-404', 'pv-header-required', 'delete-500']);
   for (const name of names) {
     test(`${name}: evidence.requests is the stage's requests as "METHOD URL (label) → outcome"`, async () => {
-      const { report, server } = await run(name);
+      const { report, server } = await run(name, { deep: deepOnly.has(name) });
       const findings = report.findings.filter((f) => f.severity !== 'info');
       assert.ok(findings.length > 0);
       for (const f of findings) {

@@ -47,11 +47,12 @@ export const EMPTY_CODEX_HOME = mkdtempSync(join(tmpdir(), 'mcp-doctor-http-home
 
 /**
  * Runs one HTTP server through the real pipeline in-process (no CLI build needed), with the
- * secrets of its table registered for redaction as the check command does.
+ * secrets of its table registered for redaction as the check command does. Verbose, so the
+ * report keeps its transcript; `deep` is `check --deep` (the spec-conformance probes).
  */
 export async function checkHttp(
   table: HttpTable,
-  opts: { name?: string; env?: Record<string, string>; timeoutMs?: number; deps?: Partial<Deps> } = {},
+  opts: { name?: string; env?: Record<string, string>; timeoutMs?: number; deps?: Partial<Deps>; deep?: boolean } = {},
 ): Promise<ServerReport> {
   const config = httpServerConfig(opts.name ?? 'srv', table);
   const env = opts.env ?? {};
@@ -64,7 +65,7 @@ export async function checkHttp(
   return runServer({
     entry: { config, findings: [] },
     deps,
-    options: { verbose: true, concurrency: 1, timeoutMs: opts.timeoutMs ?? 15_000 },
+    options: { verbose: true, deep: opts.deep === true, concurrency: 1, timeoutMs: opts.timeoutMs ?? 15_000 },
     redact: createRedactor(secrets),
     selected: true,
     plans: {
