@@ -38,6 +38,13 @@ const SECRET_FLAG = /((?<![\w-])--?(?:api[-_]?key|token|access[-_]?token|secret|
 const KEY_VALUE_IN_TEXT = /\b([A-Za-z_][A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Za-z0-9_]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;]+)/g;
 const JSON_SECRET_FIELD = /("(?:access_token|refresh_token|id_token|client_secret|password|token|api_key|apiKey|secret)"\s*:\s*)"[^"]*"/g;
 
+// Cheap tests that say when a pattern above cannot match, so most strings skip it: every stage
+// summary, finding and transcript line passes through text().
+const MAY_HOLD_TOKEN = /gh[pousr]_|github_pat_|sk-|xox[abpors]-|lin_(?:api|oauth)_|glpat-|AKIA|AIza|npm_/;
+const MAY_HOLD_SCHEME = /bearer|basic|token/i;
+const MAY_HOLD_KEY_VALUE = /TOKEN|SECRET|PASSWORD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY/;
+const MAY_HOLD_JSON_SECRET = /"(?:access_token|refresh_token|id_token|client_secret|password|token|api_key|apiKey|secret)"/;
+
 export interface Redactor {
   /** Redacts known secret values and secret-shaped substrings in free text. */
   text(input: string): string;
@@ -53,21 +60,24 @@ export interface Redactor {
 
 export function createRedactor(secrets: Iterable<string | undefined> = []): Redactor {
   const known = new Set<string>();
+  // Longest first, so that a secret containing another is removed whole.
+  let longestFirst: string[] = [];
   const add = (value: string | undefined): void => {
     if (!value) return;
+    const before = known.size;
     const trimmed = value.trim();
     // Very short values would redact ordinary words; they are not meaningful secrets either.
     if (trimmed.length >= 4) known.add(trimmed);
     const bearer = /^(?:Bearer|Basic|Token)\s+(.+)$/i.exec(trimmed);
     if (bearer?.[1] && bearer[1].length >= 4) known.add(bearer[1]);
+    if (known.size !== before) longestFirst = [...known].sort((a, b) => b.length - a.length);
   };
   for (const s of secrets) add(s);
 
   const replaceKnown = (input: string): string => {
     if (known.size === 0) return input;
-    // Longest first, so that a secret containing another is removed whole.
     let out = input;
-    for (const secret of [...known].sort((a, b) => b.length - a.length)) {
+    for (const secret of longestFirst) {
       if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     }
     return out;
@@ -75,16 +85,18 @@ export function createRedactor(secrets: Iterable<string | undefined> = []): Reda
 
   const text = (input: string): string => {
     let out = replaceKnown(input);
-    out = out.replace(JWT, (jwt) => redactJwt(jwt));
-    for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
-    out = out.replace(BEARER_IN_TEXT, (_m, scheme: string) => `${scheme} ${REDACTED}`);
-    out = out.replace(SECRET_FLAG, (_m, flag: string) => `${flag}${REDACTED}`);
+    if (out.includes('eyJ')) out = out.replace(JWT, (jwt) => redactJwt(jwt));
+    if (MAY_HOLD_TOKEN.test(out)) for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
+    if (MAY_HOLD_SCHEME.test(out)) out = out.replace(BEARER_IN_TEXT, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+    if (out.includes('-')) out = out.replace(SECRET_FLAG, (_m, flag: string) => `${flag}${REDACTED}`);
     // Placeholders such as `export GH_TOKEN="<your token>"` in fix commands are not secrets.
-    out = out.replace(KEY_VALUE_IN_TEXT, (m, key: string, sep: string, value: string) =>
-      /^["']?</.test(value) ? m : `${key}${sep}${REDACTED}`,
-    );
-    out = out.replace(JSON_SECRET_FIELD, (_m, prefix: string) => `${prefix}"${REDACTED}"`);
-    out = out.replace(/https?:\/\/[^\s"'<>]+/g, (u) => redactUrl(u));
+    if (MAY_HOLD_KEY_VALUE.test(out)) {
+      out = out.replace(KEY_VALUE_IN_TEXT, (m, key: string, sep: string, value: string) =>
+        /^["']?</.test(value) ? m : `${key}${sep}${REDACTED}`,
+      );
+    }
+    if (MAY_HOLD_JSON_SECRET.test(out)) out = out.replace(JSON_SECRET_FIELD, (_m, prefix: string) => `${prefix}"${REDACTED}"`);
+    if (out.includes('://')) out = out.replace(/https?:\/\/[^\s"'<>]+/g, (u) => redactUrl(u));
     return out;
   };
 

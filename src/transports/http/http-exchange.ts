@@ -98,8 +98,30 @@ const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 const TRANSCRIPT_BODY_CHARS = 2000;
 const SHOWN_RESPONSE_HEADERS = ['content-type', 'content-length', 'location', 'mcp-session-id', 'www-authenticate', 'allow', 'retry-after'];
 
+/**
+ * Why an exchange stops early (its timeout, the server's deadline, cleanup). Plain callbacks, not
+ * an AbortController per request: adding and removing signal listeners on every request was a
+ * visible share of a check's CPU.
+ */
+interface Abort {
+  reason?: Error;
+  /** Set by the request in flight: how to stop it. */
+  hook?: (reason: Error) => void;
+}
+
+function abortWith(abort: Abort, reason: Error): void {
+  if (abort.reason !== undefined) return;
+  abort.reason = reason;
+  abort.hook?.(reason);
+}
+
 export function createHttpClient(ctx: ServerContext): HttpClient {
-  const inflight = new Set<AbortController>();
+  const inflight = new Map<Abort, number>();
+  // One listener for the server's deadline, whatever the number of requests.
+  const onDeadline = () => {
+    for (const [abort, limit] of inflight) abortWith(abort, new RequestTimeout(true, limit));
+  };
+  if (!ctx.signal.aborted) ctx.signal.addEventListener('abort', onDeadline, { once: true });
   const log = createExchangeLog();
   const base: Dispatcher = ctx.deps.dispatcher ?? getGlobalDispatcher();
   const now = () => ctx.deps.clock.now();
@@ -109,12 +131,10 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     const remaining = ctx.remainingMs();
     const limit = Math.max(0, Math.min(spec.timeoutMs ?? remaining, remaining));
     const byDeadline = limit >= remaining;
-    const controller = new AbortController();
-    inflight.add(controller);
-    const timer = setTimeout(() => controller.abort(new RequestTimeout(byDeadline, limit)), limit);
-    const onDeadline = () => controller.abort(new RequestTimeout(true, limit));
-    if (ctx.signal.aborted) onDeadline();
-    else ctx.signal.addEventListener('abort', onDeadline, { once: true });
+    const abort: Abort = {};
+    inflight.set(abort, limit);
+    const timer = setTimeout(() => abortWith(abort, new RequestTimeout(byDeadline, limit)), limit);
+    if (ctx.signal.aborted) abortWith(abort, new RequestTimeout(true, limit));
 
     const state = { connected: false, headersReceived: false, sse: false, eventSeen: false };
     const headers: Record<string, string> = {
@@ -124,7 +144,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     if (ctx.transcript.enabled) recordRequest(ctx, spec, headers);
     let response: HttpResponse | undefined;
     try {
-      response = await dispatchExchange(base, spec, headers, controller.signal, state, now, started, (res) => (response = res), (event) => {
+      response = await dispatchExchange(base, spec, headers, abort, state, now, started, (res) => (response = res), (event) => {
         if (ctx.transcript.enabled) ctx.transcript.add('sse-event', `${spec.label}: ${describeSseEvent(event)}`);
       });
       if (ctx.transcript.enabled) recordResponse(ctx, spec, response, now() - started);
@@ -133,7 +153,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
       log.push(() => logLine(ctx, spec, answered, undefined, elapsed));
       return { spec, response, elapsedMs: Math.round(now() - started) };
     } catch (error) {
-      const failure = classifyNetworkError(controller.signal.aborted ? (controller.signal.reason ?? error) : error, state);
+      const failure = classifyNetworkError(abort.reason ?? error, state);
       if (response) {
         if (response.sse) response.sse.ended = 'stalled';
         if (ctx.transcript.enabled) recordResponse(ctx, spec, response, now() - started);
@@ -145,8 +165,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
       return { spec, response, failure, elapsedMs: Math.round(now() - started) };
     } finally {
       clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onDeadline);
-      inflight.delete(controller);
+      inflight.delete(abort);
     }
   };
 
@@ -154,7 +173,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     exchange,
     log,
     abortAll() {
-      for (const controller of inflight) controller.abort(new RequestTimeout(true, 0));
+      for (const abort of inflight.keys()) abortWith(abort, new RequestTimeout(true, 0));
       inflight.clear();
     },
   };
@@ -171,7 +190,7 @@ function dispatchExchange(
   dispatcher: Dispatcher,
   spec: ExchangeSpec,
   headers: Record<string, string>,
-  signal: AbortSignal,
+  abort: Abort,
   state: { connected: boolean; headersReceived: boolean; sse: boolean; eventSeen: boolean },
   now: () => number,
   started: number,
@@ -192,15 +211,15 @@ function dispatchExchange(
     const settle = (error?: unknown) => {
       if (settled) return;
       settled = true;
-      signal.removeEventListener('abort', onAbort);
+      abort.hook = undefined;
       if (error !== undefined) reject(error);
       else resolve(response!);
     };
     // The abort settles the wait even before undici has a socket to abort (a connect that never
     // completes); the request itself is aborted as soon as it starts.
-    const onAbort = () => {
-      upstream?.abort(signal.reason);
-      settle(signal.reason);
+    const onAbort = (reason: Error) => {
+      upstream?.abort(reason);
+      settle(reason);
     };
     const finishBody = (end: boolean) => {
       const res = response!;
@@ -224,7 +243,7 @@ function dispatchExchange(
       onRequestStart(controller) {
         upstream = controller;
         state.connected = true;
-        if (signal.aborted) controller.abort(signal.reason);
+        if (abort.reason !== undefined) controller.abort(abort.reason);
       },
       onResponseStart(controller, statusCode, resHeaders) {
         state.headersReceived = true;
@@ -279,8 +298,8 @@ function dispatchExchange(
       },
     };
 
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (abort.reason !== undefined) return onAbort(abort.reason);
+    abort.hook = onAbort;
     let target: { origin: string; path: string };
     try {
       target = requestTarget(spec.url);
