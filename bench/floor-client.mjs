@@ -3,13 +3,14 @@
 // server at once, exactly initialize + notifications/initialized + tools/list, with no checks,
 // no probes, no report. Plain fetch (undici) for Streamable HTTP, child_process for stdio.
 //
-//   node bench/floor-client.mjs TARGETS.json [--probes]
+//   node bench/floor-client.mjs TARGETS.json [--probes | --deep-probes]
 //
-// --probes: for Streamable HTTP, also send the nine further requests `mcp-doctor check` sends to a
-// healthy server (its probes: server/discover, GET stream, unknown / missing session, missing /
-// unsupported MCP-Protocol-Version, foreign Origin, DELETE, ended session), one after another,
-// with no analysis: the floor for the same conversation, to tell what the doctor asks apart from
-// how efficiently it asks.
+// --probes: for Streamable HTTP, also send the four further requests a default `mcp-doctor check`
+// sends to a healthy local server (GET stream, unknown session, foreign Origin, DELETE: 7 in all);
+// --deep-probes: the nine of `check --deep` (also server/discover, missing session, missing /
+// unsupported MCP-Protocol-Version, ended session: 12 in all). One after another, with no
+// analysis: the floor for the same conversation, to tell what the doctor asks apart from how
+// efficiently it asks.
 //
 // TARGETS.json: [{ "url": "http://..." } | { "command": "node", "args": [...] }, ...]
 // Prints `{ "ok": N, "failed": M, "tools": T }` and exits 1 when a server failed.
@@ -37,7 +38,8 @@ async function readAnswer(response) {
   throw new Error('no answer in the event stream');
 }
 
-const PROBES = process.argv.includes('--probes');
+const DEEP = process.argv.includes('--deep-probes');
+const PROBES = DEEP || process.argv.includes('--probes');
 
 async function checkHttp(url) {
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -47,20 +49,22 @@ async function checkHttp(url) {
   const answer = await readAnswer(init);
   const version = { 'mcp-protocol-version': answer.result.protocolVersion };
   const next = { ...headers, ...version, ...(session ? { 'mcp-session-id': session } : {}) };
-  if (PROBES) await send({ 'mcp-protocol-version': '2026-07-28' }, rpc('d', 'server/discover', {}));
+  if (DEEP) await send({ 'mcp-protocol-version': '2026-07-28' }, rpc('d', 'server/discover', {}));
   await (await fetch(url, { method: 'POST', headers: next, body: INITIALIZED })).arrayBuffer();
   if (PROBES) {
     await send({ ...next, accept: 'text/event-stream' }, undefined, 'GET');
     await send({ ...version, 'mcp-session-id': 'unknown' }, rpc(2, 'tools/list', {}));
-    await send(version, rpc(3, 'tools/list', {}));
-    await send({ 'mcp-session-id': session ?? '' }, rpc(4, 'tools/list', {}));
-    await send({ 'mcp-session-id': session ?? '', 'mcp-protocol-version': '1999-01-01' }, rpc(5, 'tools/list', {}));
+    if (DEEP) {
+      await send(version, rpc(3, 'tools/list', {}));
+      await send({ 'mcp-session-id': session ?? '' }, rpc(4, 'tools/list', {}));
+      await send({ 'mcp-session-id': session ?? '', 'mcp-protocol-version': '1999-01-01' }, rpc(5, 'tools/list', {}));
+    }
     await send({ origin: 'http://evil.example' }, rpc(6, 'initialize', INITIALIZE));
   }
   const list = await readAnswer(await fetch(url, { method: 'POST', headers: next, body: rpc(1, 'tools/list', {}) }));
   if (PROBES) {
     await send(next, undefined, 'DELETE');
-    await send(next, rpc(7, 'tools/list', {}));
+    if (DEEP) await send(next, rpc(7, 'tools/list', {}));
   }
   return list.result.tools.length;
 }

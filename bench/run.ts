@@ -293,16 +293,22 @@ async function main(): Promise<void> {
       const floor: Measured[] = [];
       const doctorC: Measured[] = [];
       const probes: Measured[] = [];
+      const doctorDeep: Measured[] = [];
+      const deepProbes: Measured[] = [];
       const http = s.targets.every((t) => 'url' in t);
+      const many = s.targets.length > 16;
       for (let i = 0; i < RUNS; i++) {
         doctor.push(await measure([CLI, 'check', '--json', '--config', config], { usage: true }));
         floor.push(await measure([FLOOR, list], { usage: true }));
         if (http) probes.push(await measure([FLOOR, list, '--probes'], { usage: true }));
-        if (s.targets.length > 16) doctorC.push(await measure([CLI, 'check', '--json', '--config', config, '--concurrency', String(s.targets.length)], { usage: true }));
+        if (many) doctorC.push(await measure([CLI, 'check', '--json', '--config', config, '--concurrency', String(s.targets.length)], { usage: true }));
+        if (http && many) {
+          doctorDeep.push(await measure([CLI, 'check', '--json', '--deep', '--config', config], { usage: true }));
+          deepProbes.push(await measure([FLOOR, list, '--deep-probes'], { usage: true }));
+        }
       }
-      doctor.forEach((m) => assertReport(s.label, m, s.targets.length));
-      doctorC.forEach((m) => assertReport(s.label, m, s.targets.length));
-      for (const m of [...floor, ...probes]) if (m.code !== 0) throw new Error(`floor client failed on ${s.label}: ${m.stdout} ${m.stderr}`);
+      [...doctor, ...doctorC, ...doctorDeep].forEach((m) => assertReport(s.label, m, s.targets.length));
+      for (const m of [...floor, ...probes, ...deepProbes]) if (m.code !== 0) throw new Error(`floor client failed on ${s.label}: ${m.stdout} ${m.stderr}`);
       const p = probes.length ? median(probes.map((m) => m.ms)) : undefined;
       const d = median(doctor.map((m) => m.ms));
       const f = median(floor.map((m) => m.ms));
@@ -312,7 +318,7 @@ async function main(): Promise<void> {
         floor: spread(floor.map((m) => m.ms)),
         'doctor / floor': ratio(d, f),
         'CPU doctor / floor': `${ms(median(doctor.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
-        'floor, same 12 requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
+        'floor, same requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
         'doctor / that': p === undefined ? '—' : ratio(d, p),
         'doctor peak RSS': mb(median(doctor.map((m) => m.rssMb ?? 0))),
         'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
@@ -325,9 +331,24 @@ async function main(): Promise<void> {
           floor: spread(floor.map((m) => m.ms)),
           'doctor / floor': ratio(dc, f),
           'CPU doctor / floor': `${ms(median(doctorC.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
-          'floor, same 12 requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
+          'floor, same requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
           'doctor / that': p === undefined ? '—' : ratio(dc, p),
           'doctor peak RSS': mb(median(doctorC.map((m) => m.rssMb ?? 0))),
+          'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
+        });
+      }
+      if (doctorDeep.length) {
+        const dd = median(doctorDeep.map((m) => m.ms));
+        const dp = median(deepProbes.map((m) => m.ms));
+        rows.push({
+          servers: `${s.label}, check --deep`,
+          'mcp-doctor check': spread(doctorDeep.map((m) => m.ms)),
+          floor: spread(floor.map((m) => m.ms)),
+          'doctor / floor': ratio(dd, f),
+          'CPU doctor / floor': `${ms(median(doctorDeep.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
+          'floor, same requests': spread(deepProbes.map((m) => m.ms)),
+          'doctor / that': ratio(dd, dp),
+          'doctor peak RSS': mb(median(doctorDeep.map((m) => m.rssMb ?? 0))),
           'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
         });
       }
@@ -338,7 +359,7 @@ async function main(): Promise<void> {
       log(`${s.label}: doctor ${ms(d)}, floor ${ms(f)}`);
     }
     table(`check against the floor (${RUNS} runs each, interleaved)`, rows,
-      'floor = bench/floor-client.mjs: one process, every server at once, only initialize + notifications/initialized + tools/list. Default --concurrency is 16. CPU is the process\'s own (user + system), median; for stdio the servers\' CPU is not in it. "Same 12 requests": the floor client with --probes sends every request the doctor sends to a healthy Streamable HTTP server (its 9 probes too), with no analysis. Bare `node -e 0`: see Cold start.');
+      'floor = bench/floor-client.mjs: one process, every server at once, only initialize + notifications/initialized + tools/list. Default --concurrency is 16. CPU is the process\'s own (user + system), median; for stdio the servers\' CPU is not in it. "Same requests": the floor client sending every request the doctor sends to a healthy local Streamable HTTP server, with no analysis: 7 for `check` (--probes: the GET stream, unknown-session, foreign-Origin and DELETE requests too), 12 for `check --deep` (--deep-probes). The target is on the default `check`; `--deep` is for server authors and is shown for information. Bare `node -e 0`: see Cold start.');
     targets.push({ label: '`check` on 50 healthy servers within 1.5x of the floor', met: ratio50 <= 1.5, text: `${ratio50.toFixed(2)}x` });
     targets.push({ label: 'under 150 MB peak RSS for 50 servers', met: Math.max(...rss50) < 150, text: `max ${mb(Math.max(...rss50))} over ${RUNS} runs` });
 
