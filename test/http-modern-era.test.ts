@@ -75,9 +75,9 @@ describe('SDK v2 createMcpHandler, a real 2026-era server', () => {
     });
   });
 
-  test("legacy: 'stateless' → ok, transport.dual-era (info), 2 tools, exit 0", T, async () => {
+  test("legacy: 'stateless' --deep → ok, transport.dual-era (info), 2 tools, exit 0", T, async () => {
     await withServer('stateless', async (server) => {
-      const { code, report } = await checkJson(['--url', server.url], { env: { ...NO_PROXY_ENV }, timeoutMs: 45_000 });
+      const { code, report } = await checkJson(['--deep', '--url', server.url], { env: { ...NO_PROXY_ENV }, timeoutMs: 45_000 });
       const s = report.servers[0];
       assert.equal(code, 0, JSON.stringify(s?.findings, null, 1));
       assert.equal(s.status, 'ok', codesOf(s).join(', '));
@@ -107,17 +107,36 @@ describe('SDK v2 createMcpHandler, a real 2026-era server', () => {
       assert.deepEqual(server.errors, []);
     });
   });
+
+  test("legacy: 'stateless' without --deep → ok, 2 tools, exit 0; no server/discover sent, so no dual-era finding", T, async () => {
+    await withServer('stateless', async (server) => {
+      const { code, report } = await checkJson(['--url', server.url], { env: { ...NO_PROXY_ENV }, timeoutMs: 45_000 });
+      const s = report.servers[0];
+      assert.equal(code, 0, JSON.stringify(s?.findings, null, 1));
+      assert.equal(s.status, 'ok', codesOf(s).join(', '));
+      assert.equal(s.server.era, 'legacy');
+      assert.deepEqual(s.tools, { count: 2, names: [...SDK_V2_TOOLS] });
+      // Codex speaks only the initialize-based protocol, so whether the server also speaks the
+      // 2026 one is a --deep question.
+      assert.deepEqual(codesOf(s), ['http.origin-not-checked(info)']);
+      assert.ok(!rpcMethods(server).includes('server/discover'), rpcMethods(server).join(', '));
+      assert.ok(rpcMethods(server).includes('tools/list'));
+      assert.deepEqual(server.errors, []);
+    });
+  });
   // responseMode: 'sse' frames every modern answer, server/discover included, as an event
   // stream (200 text/event-stream, one `message` event): the ladder must read it there too.
+  // A refused initialize is explained by server/discover on every check; a served one asks
+  // server/discover only with --deep.
   for (const [legacy, code, status, era] of [
     ['reject', 'transport.modern-only', 'fail', 'modern'],
     ['stateless', 'transport.dual-era', 'ok', 'legacy'],
   ] as const) {
-    test(`responseMode 'sse', legacy: '${legacy}' → ${code} from an SSE-framed DiscoverResult`, T, async () => {
+    test(`responseMode 'sse', legacy: '${legacy}'${legacy === 'stateless' ? ' --deep' : ''} → ${code} from an SSE-framed DiscoverResult`, T, async () => {
       await withServer(
         legacy,
         async (server) => {
-          const report = await checkHttp({ url: server.url }, { timeoutMs: 15_000 });
+          const report = await checkHttp({ url: server.url }, { timeoutMs: 15_000, deep: legacy === 'stateless' });
           assert.equal(report.status, status, codesOf(report).join(', '));
           assert.equal(report.server.era, era);
           const f = report.findings.find((x) => x.code === code);
