@@ -97,11 +97,19 @@ describe('healthy Streamable HTTP servers', () => {
     }
   });
 
-  test('a server that also speaks 2026-07-28 is ok with transport.dual-era (info)', async () => {
-    const { report } = await run('dual-era');
+  test('a server that also speaks 2026-07-28 is ok with transport.dual-era (info) under --deep', async () => {
+    const { report } = await run('dual-era', {}, { deep: true });
     assert.equal(report.status, 'ok');
     assert.equal(only(report, 'transport.dual-era').severity, 'info');
     assert.equal(report.server.era, 'legacy');
+  });
+
+  test('without --deep the same server is ok and not asked server/discover: Codex speaks 2025-era to it', async () => {
+    const { report, server } = await run('dual-era');
+    assert.equal(report.status, 'ok', codes(report).join(', '));
+    assert.equal(findingOf(report, 'transport.dual-era'), undefined);
+    assert.equal(report.server.era, 'legacy');
+    assert.ok(!server.requests.some((r) => r.body.includes('"server/discover"')), 'no server/discover sent');
   });
 
   test('tools/list pages are all followed', async () => {
