@@ -54,9 +54,9 @@ async function toolsThroughBridge(table: { command: string; args: string[] }, en
   }
 }
 
-async function checkReal(server: RealServer, path: string): Promise<ServerReport> {
+async function checkReal(server: RealServer, path: string, opts: { deep?: boolean } = {}): Promise<ServerReport> {
   try {
-    return await checkHttp({ url: `${server.origin}${path}` }, { timeoutMs: 20_000 });
+    return await checkHttp({ url: `${server.origin}${path}` }, { timeoutMs: 20_000, deep: opts.deep });
   } finally {
     await server.close();
   }
@@ -87,20 +87,23 @@ describe('legacy SSE endpoint on another origin', () => {
 });
 
 describe('server-everything', () => {
-  test('streamableHttp: every stage passes, 15 tools; its 400 for an unknown session is reported', T, async () => {
-    const report = await checkReal(await startEverything('streamableHttp'), '/mcp');
-    assert.equal(report.tools?.count, 15, codes(report).join(', '));
-    assert.ok(report.tools?.names.includes('echo'));
-    assert.equal(report.server.httpTransport, 'streamable');
-    assert.equal(report.server.name, 'mcp-servers/everything');
-    // Its transport answers an unknown Mcp-Session-Id with 400 "No valid session ID provided"
-    // (dist/transports/streamableHttp.js): after a server restart Codex never re-initializes.
-    // It also takes requests from any Origin (no DNS rebinding protection): info only.
-    assert.deepEqual(codes(report), ['session.stale-not-404:warning', 'http.origin-not-checked:info']);
-    assert.equal(findingOf(report, 'session.stale-not-404')?.evidence?.status, 400);
-    assert.equal(report.status, 'warn');
-    assert.deepEqual(stageStatuses(report), { config: 'pass', discovery: 'pass', auth: 'pass', initialize: 'warn', tools: 'pass' });
-  });
+  // The unknown-session probe is sent with or without --deep; the deep probes find nothing more.
+  for (const deep of [false, true]) {
+    test(`streamableHttp${deep ? ' --deep' : ''}: every stage passes, 15 tools; its 400 for an unknown session is reported`, T, async () => {
+      const report = await checkReal(await startEverything('streamableHttp'), '/mcp', { deep });
+      assert.equal(report.tools?.count, 15, codes(report).join(', '));
+      assert.ok(report.tools?.names.includes('echo'));
+      assert.equal(report.server.httpTransport, 'streamable');
+      assert.equal(report.server.name, 'mcp-servers/everything');
+      // Its transport answers an unknown Mcp-Session-Id with 400 "No valid session ID provided"
+      // (dist/transports/streamableHttp.js): after a server restart Codex never re-initializes.
+      // It also takes requests from any Origin (no DNS rebinding protection): info only.
+      assert.deepEqual(codes(report), ['session.stale-not-404:warning', 'http.origin-not-checked:info']);
+      assert.equal(findingOf(report, 'session.stale-not-404')?.evidence?.status, 400);
+      assert.equal(report.status, 'warn');
+      assert.deepEqual(stageStatuses(report), { config: 'pass', discovery: 'pass', auth: 'pass', initialize: 'warn', tools: 'pass' });
+    });
+  }
 
   test('sse: transport.sse-only, and the mcp-remote bridge it proposes serves the tools', T, async () => {
     const server = await startEverything('sse');
@@ -125,7 +128,7 @@ describe('MCP SDK example servers', () => {
     ['simpleStatelessStreamableHttp', 1],
   ];
   for (const [name, count] of healthy) {
-    test(`${name}: ok with ${count} tools; every session and protocol-version probe gets the spec's answer`, T, async (t) => {
+    test(`${name}: ok with ${count} tools`, T, async (t) => {
       const server = await startSdkExample(name);
       if ('skip' in server) return t.skip(server.skip);
       const report = await checkReal(server, '/mcp');
@@ -133,12 +136,30 @@ describe('MCP SDK example servers', () => {
       assert.equal(report.tools?.count, count);
       assert.deepEqual(codes(report), ['http.origin-not-checked:info']);
     });
+
+    test(`${name} --deep: ok; every session and protocol-version probe gets the spec's answer`, T, async (t) => {
+      const server = await startSdkExample(name);
+      if ('skip' in server) return t.skip(server.skip);
+      const report = await checkReal(server, '/mcp', { deep: true });
+      assert.equal(report.status, 'ok', codes(report).join(', '));
+      assert.equal(report.tools?.count, count);
+      assert.deepEqual(codes(report), ['http.origin-not-checked:info']);
+    });
   }
 
-  test('jsonResponseStreamableHttp: 2 tools; it has no DELETE route (Express\'s 404 while the session lives on): session.delete-invalid', T, async (t) => {
+  test('jsonResponseStreamableHttp: ok with 2 tools by default: Codex ignores the answer to its DELETE, so the check does too', T, async (t) => {
     const server = await startSdkExample('jsonResponseStreamableHttp');
     if ('skip' in server) return t.skip(server.skip);
     const report = await checkReal(server, '/mcp');
+    assert.equal(report.tools?.count, 2);
+    assert.deepEqual(codes(report), ['http.origin-not-checked:info']);
+    assert.equal(report.status, 'ok');
+  });
+
+  test('jsonResponseStreamableHttp --deep: it has no DELETE route (Express\'s 404 while the session lives on): session.delete-invalid', T, async (t) => {
+    const server = await startSdkExample('jsonResponseStreamableHttp');
+    if ('skip' in server) return t.skip(server.skip);
+    const report = await checkReal(server, '/mcp', { deep: true });
     assert.equal(report.tools?.count, 2);
     // The SDK's own client throws on it in terminateSession(); Codex ignores the answer.
     assert.deepEqual(codes(report), ['http.origin-not-checked:info', 'session.delete-invalid:warning']);
