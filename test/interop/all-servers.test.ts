@@ -12,6 +12,8 @@
  *   sseAndStreamableHttpCompatibleServer (/mcp and /sse);
  * - mcp-remote bridging server-everything's SSE endpoint over stdio (HOME is a temp dir, so
  *   ~/.mcp-auth is never touched).
+ * The config is checked twice, by default and with `--deep` (the spec-conformance probes Codex
+ * does not depend on); a case names its `--deep` verdict where it differs.
  * Then the fixes the doctor proposes for the legacy SSE servers are applied (its `npx -y
  * mcp-remote` bridge run with the installed mcp-remote) and checked again: they must work.
  */
@@ -42,7 +44,11 @@ interface Case {
   stages: [config: string, discovery: string, auth: string, initialize: string, tools: string];
   /** Where the SDK client reads the real tool list; null: the doctor must report no tools. */
   oracle: ToolsTarget | null;
+  /** The verdict of `check --deep` where it is not the default one. */
+  deep?: Pick<Case, 'status' | 'codes' | 'stages'>;
 }
+
+const verdictOf = (c: Case, deep: boolean): Pick<Case, 'status' | 'codes' | 'stages'> => (deep && c.deep ? c.deep : c);
 
 const toml = (value: unknown) => JSON.stringify(value);
 const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-interop-'));
@@ -117,12 +123,18 @@ before(async () => {
       },
       {
         // It has no DELETE route: ending the session gets Express's 404 page (see the test below).
+        // Codex ignores the answer to its DELETE, so only --deep judges it.
         name: 'sdk-json-response',
         table: `url = ${toml(at(json, '/mcp'))}`,
-        status: 'warn',
-        codes: ['http.origin-not-checked:info', 'session.delete-invalid:warning'],
-        stages: ['pass', 'pass', 'pass', 'pass', 'warn'],
+        status: 'ok',
+        codes: ['http.origin-not-checked:info'],
+        stages: HEALTHY_HTTP,
         oracle: { kind: 'streamable', url: at(json, '/mcp') },
+        deep: {
+          status: 'warn',
+          codes: ['http.origin-not-checked:info', 'session.delete-invalid:warning'],
+          stages: ['pass', 'pass', 'pass', 'pass', 'warn'],
+        },
       },
       {
         name: 'sdk-sse-response',
@@ -227,8 +239,10 @@ function processesWithMarker(): number[] {
 type Report = Awaited<ReturnType<typeof checkJson>>['report'];
 const codesOf = (server: any) => server.findings.map((f: any) => `${f.code}:${f.severity}`).sort();
 
-describe('one config with every real server, one run of the built CLI', () => {
+describe('one config with every real server, one run of the built CLI (and one with --deep)', () => {
   let run: Awaited<ReturnType<typeof checkJson>> | undefined;
+  let deepRun: Awaited<ReturnType<typeof checkJson>> | undefined;
+  const runOf = (deep: boolean) => (deep ? deepRun : run);
   const oracle = new Map<string, string[]>();
 
   before(async () => {
@@ -244,23 +258,29 @@ describe('one config with every real server, one run of the built CLI', () => {
       }),
     ]);
     run = result;
+    // After the default run, not beside it: two cores, and a slow start must not become a finding.
+    deepRun = await checkJson(['--deep', '--config', config], { env: cliEnv, timeoutMs: 60_000 });
   });
 
   test('the servers started', () => {
     assert.equal(startError, undefined, String((startError as Error | undefined)?.stack ?? ''));
   });
 
-  test('exit 1 (some servers fail), reports in config order, nothing on stderr', () => {
-    assert.ok(run, 'the CLI ran');
-    assert.equal(run.code, 1, run.stderr);
-    assert.equal(run.stderr, '');
-    assert.deepEqual(run.report.servers.map((s: any) => s.name), cases.map((c) => c.name));
-    const count = (status: string) => cases.filter((c) => c.status === status).length;
-    assert.deepEqual(run.report.summary, { ok: count('ok'), warn: count('warn'), fail: count('fail'), skipped: 0 });
-  });
+  for (const deep of [false, true]) {
+    test(`${deep ? '--deep: ' : ''}exit 1 (some servers fail), reports in config order, nothing on stderr`, () => {
+      const result = runOf(deep);
+      assert.ok(result, 'the CLI ran');
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stderr, '');
+      assert.equal(result.report.deep, deep);
+      assert.deepEqual(result.report.servers.map((s: any) => s.name), cases.map((c) => c.name));
+      const count = (status: string) => cases.filter((c) => verdictOf(c, deep).status === status).length;
+      assert.deepEqual(result.report.summary, { ok: count('ok'), warn: count('warn'), fail: count('fail'), skipped: 0 });
+    });
+  }
 
   test('no stdio server the doctor started outlives it', () => {
-    assert.ok(run);
+    assert.ok(run && deepRun);
     assert.deepEqual(processesWithMarker(), []);
   });
 
@@ -268,23 +288,27 @@ describe('one config with every real server, one run of the built CLI', () => {
     'everything-stdio', 'everything-http', 'everything-sse', 'sdk-json-response', 'sdk-sse-response', 'sdk-oauth',
     'sdk-oauth-token', 'sdk-oauth-bad-token', 'sdk-legacy-sse', 'sdk-compat-mcp', 'sdk-compat-sse', 'mcp-remote-bridge',
   ]) {
-    test(`${c}: exact verdict, tools as the server itself lists them`, T, () => {
-      assert.ok(run, 'the CLI ran');
-      const expected = cases.find((x) => x.name === c)!;
-      const server = run.report.servers.find((s: any) => s.name === c);
-      const context = JSON.stringify(server?.findings?.map((f: any) => [f.code, f.message]), null, 1);
-      assert.deepEqual(codesOf(server), [...expected.codes].sort(), context);
-      assert.equal(server.status, expected.status, context);
-      assert.deepEqual(server.stages.map((s: any) => s.status), expected.stages, context);
-      if (expected.oracle) {
-        const names = oracle.get(c)!;
-        assert.ok(names.length > 0, 'the SDK client read tools');
-        assert.equal(server.tools?.count, names.length, `doctor: ${server.tools?.names}\nSDK:    ${names}`);
-        assert.deepEqual([...server.tools.names].sort(), [...names].sort());
-      } else {
-        assert.equal(server.tools, null);
-      }
-    });
+    for (const deep of [false, true]) {
+      test(`${c}${deep ? ' --deep' : ''}: exact verdict, tools as the server itself lists them`, T, () => {
+        const result = runOf(deep);
+        assert.ok(result, 'the CLI ran');
+        const found = cases.find((x) => x.name === c)!;
+        const expected = { ...found, ...verdictOf(found, deep) };
+        const server = result.report.servers.find((s: any) => s.name === c);
+        const context = JSON.stringify(server?.findings?.map((f: any) => [f.code, f.message]), null, 1);
+        assert.deepEqual(codesOf(server), [...expected.codes].sort(), context);
+        assert.equal(server.status, expected.status, context);
+        assert.deepEqual(server.stages.map((s: any) => s.status), expected.stages, context);
+        if (expected.oracle) {
+          const names = oracle.get(c)!;
+          assert.ok(names.length > 0, 'the SDK client read tools');
+          assert.equal(server.tools?.count, names.length, `doctor: ${server.tools?.names}\nSDK:    ${names}`);
+          assert.deepEqual([...server.tools.names].sort(), [...names].sort());
+        } else {
+          assert.equal(server.tools, null);
+        }
+      });
+    }
   }
 
   test('mcp-remote-bridge: the remote behind the bridge is checked too, and found to be legacy SSE', () => {
@@ -297,7 +321,7 @@ describe('one config with every real server, one run of the built CLI', () => {
     assert.deepEqual(codesOf(server.bridge), ['bridge.remote-sse-only:info']);
   });
 
-  test('sdk-json-response: the DELETE it is faulted for really is a 404, which the SDK client does not tolerate', async () => {
+  test('sdk-json-response: the DELETE --deep faults it for really is a 404, which the SDK client does not tolerate', async () => {
     assert.ok(run);
     const url = cases.find((c) => c.name === 'sdk-json-response')!.table.match(/"(http:[^"]+)"/)![1]!;
     const transport = new StreamableHTTPClientTransport(new URL(url));
@@ -317,13 +341,13 @@ describe('one config with every real server, one run of the built CLI', () => {
   });
 
   test('no token reaches any output: JSON, and the verbose markdown transcript of the token servers', async () => {
-    assert.ok(run);
+    assert.ok(run && deepRun);
     assert.equal(secrets.length, 2);
     const markdown = await runCli(['check', 'sdk-oauth-token', 'sdk-oauth-bad-token', '--config', join(home, 'config.toml'), '--format', 'markdown', '-v'], { env: cliEnv, timeoutMs: 60_000 });
     assert.equal(markdown.code, 1, markdown.stderr);
     assert.match(markdown.stdout, /Authorization: Bearer <redacted>/);
     for (const secret of secrets) {
-      for (const [label, text] of [['json', run.stdout + run.stderr], ['markdown', markdown.stdout + markdown.stderr]] as const) {
+      for (const [label, text] of [['json', run.stdout + run.stderr], ['json --deep', deepRun.stdout + deepRun.stderr], ['markdown', markdown.stdout + markdown.stderr]] as const) {
         assert.ok(!text.includes(secret), `a token appears in the ${label} output`);
       }
     }
