@@ -72,7 +72,8 @@ describe('sdkTolerates agrees with the official SDK client', () => {
     test(`${c.kind} ${c.name}`, { timeout: 30_000 }, async () => {
       const server = await start(c);
       try {
-        const report = await checkHttp({ url: server.url }, { timeoutMs: 8000 });
+        // --deep: the claims of the deep-only findings (session, MCP-Protocol-Version, DELETE) are checked too.
+        const report = await checkHttp({ url: server.url }, { timeoutMs: 8000, deep: true });
         const claims = report.findings.filter((f) => typeof f.evidence?.sdkTolerates === 'boolean');
         if (c.name !== 'healthy') assert.ok(claims.length > 0, `no deviation found: ${codes(report).join(', ')}`);
         const sdk = await sdkWorks(server.url);
