@@ -169,8 +169,8 @@ describe('session rules (mcp-wire §2.3.5)', () => {
     assert.equal(server.requests.length, del + 1, 'nothing is sent after the DELETE');
   });
 
-  test('a stateless server: no session probe and no DELETE; the transcript says why', async () => {
-    const { report, server } = await run('stateless');
+  test('a stateless server: no session probe and no DELETE, even with --deep; the transcript says why', async () => {
+    const { report, server } = await run('stateless', { deep: true });
     assert.equal(report.status, 'ok', codes(report).join(', '));
     assert.ok(!server.requests.some((r) => r.method === 'DELETE' || r.method === 'GET'));
     assert.ok(!posted(server, 'ping').some((r) => r.body.includes('no-session')));
