@@ -27,7 +27,7 @@ export function renderExplain(code: FindingCode): string {
   lines.push('## What it means', '', s.explanation, '');
   lines.push('## How mcp-doctor detects it', '', s.detection, '');
   if (s.deepOnly) {
-    lines.push('Only `mcp-doctor check --deep` sends this probe: Codex works whatever the answer, so the default check (a pre-flight run before sessions) leaves it out. It is for server authors, and for bug reports about other clients.', '');
+    lines.push('Only `mcp-doctor check --deep` sends this probe: Codex works whatever the answer, so the default check leaves it out (its warning would fail a `--strict` pre-flight over an answer Codex ignores). It is for server authors, and for bug reports about other clients.', '');
   }
   if (s.codexSays?.length) {
     lines.push('## What Codex says', '', 'Look for these lines in Codex\'s output or in `~/.codex/log/codex-tui.log`:', '');

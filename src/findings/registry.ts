@@ -17,7 +17,7 @@ export interface FindingSpec {
   detection: string;
   /**
    * Found only by `check --deep`: a spec-conformance probe whose answer no Codex behaviour depends
-   * on, left out of the default check so that it stays a cheap pre-flight.
+   * on, left out of the default check so that it reports only what a Codex user can act on.
    */
   deepOnly?: true;
   /** The generic fix; findings carry a server-specific one. */

@@ -45,8 +45,9 @@ export interface CheckOptions {
    * `--deep`: also send the spec-conformance probes whose answers no Codex behaviour depends on
    * (missing session id, missing / unsupported MCP-Protocol-Version, ended session, the
    * 2026-07-28 `server/discover`). Without it a healthy Streamable HTTP server gets the requests
-   * Codex sends plus the probes that predict a Codex failure (GET stream, unknown session, and
-   * for local servers a foreign Origin): 7 requests to a healthy local server instead of 12.
+   * Codex sends plus the probes that predict a Codex failure (unknown session, and for local
+   * servers a foreign Origin): 7 requests to a healthy local server instead of 12, and no
+   * warning a user of Codex cannot act on (they would fail `--strict` pre-flights).
    */
   deep?: boolean;
   /** At most this many servers are checked at once. */
