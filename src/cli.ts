@@ -160,6 +160,7 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
         .option('format', { choices: FORMATS, default: 'text' as Format })
         .option('json', { type: 'boolean' })
         .option('verbose', { alias: 'v', type: 'boolean' })
+        .option('deep', { type: 'boolean', describe: 'As for check: also the spec-conformance probes Codex does not depend on' })
         .option('color', { type: 'boolean', default: true })
         .example('$0 demo', 'See what mcp-doctor reports, with no Codex installed'),
     async (argv) => {
