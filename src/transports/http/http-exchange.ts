@@ -291,7 +291,11 @@ function dispatchExchange(
         }
       },
       onResponseEnd() {
-        if (!settled) finishBody(true);
+        if (settled) return;
+        // undici frees the connection on the next turn of the event loop (setImmediate after this
+        // call); answering after it lets the next request reuse the connection instead of opening
+        // a second one.
+        setImmediate(() => setImmediate(() => settled || finishBody(true)));
       },
       onResponseError(_controller, error) {
         settle(error);
