@@ -1,5 +1,6 @@
 // Generates docs/codex-behaviour.md and src/codex/codex-says.generated.ts from real Codex runs:
-// every fixture server (test/helpers/fixture-fleet.ts) is checked by the built mcp-doctor and
+// every fixture server (test/helpers/fixture-fleet.ts) is checked by the built mcp-doctor (with
+// --deep, so that the codes only the spec-conformance probes find get Codex's verdict too) and
 // started by `codex app-server` (the @openai/codex devDependency, through the test oracle), and
 // each config Codex refuses as a whole is asked about separately. For every finding code
 // mcp-doctor reported, the docs record what Codex did with that server — connected, failed (with
@@ -53,7 +54,7 @@ try {
   await fleet.refresh();
   const cfg = tempConfig(fleet.toml);
   try {
-    doctor = (await checkJson(['--config', cfg.path, '--concurrency', '100'], { env: FLEET_ENV, timeoutMs: 90_000 })).report;
+    doctor = (await checkJson(['--config', cfg.path, '--concurrency', '100', '--deep'], { env: FLEET_ENV, timeoutMs: 90_000 })).report;
   } finally {
     cfg.cleanup();
   }
