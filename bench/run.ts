@@ -309,49 +309,26 @@ async function main(): Promise<void> {
       }
       [...doctor, ...doctorC, ...doctorDeep].forEach((m) => assertReport(s.label, m, s.targets.length));
       for (const m of [...floor, ...probes, ...deepProbes]) if (m.code !== 0) throw new Error(`floor client failed on ${s.label}: ${m.stdout} ${m.stderr}`);
-      const p = probes.length ? median(probes.map((m) => m.ms)) : undefined;
       const d = median(doctor.map((m) => m.ms));
       const f = median(floor.map((m) => m.ms));
-      rows.push({
-        servers: s.label,
-        'mcp-doctor check': spread(doctor.map((m) => m.ms)),
-        floor: spread(floor.map((m) => m.ms)),
-        'doctor / floor': ratio(d, f),
-        'CPU doctor / floor': `${ms(median(doctor.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
-        'floor, same requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
-        'doctor / that': p === undefined ? '—' : ratio(d, p),
-        'doctor peak RSS': mb(median(doctor.map((m) => m.rssMb ?? 0))),
-        'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
-      });
-      if (doctorC.length) {
-        const dc = median(doctorC.map((m) => m.ms));
-        rows.push({
-          servers: `${s.label}, --concurrency ${s.targets.length}`,
-          'mcp-doctor check': spread(doctorC.map((m) => m.ms)),
+      /** One table row: a doctor run against the floor, and against the floor sending the same requests. */
+      const row = (servers: string, runs: Measured[], same: Measured[]): Row => {
+        const mid = median(runs.map((m) => m.ms));
+        return {
+          servers,
+          'mcp-doctor check': spread(runs.map((m) => m.ms)),
           floor: spread(floor.map((m) => m.ms)),
-          'doctor / floor': ratio(dc, f),
-          'CPU doctor / floor': `${ms(median(doctorC.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
-          'floor, same requests': p === undefined ? '—' : spread(probes.map((m) => m.ms)),
-          'doctor / that': p === undefined ? '—' : ratio(dc, p),
-          'doctor peak RSS': mb(median(doctorC.map((m) => m.rssMb ?? 0))),
+          'doctor / floor': ratio(mid, f),
+          'CPU doctor / floor': `${ms(median(runs.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
+          'floor, same requests': same.length ? spread(same.map((m) => m.ms)) : '—',
+          'doctor / that': same.length ? ratio(mid, median(same.map((m) => m.ms))) : '—',
+          'doctor peak RSS': mb(median(runs.map((m) => m.rssMb ?? 0))),
           'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
-        });
-      }
-      if (doctorDeep.length) {
-        const dd = median(doctorDeep.map((m) => m.ms));
-        const dp = median(deepProbes.map((m) => m.ms));
-        rows.push({
-          servers: `${s.label}, check --deep`,
-          'mcp-doctor check': spread(doctorDeep.map((m) => m.ms)),
-          floor: spread(floor.map((m) => m.ms)),
-          'doctor / floor': ratio(dd, f),
-          'CPU doctor / floor': `${ms(median(doctorDeep.map((m) => m.cpuMs ?? 0)))} / ${ms(median(floor.map((m) => m.cpuMs ?? 0)))}`,
-          'floor, same requests': spread(deepProbes.map((m) => m.ms)),
-          'doctor / that': ratio(dd, dp),
-          'doctor peak RSS': mb(median(doctorDeep.map((m) => m.rssMb ?? 0))),
-          'floor peak RSS': mb(median(floor.map((m) => m.rssMb ?? 0))),
-        });
-      }
+        };
+      };
+      rows.push(row(s.label, doctor, probes));
+      if (doctorC.length) rows.push(row(`${s.label}, --concurrency ${s.targets.length}`, doctorC, probes));
+      if (doctorDeep.length) rows.push(row(`${s.label}, check --deep`, doctorDeep, deepProbes));
       if (s.targets.length === 50) {
         rss50 = doctor.map((m) => m.rssMb ?? 0);
         ratio50 = d / f;

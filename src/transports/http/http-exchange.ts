@@ -136,37 +136,31 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     const timer = setTimeout(() => abortWith(abort, new RequestTimeout(byDeadline, limit)), limit);
     if (ctx.signal.aborted) abortWith(abort, new RequestTimeout(true, limit));
 
-    const state = { connected: false, headersReceived: false, sse: false, eventSeen: false };
     const headers: Record<string, string> = {
       ...spec.headers,
       ...(spec.method === 'POST' && { 'Content-Type': 'application/json' }),
     };
     if (ctx.transcript.enabled) recordRequest(ctx, spec, headers);
-    let response: HttpResponse | undefined;
-    try {
-      response = await dispatchExchange(base, spec, headers, abort, state, now, started, (res) => (response = res), (event) => {
-        if (ctx.transcript.enabled) ctx.transcript.add('sse-event', `${spec.label}: ${describeSseEvent(event)}`);
-      });
-      if (ctx.transcript.enabled) recordResponse(ctx, spec, response, now() - started);
-      const elapsed = now() - started;
-      const answered = response;
-      log.push(() => logLine(ctx, spec, answered, undefined, elapsed));
-      return { spec, response, elapsedMs: Math.round(now() - started) };
-    } catch (error) {
-      const failure = classifyNetworkError(abort.reason ?? error, state);
-      if (response) {
-        if (response.sse) response.sse.ended = 'stalled';
-        if (ctx.transcript.enabled) recordResponse(ctx, spec, response, now() - started);
-      }
-      ctx.transcript.add('note', `${spec.label}: ${spec.method} ${spec.url} failed (${failure.kind}, ${failure.phase}): ${failure.detail}`);
-      const elapsed = now() - started;
-      const answered = response;
-      log.push(() => logLine(ctx, spec, answered, failure, elapsed));
-      return { spec, response, failure, elapsedMs: Math.round(now() - started) };
-    } finally {
-      clearTimeout(timer);
-      inflight.delete(abort);
+    const out = await dispatchExchange(base, spec, headers, abort, now, (event) => {
+      if (ctx.transcript.enabled) ctx.transcript.add('sse-event', `${spec.label}: ${describeSseEvent(event)}`);
+    });
+    clearTimeout(timer);
+    inflight.delete(abort);
+    const { response } = out;
+    const elapsed = now() - started;
+    if (out.error === undefined) {
+      if (ctx.transcript.enabled) recordResponse(ctx, spec, response!, elapsed);
+      log.push(() => logLine(ctx, spec, response, undefined, elapsed));
+      return { spec, response, elapsedMs: Math.round(elapsed) };
     }
+    const failure = classifyNetworkError(abort.reason ?? out.error, out.progress);
+    if (response) {
+      if (response.sse) response.sse.ended = 'stalled';
+      if (ctx.transcript.enabled) recordResponse(ctx, spec, response, elapsed);
+    }
+    ctx.transcript.add('note', `${spec.label}: ${spec.method} ${spec.url} failed (${failure.kind}, ${failure.phase}): ${failure.detail}`);
+    log.push(() => logLine(ctx, spec, response, failure, elapsed));
+    return { spec, response, failure, elapsedMs: Math.round(elapsed) };
   };
 
   return {
@@ -186,18 +180,26 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
  * reached a connected socket (that places a stall in "connect" or "headers"), and keeps the
  * connection alive whenever the whole answer was read.
  */
+interface Dispatched {
+  /** Set once headers arrived, also when the body then failed. */
+  response?: HttpResponse;
+  /** Why the request failed; absent when the answer (or as much of it as was wanted) was read. */
+  error?: unknown;
+  /** How far the request got: places a failure in "connect", "headers", "first-event" or "body". */
+  progress: { connected: boolean; headersReceived: boolean; sse: boolean; eventSeen: boolean };
+}
+
 function dispatchExchange(
   dispatcher: Dispatcher,
   spec: ExchangeSpec,
   headers: Record<string, string>,
   abort: Abort,
-  state: { connected: boolean; headersReceived: boolean; sse: boolean; eventSeen: boolean },
   now: () => number,
-  started: number,
-  onHeaders: (response: HttpResponse) => void,
   onEvent: (event: SseEvent) => void,
-): Promise<HttpResponse> {
-  return new Promise<HttpResponse>((resolve, reject) => {
+): Promise<Dispatched> {
+  const started = now();
+  const progress = { connected: false, headersReceived: false, sse: false, eventSeen: false };
+  return new Promise<Dispatched>((resolve) => {
     let settled = false;
     let upstream: Dispatcher.DispatchController | undefined;
     let response: HttpResponse | undefined;
@@ -212,8 +214,7 @@ function dispatchExchange(
       if (settled) return;
       settled = true;
       abort.hook = undefined;
-      if (error !== undefined) reject(error);
-      else resolve(response!);
+      resolve({ response, progress, ...(error !== undefined && { error }) });
     };
     // The abort settles the wait even before undici has a socket to abort (a connect that never
     // completes); the request itself is aborted as soon as it starts.
@@ -242,15 +243,14 @@ function dispatchExchange(
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(controller) {
         upstream = controller;
-        state.connected = true;
+        progress.connected = true;
         if (abort.reason !== undefined) controller.abort(abort.reason);
       },
       onResponseStart(controller, statusCode, resHeaders) {
-        state.headersReceived = true;
+        progress.headersReceived = true;
         const flat = flattenHeaders(resHeaders as Record<string, string | string[] | undefined>);
         const contentType = mediaType(flat['content-type']);
         response = { status: statusCode, headers: flat, contentType, body: '', truncated: false, headersMs: Math.round(now() - started) };
-        onHeaders(response);
         if (spec.headersOnly) {
           // A stream may stay open: headers are the answer. A short plain answer is read to its
           // end, so the connection can serve the next request.
@@ -262,10 +262,10 @@ function dispatchExchange(
           return;
         }
         if (contentType === 'text/event-stream') {
-          state.sse = true;
+          progress.sse = true;
           response.sse = { events: [], comments: 0, ended: 'closed' };
           reader = createSseReader((event) => {
-            state.eventSeen = true;
+            progress.eventSeen = true;
             onEvent(event);
             if (!matched && spec.until?.(event)) matched = true;
           }, now);
@@ -304,9 +304,8 @@ function dispatchExchange(
 
     if (abort.reason !== undefined) return onAbort(abort.reason);
     abort.hook = onAbort;
-    let target: { origin: string; path: string };
     try {
-      target = requestTarget(spec.url);
+      const target = requestTarget(spec.url);
       dispatcher.dispatch({ origin: target.origin, path: target.path, method: spec.method, headers, body: spec.body }, handler);
     } catch (error) {
       settle(error);

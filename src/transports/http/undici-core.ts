@@ -17,7 +17,6 @@ import globalDispatcher from 'undici/lib/global.js';
 // ProxyAgent opens its CONNECT tunnels with `client.connect()`, so without this https through a
 // proxy fails.
 Object.assign((DispatcherBase as { prototype: object }).prototype, api);
-const apiRequest = (api as { request: unknown }).request;
 
 export type { Dispatcher } from 'undici';
 export const Agent = AgentImpl as unknown as typeof Undici.Agent;
@@ -31,11 +30,10 @@ type RequestOptions = { dispatcher?: Dispatcher } & Omit<Dispatcher.RequestOptio
 export function request(url: string | URL, options: RequestOptions = {}): Promise<Dispatcher.ResponseData> {
   const parsed = typeof url === 'string' ? new URL(url) : url;
   const { dispatcher = getGlobalDispatcher(), ...rest } = options;
-  const run = apiRequest as unknown as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-  return run.call(dispatcher, {
+  return dispatcher.request({
     ...rest,
     origin: parsed.origin,
     path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname,
     method: rest.method ?? (rest.body ? 'PUT' : 'GET'),
-  } as Dispatcher.RequestOptions);
+  });
 }
