@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { Deps } from '../pipeline/context.ts';
 import type { Redactor } from '../redact.ts';
+import { setDelay } from '../deadline.ts';
 
 export const CREDENTIALS_FILE = '.credentials.json';
 export const KEYRING_SERVICE = 'Codex MCP Credentials';
@@ -217,7 +218,7 @@ function runBounded(deps: Pick<Deps, 'spawn' | 'env'>, command: string, args: st
       clearTimeout(timer);
       resolve(r);
     };
-    const timer = setTimeout(() => {
+    const timer = setDelay(() => {
       child.kill('SIGKILL');
       finish({ code: null, stdout: '', error: `no answer within ${timeoutMs} ms` });
     }, timeoutMs);

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from '../transports/http/undici-core.ts';
 import type { Redactor } from '../redact.ts';
+import { delayMs, timeoutSignal } from '../deadline.ts';
 
 /**
  * The one kind of request auth forensics makes: a credential-free GET of a metadata document.
@@ -64,12 +65,12 @@ const CREDENTIAL_HEADERS = /^(?:authorization|proxy-authorization|cookie|x-api-k
  * even if a caller passes them: metadata may live on any origin the server names (mcp-wire §4.10).
  */
 export function createHttpGet(opts: HttpGetOptions = {}): HttpGet {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = delayMs(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const maxRedirects = opts.maxRedirects ?? 3;
 
   const once = async (url: string, headers: Record<string, string>): Promise<GetResponse & { location?: string }> => {
-    const signals = [AbortSignal.timeout(timeoutMs)];
+    const signals = [timeoutSignal(timeoutMs)];
     if (opts.signal) signals.push(opts.signal);
     const signal = AbortSignal.any(signals);
     opts.record?.('http-request', `GET ${url}`);

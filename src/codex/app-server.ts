@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Deps } from '../pipeline/context.ts';
+import { remainingDelay, setDelay } from '../deadline.ts';
 
 /** How to run Codex: a program and the arguments before `app-server`. */
 export interface CodexCommand {
@@ -168,7 +169,7 @@ export async function withAppServer<T>(setup: AppServerSetup, body: (session: Ap
     const failed = new Promise<never>((_, reject) => (fail = reject));
     failed.catch(() => {});
     const deadline = started + setup.timeoutMs;
-    timer = setTimeout(() => fail(new CodexAppServerError('timeout', `Codex did not finish within ${Math.round(setup.timeoutMs / 1000)} s`, stderrTail())), setup.timeoutMs);
+    timer = setDelay(() => fail(new CodexAppServerError('timeout', `Codex did not finish within ${Math.round(setup.timeoutMs / 1000)} s`, stderrTail())), setup.timeoutMs);
     if (setup.signal) {
       onAbort = () => fail(new CodexAppServerError('aborted', 'the Codex run was cancelled', stderrTail()));
       if (setup.signal.aborted) onAbort();
@@ -212,7 +213,7 @@ export async function withAppServer<T>(setup: AppServerSetup, body: (session: Ap
           waiters.delete(check);
           resolve(value);
         };
-        const t = setTimeout(() => done(false), Math.max(0, ms));
+        const t = setDelay(() => done(false), ms);
         const check = () => {
           if (pred()) done(true);
         };
@@ -234,7 +235,7 @@ export async function withAppServer<T>(setup: AppServerSetup, body: (session: Ap
       request,
       send,
       until,
-      remainingMs: () => Math.max(0, deadline - performance.now()),
+      remainingMs: () => remainingDelay(deadline, performance.now()),
       clean,
       stderrTail,
       credentials,
@@ -304,7 +305,7 @@ function exited(child: ChildProcess): boolean {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)).unref());
+  return new Promise((r) => setDelay(r, ms).unref());
 }
 
 interface PsRow {

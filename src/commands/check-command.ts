@@ -17,6 +17,7 @@ import { createProgress } from '../report/progress.ts';
 import { createHttpPlan } from '../stages/http-plan.ts';
 import { createStdioPlan } from '../stages/stdio-plan.ts';
 import type { Format, Report } from '../types.ts';
+import { setDelay } from '../deadline.ts';
 
 export interface CheckArgs {
   names: string[];
@@ -235,7 +236,7 @@ export function codexVersion(deps: Pick<Deps, 'spawn' | 'env' | 'platform'>, tim
       settle(null);
       return;
     }
-    timer = setTimeout(() => {
+    timer = setDelay(() => {
       child.kill('SIGKILL');
       settle(`unknown (codex --version did not answer within ${timeoutMs / 1000} s)`);
     }, timeoutMs);

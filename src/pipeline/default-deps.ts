@@ -4,6 +4,7 @@ import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { delayMs } from '../deadline.ts';
 import { networkFromEnv } from '../transports/http/network-env.ts';
 import type { Clock, Deps } from './context.ts';
 
@@ -12,7 +13,7 @@ export const systemClock: Clock = {
   epochMs: () => Date.now(),
   sleep: async (ms, signal) => {
     try {
-      await sleep(ms, undefined, signal ? { signal } : undefined);
+      await sleep(delayMs(ms), undefined, signal ? { signal } : undefined);
     } catch {
       // Aborted: callers check their signal themselves.
     }

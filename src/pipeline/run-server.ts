@@ -14,6 +14,7 @@ import type {
 } from '../types.ts';
 import { STAGE_NAMES } from '../types.ts';
 import type { CheckOptions, Deps, ServerContext, ServerPlan, StageOutcome, Transcript } from './context.ts';
+import { remainingDelay, setDelay } from '../deadline.ts';
 
 /** How long a stage may overrun the deadline before the runner stops waiting for it. */
 const STAGE_GRACE_MS = 1500;
@@ -135,7 +136,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
   const budgetMs = options.timeoutMs ?? codexBudgetMs;
   const deadline = clock.now() + budgetMs;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error('deadline')), Math.max(0, budgetMs));
+  const timer = setDelay(() => controller.abort(new Error('deadline')), budgetMs);
   timer.unref?.();
   const transcript = createTranscript(redact, () => clock.now(), options.verbose);
   const stderr: string[] = [];
@@ -149,7 +150,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
     redact,
     transcript,
     stderr,
-    remainingMs: () => Math.max(0, deadline - clock.now()),
+    remainingMs: () => remainingDelay(deadline, clock.now()),
   };
 
   let plan: ServerPlan | undefined;
@@ -213,7 +214,7 @@ function summarizeConfig(entry: ServerEntry): string {
 async function withGrace(promise: Promise<StageOutcome>, ctx: ServerContext, name: StageName): Promise<StageOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const overrun = new Promise<StageOutcome>((resolve) => {
-    timer = setTimeout(
+    timer = setDelay(
       () =>
         resolve({
           summary: 'did not finish before the deadline',
@@ -270,7 +271,7 @@ async function boundedExtras(plan: ServerPlan, ctx: ServerContext): Promise<Part
     return await Promise.race([
       plan.extras(ctx).catch(() => ({})),
       new Promise<Partial<ServerReport>>((resolve) => {
-        timer = setTimeout(() => resolve({}), ctx.remainingMs() + STAGE_GRACE_MS);
+        timer = setDelay(() => resolve({}), ctx.remainingMs() + STAGE_GRACE_MS);
         timer.unref?.();
       }),
     ]);

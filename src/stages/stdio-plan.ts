@@ -29,6 +29,7 @@ import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../tr
 import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools } from './validate-tools.ts';
+import { setDelay } from '../deadline.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
 
@@ -182,7 +183,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
     new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+      timer = setDelay(() => resolve(undefined), ms);
       timer.unref?.();
     }),
   ]);

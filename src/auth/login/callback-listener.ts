@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { setDelay } from '../../deadline.ts';
 
 export interface CallbackListener {
   redirectUri: string;
@@ -63,7 +64,7 @@ export async function startCallbackListener(opts: { port?: number; path: string 
         };
         const onReceived = (url: string) => done({ kind: 'received', url });
         const onAbort = () => done({ kind: 'aborted' });
-        const timer = setTimeout(() => done({ kind: 'timeout' }), timeoutMs);
+        const timer = setDelay(() => done({ kind: 'timeout' }), timeoutMs);
         timer.unref?.();
         waiters.add(onReceived);
         signal?.addEventListener('abort', onAbort, { once: true });

@@ -6,6 +6,7 @@
  */
 import { request, type Dispatcher } from '../../transports/http/undici-core.ts';
 import { REDACTED } from '../../redact.ts';
+import { delayMs, timeoutSignal } from '../../deadline.ts';
 
 export interface OAuthHttpResponse {
   /** 0 when there was no HTTP answer (see `error`). */
@@ -47,10 +48,10 @@ export function shownParams(params: Record<string, string | undefined>): Record<
 }
 
 export function createOAuthHttp(opts: OAuthHttpOptions = {}): OAuthHttp {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = delayMs(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
   const send = async (method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, shown: string): Promise<OAuthHttpResponse> => {
-    const signals = [AbortSignal.timeout(timeoutMs)];
+    const signals = [timeoutSignal(timeoutMs)];
     if (opts.signal) signals.push(opts.signal);
     const signal = AbortSignal.any(signals);
     opts.record?.('http-request', `${method} ${url}${shown ? ` ${shown}` : ''}`);

@@ -2,6 +2,7 @@ import { getGlobalDispatcher, type Dispatcher } from './undici-core.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import { classifyNetworkError, RequestTimeout, type NetFailure } from './classify-network-error.ts';
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
+import { setDelay } from '../../deadline.ts';
 
 /**
  * One HTTP request and its response, bounded in time and size, recorded (redacted) in the
@@ -133,7 +134,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     const byDeadline = limit >= remaining;
     const abort: Abort = {};
     inflight.set(abort, limit);
-    const timer = setTimeout(() => abortWith(abort, new RequestTimeout(byDeadline, limit)), limit);
+    const timer = setDelay(() => abortWith(abort, new RequestTimeout(byDeadline, limit)), limit);
     if (ctx.signal.aborted) abortWith(abort, new RequestTimeout(true, limit));
 
     const headers: Record<string, string> = {

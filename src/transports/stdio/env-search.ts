@@ -3,6 +3,7 @@ import type { Redactor } from '../../redact.ts';
 import { initializeParams } from '../../stages/initialize-result.ts';
 import { shutdown } from './shutdown.ts';
 import { StdioSession, type SpawnSpec } from './stdio-session.ts';
+import { setDelay } from '../../deadline.ts';
 
 /**
  * Finds which variables of the user's environment a server needs, when it fails under the
@@ -121,7 +122,7 @@ async function probeWorks(input: EnvSearchInput, env: Record<string, string>, ti
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   input.signal.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(), Math.max(0, Math.min(timeoutMs, input.remainingMs())));
+  const timer = setDelay(() => controller.abort(), Math.min(timeoutMs, input.remainingMs()));
   try {
     const succeeded = (outcome: Awaited<ReturnType<StdioSession['request']>>) =>
       outcome.kind === 'response' && !('error' in outcome.message) && !!outcome.message.result && typeof outcome.message.result === 'object';

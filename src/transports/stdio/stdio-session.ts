@@ -3,6 +3,7 @@ import type { Clock, Deps, Transcript } from '../../pipeline/context.ts';
 import type { Redactor } from '../../redact.ts';
 import { trackGroup } from './shutdown.ts';
 import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
+import { setDelay } from '../../deadline.ts';
 
 export interface SpawnSpec {
   /** Absolute path of the program (already resolved). */
@@ -232,10 +233,10 @@ export class StdioSession {
   waitForExit(ms: number): Promise<ExitInfo | undefined> {
     if (this.exitInfo) return this.exited;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = setDelay(() => {
         this.exitWaiters.delete(done);
         resolve(undefined);
-      }, Math.max(0, ms));
+      }, ms);
       const done = (exit: ExitInfo) => {
         clearTimeout(timer);
         resolve(exit);
