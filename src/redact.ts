@@ -179,3 +179,37 @@ function deepRedact(input: unknown, text: (s: string) => string): unknown {
   }
   return input;
 }
+
+/** Past this depth a value is redacted as its JSON text (a peer's nesting must not exhaust the stack). */
+const MAX_WALK_DEPTH = 100;
+
+/**
+ * Every string in `input` (keys kept, values only) through `redact.text`: the last pass over a
+ * whole report before it is rendered, so a wire string that a finding builder forgot to redact
+ * (a server echoing the token it was sent, in a challenge, an error or a server name) is still
+ * caught by the secrets registered before the first request. Strings are otherwise unchanged.
+ */
+export function redactStrings<T>(input: T, redact: Pick<Redactor, 'text'>): T {
+  const walk = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'string') return redact.text(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (depth >= MAX_WALK_DEPTH) return redact.text(safeJson(value));
+    if (Array.isArray(value)) {
+      const out = new Array<unknown>(value.length);
+      for (let i = 0; i < value.length; i++) out[i] = walk(value[i], depth + 1);
+      return out;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, val] of Object.entries(value)) out[key] = walk(val, depth + 1);
+    return out;
+  };
+  return walk(input, 0) as T;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '[unserialisable]';
+  }
+}

@@ -8,7 +8,7 @@ import { distance } from '../findings/explain.ts';
 import { recordConfigReads, runFixStep } from './fix-command.ts';
 import type { CheckOptions, Deps } from '../pipeline/context.ts';
 import { runChecks } from '../pipeline/run-checks.ts';
-import { createRedactor, type Redactor } from '../redact.ts';
+import { createRedactor, redactStrings, type Redactor } from '../redact.ts';
 import { buildReport, exitCodeFor } from '../report/build-report.ts';
 import { renderJson } from '../report/render-json.ts';
 import { renderMarkdown, type MarkdownEnvironment } from '../report/render-markdown.ts';
@@ -187,10 +187,13 @@ const CODEX_VERSION_TIMEOUT_MS = 2000;
 export function render(
   report: Report,
   args: Pick<CheckArgs, 'format' | 'verbose' | 'color'>,
-  _redact: Redactor,
+  redact: Redactor,
   io: Io,
   environment?: MarkdownEnvironment,
 ): string {
+  // The last line of defence: every string of the report, wire strings included, passes the
+  // redactor that knew every configured secret before the first request.
+  report = redactStrings(report, redact);
   switch (args.format) {
     case 'json':
       return renderJson(report, { verbose: args.verbose });

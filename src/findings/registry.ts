@@ -450,6 +450,64 @@ export const REGISTRY = {
     detection: 'Redirects are never followed silently: the chain is recorded.',
     fix: 'Configure the final URL.',
   },
+  // ── hostile and broken peers (issue 14) ───────────────────────────────────────────────────
+  'http.redirect-cross-origin': {
+    title: 'Endpoint redirects to another origin',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The endpoint answers with a redirect (301, 302, 303, 307 or 308) whose `Location` has another scheme, host or port. Codex 0.169 and 0.171 refuse to follow it ("MCP HTTP redirect to a different origin is not allowed", after retrying the request twice), so the server fails to start. The refusal protects the credentials: following would send the configured `Authorization` header (or the whole request) to a host the server chose.',
+    detection:
+      'Redirects are followed by mcp-doctor itself, hop by hop; a hop whose origin (scheme, host, port) differs from the URL that answered is not followed: no request, and no credential, goes to the new origin.',
+    fix: 'If the new origin is the server\'s real, trustworthy address (an http → https upgrade, a moved host), configure that final URL; otherwise ask the server\'s operator why it redirects elsewhere.',
+    codexSays: ['MCP HTTP redirect to a different origin is not allowed'],
+  },
+  'http.too-many-redirects': {
+    title: 'Too many redirects',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The endpoint redirects more than 10 times in a row. Codex follows at most 10 hops (reqwest\'s limit; measured with Codex 0.171: a chain of 10 connects, 11 fails with "MCP HTTP request exceeded the redirect limit"), so the server fails to start.',
+    detection: 'mcp-doctor follows the same-origin hops itself and stops after the 10th, naming the chain.',
+    fix: 'Configure the URL the chain should end at, or fix the redirect rules on the server or proxy.',
+    codexSays: ['MCP HTTP request exceeded the redirect limit'],
+  },
+  'auth.metadata-address-refused': {
+    title: 'OAuth metadata URL points at a private or link-local address',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      'The server\'s 401 challenge or its protected resource metadata names a URL on a link-local address (169.254.0.0/16, fe80::/10: where cloud machines serve their own credentials) or on a private or loopback address while the server itself is not on one. Fetching it would make mcp-doctor (and Codex\'s login) request an address on your own network on the server\'s say-so; mcp-doctor does not fetch it, and never shows a body fetched from an origin the server chose.',
+    detection: 'Every URL taken from a challenge or a metadata document is classified by its literal host address before any request; names are not resolved.',
+    fix: 'If the server is yours, publish metadata URLs on the server\'s public origin. If not, do not log in to it: a server that points clients at internal addresses is misconfigured or hostile.',
+  },
+  'stdio.response-id-mismatch': {
+    title: 'Answer\'s id does not match the request\'s',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The server answered `initialize` (or `tools/list`), but with an `id` other than the request\'s (another number, or the same number as a string). JSON-RPC matches answers to requests by id: Codex keeps waiting for an answer with its id and times out ("timed out handshaking with MCP server"), so the server fails to start.',
+    detection: 'A JSON-RPC response on stdout whose id is not the id of any request sent, with the method it most likely answers (by its result).',
+    fix: 'Fix the server to echo the request\'s `id` unchanged, with its type (a number stays a number).',
+    codexSays: ['timed out handshaking with MCP server after …'],
+  },
+  'stdio.command-is-directory': {
+    title: '`command` is a directory',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The `command` names a directory, not a program; Codex cannot start it ("Permission denied (os error 13)").',
+    detection: 'The resolved command is a directory.',
+    fix: 'Point `command` at the program inside the directory (e.g. its `bin/` entry), or at the interpreter with the script in `args`.',
+  },
+  'config.unreadable': {
+    title: 'Config file cannot be read',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      'The config file exists but cannot be read: a symbolic link loop (ELOOP), no permission (EACCES), a directory in its place, or larger than mcp-doctor reads (see docs/limits.md). Codex fails to load the config the same way, so it starts no MCP server.',
+    detection: 'Reading the file fails with an error other than "does not exist", or the file is over the size limit.',
+    fix: 'Fix the path or the symbolic link (`ls -l` / `readlink -f` on it), the permissions, or the file\'s size.',
+  },
   'http.batch-response': {
     title: 'A single request answered with a JSON array (batch)',
     severity: 'error',

@@ -1,6 +1,6 @@
 import type { ServerEntry } from '../config/server-config.ts';
 import { makeFinding } from '../findings/make-finding.ts';
-import type { Redactor } from '../redact.ts';
+import { redactStrings, type Redactor } from '../redact.ts';
 import type {
   Finding,
   ServerInfo,
@@ -170,12 +170,14 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
         crashed = true;
         outcome = crashOutcome(error, name, redact);
       }
-      const stageFindings = (outcome.findings ?? []).map((f) => ({ ...f, stage: f.stage === 'file' ? f.stage : f.stage ?? name }));
-      findings.push(...stageFindings);
-      Object.assign(server, outcome.server ?? {});
-      if (outcome.tools) tools = outcome.tools;
+      // Redaction at capture: whatever a stage took from the wire (a challenge, an error text, a
+      // server name echoing the token it was sent) passes the redactor before it is kept.
+      const stageFindings = (outcome.findings ?? []).map((f) => redactStrings({ ...f, stage: f.stage === 'file' ? f.stage : f.stage ?? name }, redact));
+      for (const f of stageFindings) findings.push(f);
+      Object.assign(server, redactStrings(outcome.server ?? {}, redact));
+      if (outcome.tools) tools = redactStrings(outcome.tools, redact);
       const status: StageStatus = crashed ? 'crashed' : outcome.skipped ? 'skipped' : stageStatusFromFindings(stageFindings);
-      stages.push({ name, status, durationMs: Math.round(clock.now() - started), summary: outcome.summary });
+      stages.push({ name, status, durationMs: Math.round(clock.now() - started), summary: redact.text(outcome.summary) });
       if (status === 'fail' || status === 'crashed') {
         skipRest(i + 2, status === 'crashed' ? `${name} stage crashed` : `${name} stage failed`);
         break;
@@ -190,7 +192,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
   } finally {
     clearTimeout(timer);
     if (plan) {
-      extras = await boundedExtras(plan, ctx);
+      extras = redactStrings(await boundedExtras(plan, ctx), redact);
       await boundedCleanup(plan, ctx);
     }
   }

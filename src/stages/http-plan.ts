@@ -7,6 +7,7 @@ import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
 import { timeoutFix, type PlanFactory } from '../pipeline/run-server.ts';
 import type { Finding, StageName } from '../types.ts';
 import { CODEX_ACCEPT, CODEX_PROTOCOL_VERSION, codexHeaders, describeAuthSource, initializeParams, type CodexHeaders } from '../transports/http/codex-headers.ts';
+import { refusedRedirectOutcome } from '../transports/http/redirect-refusal.ts';
 import { createHttpClient, exchangeFollowingRedirects, type Exchange, type FollowedExchange, type HttpClient, type HttpResponse, type RedirectHop } from '../transports/http/http-exchange.ts';
 import {
   bodyPreview,
@@ -230,6 +231,7 @@ async function discoverEndpoint(ctx: ServerContext, st: PlanState): Promise<Stag
   const res = ex.response;
 
   if (followed.hops.length > 0) st.url = followed.finalUrl;
+  if (followed.refused) return refusedRedirectOutcome(ctx, followed)!;
   const redirect = followed.hops.length > 0 ? redirectFinding(ctx, st, followed) : undefined;
   if (redirect) findings.push(redirect);
   if (followed.loop) return fail('redirect loop', findings);
