@@ -28,6 +28,7 @@ import type { Redactor } from '../redact.ts';
 import type { Finding, Fix } from '../types.ts';
 import { isSecureOrLoopback, parseJsonObject, urlTried, type GetResponse, type HttpGet, type UrlTried } from './http-get.ts';
 import { METADATA_PROTOCOL_VERSION } from './protected-resource.ts';
+import { scrubForeignDocument } from './fetch-policy.ts';
 
 export type AsMetadataKind = 'oauth' | 'oidc';
 
@@ -221,7 +222,7 @@ export async function discoverAuthorizationServer(input: DiscoverAsInput): Promi
   for (const c of dedupe(spec)) {
     const res = await fetchOnce(c, `authorization server metadata (${c.kind === 'oauth' ? 'RFC 8414' : 'OpenID'})`);
     if (!ok(res)) continue;
-    const doc = parseJsonObject(res.bodyText);
+    const doc = scrubForeignDocument(parseJsonObject(res.bodyText), c.url, serverUrl);
     if (doc) {
       hit = { c, res, doc };
       break;
@@ -231,7 +232,7 @@ export async function discoverAuthorizationServer(input: DiscoverAsInput): Promi
     // Codex's extra root URL, tried only when the spec order found nothing.
     for (const c of codexAsCandidates(issuer).filter((c) => !cache.has(c.url))) {
       const res = await fetchOnce(c, 'authorization server metadata (Codex: root RFC 8414)');
-      const doc = ok(res) ? parseJsonObject(res.bodyText) : undefined;
+      const doc = ok(res) ? scrubForeignDocument(parseJsonObject(res.bodyText), c.url, serverUrl) : undefined;
       if (doc) {
         hit = { c, res, doc };
         discovery.codexFinds = redact.url(c.url);

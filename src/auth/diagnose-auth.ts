@@ -29,6 +29,7 @@ import {
   type CredentialInspection,
   type CredentialSource,
 } from './credential-store.ts';
+import { addressRefusedFinding, fetchRefusal } from './metadata-address.ts';
 import { createHttpGet, type HttpGet, type UrlTried } from './http-get.ts';
 import { discoverProtectedResource, type PrmDiscovery } from './protected-resource.ts';
 import { checkTokenAudience, type AudienceCheck } from './token-audience.ts';
@@ -104,9 +105,16 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   const challenge = analyzeChallenge(first.headers['www-authenticate'] ?? first.headers['WWW-Authenticate'], tokenSent);
   evidence.challenge = describeChallenge(challenge, redact);
 
+  // URLs the server names are fetched only where fetch-policy.ts allows (never link-local).
+  const refused: Array<{ url: string; reason: string }> = [];
+  const refuse = (target: string) => {
+    const reason = fetchRefusal(url, target);
+    if (reason !== undefined) refused.push({ url: redact.url(target), reason });
+    return reason;
+  };
   const get =
     input.get ??
-    createHttpGet({ dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: input.requestTimeoutMs, record: input.record });
+    createHttpGet({ dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: input.requestTimeoutMs, record: input.record, refuse });
 
   const readCredentials = () =>
     inspectStoredCredentials({ deps: input.deps, redact, serverName: name, serverUrl: url, mode: input.globals?.credentialsStore, nowMs: input.nowMs });
@@ -226,6 +234,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
 
   // ── Everything else, in order of weight ─────────────────────────────────────────────────────
   const secondary: Finding[] = [...discoveryFindings.filter((f) => !primary.includes(f)), ...codex.findings];
+  if (refused.length) secondary.push(addressRefusedFinding(name, refused));
   if (creds.orphans.length || creds.renamed.length) secondary.push(orphanedFinding(server, creds, redact));
   const scopeGap = creds.entry ? missingScopes(creds.entry.scopes, challenge.scopes, prm.found?.check.scopesSupported) : undefined;
   if (creds.entry && scopeGap && scopeGap.missing.length && creds.entry.scopes.length) secondary.push(scopesNarrowerFinding(server, creds.entry.scopes, scopeGap));

@@ -19,6 +19,8 @@ export interface GetResponse {
   error?: string;
   /** Every redirect hop, in order, as `status url`. */
   redirects?: string[];
+  /** Set when the URL was not fetched at all, by policy (a link-local or private address the server named). */
+  refused?: string;
 }
 
 export type HttpGet = (url: string, headers?: Record<string, string>) => Promise<GetResponse>;
@@ -53,6 +55,8 @@ export interface HttpGetOptions {
   maxRedirects?: number;
   /** Called per request and response (e.g. ctx.transcript.add, which redacts). */
   record?: (kind: 'http-request' | 'http-response', text: string) => void;
+  /** Why a URL (also a redirect hop) must not be fetched (see fetch-policy.ts); undefined allows it. */
+  refuse?: (url: string) => string | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -70,6 +74,11 @@ export function createHttpGet(opts: HttpGetOptions = {}): HttpGet {
   const maxRedirects = opts.maxRedirects ?? 3;
 
   const once = async (url: string, headers: Record<string, string>): Promise<GetResponse & { location?: string }> => {
+    const refused = opts.refuse?.(url);
+    if (refused !== undefined) {
+      opts.record?.('http-response', `not fetched: ${url}: ${refused}`);
+      return { url, status: 0, headers: {}, bodyText: '', error: `not fetched: ${refused}`, refused };
+    }
     const signals = [timeoutSignal(timeoutMs)];
     if (opts.signal) signals.push(opts.signal);
     const signal = AbortSignal.any(signals);

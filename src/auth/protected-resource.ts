@@ -21,6 +21,7 @@ import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { isSecureOrLoopback, parseJsonObject, urlTried, type GetResponse, type HttpGet, type UrlTried } from './http-get.ts';
+import { scrubForeignDocument } from './fetch-policy.ts';
 
 /** MCP-Protocol-Version sent on metadata GETs, as the SDK does (Codex sends 2024-11-05). */
 export const METADATA_PROTOCOL_VERSION = '2025-11-25';
@@ -134,9 +135,10 @@ export interface PrmDocumentCheck {
 }
 
 /** Validates a PRM answer: a JSON object, `resource`, ≥1 usable `authorization_servers` (MCP MUST). */
-export function checkPrmResponse(res: GetResponse): PrmDocumentCheck {
+export function checkPrmResponse(res: GetResponse, configuredUrl?: string): PrmDocumentCheck {
   const problems: PrmDocumentCheck['problems'] = [];
-  const doc = parseJsonObject(res.bodyText);
+  // A document from an origin the server chose is never shown whole (fetch-policy.ts).
+  const doc = configuredUrl === undefined ? parseJsonObject(res.bodyText) : scrubForeignDocument(parseJsonObject(res.bodyText), res.url, configuredUrl);
   if (!doc) {
     const ct = res.headers['content-type'] ?? 'no content type';
     problems.push({ detail: `the answer is not a JSON object (${ct})`, fatal: true });
@@ -249,7 +251,7 @@ export async function discoverProtectedResource(input: DiscoverPrmInput): Promis
   const discovery: PrmDiscovery = { urlsTried, views, differences: [], findings: [] };
   const chosen = [spec, codex, sdk].find((v) => v.url) ?? firstOk(candidates, cache);
   if (chosen?.url) {
-    const check = checkPrmResponse(cache.get(chosen.url)!);
+    const check = checkPrmResponse(cache.get(chosen.url)!, serverUrl);
     const entry = { url: redact.url(chosen.url), kind: chosen.kind!, check: redactCheck(check, redact) };
     if (check.ok) discovery.found = entry;
     else discovery.invalid = entry;

@@ -102,11 +102,30 @@ describe('hostile: secrets never leave', { timeout: 180_000 }, () => {
     try {
       const run = await checkAllFormats(['--url', s.url, '--timeout', String(TIMEOUT_S), '--verbose'], { timeoutS: TIMEOUT_S, secrets: [FOREIGN_SECRET, 'ASIAFOREIGN'] }, { env: { CODEX_HOME: home } });
       for (const out of [run.text.stdout, run.json.stdout, run.markdown.stdout]) {
-        assert.doesNotMatch(out, /not-you|AccessKeyId|SecretAccessKey/, 'no field of a body from an origin the server chose');
+        assert.doesNotMatch(out, /AccessKeyId|SecretAccessKey|ASIAFOREIGN|bPxRfiCY/, 'no field of a body from an origin the server chose');
       }
       assert.equal(run.report.servers[0].status, 'fail');
     } finally {
       await s.close();
+    }
+  });
+
+  for (const [mode, expected] of [['prm-link-local', /169\.254\.169\.254 is a link-local address/], ['prm-private', /10\.0\.0\.1 is a private address/]] as const)
+  test(`${mode}: not fetched (a recording proxy sees nothing), auth.metadata-address-refused`, async () => {
+    const s = await startHostileHttp(mode);
+    // Every request that leaves loopback would go through this proxy (the doctor applies
+    // HTTP_PROXY as Codex does, loopback exempt): a regression shows up here, not on the network.
+    const proxy = await startHostileHttp('recording-proxy');
+    try {
+      const run = await checkAllFormats(['--url', s.url, '--timeout', String(TIMEOUT_S), '--verbose'], { timeoutS: TIMEOUT_S }, { env: { CODEX_HOME: home, HTTP_PROXY: proxy.origin, http_proxy: proxy.origin, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' } });
+      assert.deepEqual(proxy.requests.map((r) => r.path), []);
+      const f = run.report.servers[0].findings.find((x: any) => x.code === 'auth.metadata-address-refused');
+      assert.ok(f, codes(run.report).join(', '));
+      assert.match(f.message, expected);
+      assert.equal(run.report.servers[0].status, 'fail');
+    } finally {
+      await s.close();
+      await proxy.close();
     }
   });
 });
