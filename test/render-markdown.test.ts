@@ -116,9 +116,10 @@ describe('renderMarkdown', () => {
     const tokens = allTokens(out);
     assert.ok(!tokens.some((t) => t.type === 'link' && /^javascript:/i.test((t as Tokens.Link).href)));
     assert.ok(!tokens.some((t) => t.type === 'strong' && (t as Tokens.Strong).text === 'bold'));
-    // Fenced server text survives byte for byte, inside its block.
+    // Fenced server text survives byte for byte, inside its block (stderr lines behind a gutter,
+    // so that no line of it can pass for a line of the report).
     const code = tokens.filter((t): t is Tokens.Code => t.type === 'code');
-    assert.ok(code.some((c) => c.text === server.stderrTail!.join('\n')));
+    assert.ok(code.some((c) => c.text === server.stderrTail!.map((l) => `│ ${l}`).join('\n')));
     assert.ok(code.some((c) => c.lang === 'toml' && c.text === '[mcp_servers.memory]\nenv_vars = ["```"]'));
 
     const html = marked.parse(out) as string;

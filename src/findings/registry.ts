@@ -484,12 +484,14 @@ export const REGISTRY = {
   'stdio.response-id-mismatch': {
     title: 'Answer\'s id does not match the request\'s',
     severity: 'error',
+    severityNote:
+      'error when the id is another value: Codex fails (measured with 0.171: at once for `initialize`, after startup_timeout_sec for `tools/list`); warning when it is the request\'s number written as a string ("0" for 0), which Codex accepts.',
     stage: 'initialize',
     explanation:
-      'The server answered `initialize` (or `tools/list`), but with an `id` other than the request\'s (another number, or the same number as a string). JSON-RPC matches answers to requests by id: Codex keeps waiting for an answer with its id and times out ("timed out handshaking with MCP server"), so the server fails to start.',
-    detection: 'A JSON-RPC response on stdout whose id is not the id of any request sent, with the method it most likely answers (by its result).',
+      'The server answered `initialize` or `tools/list` with an `id` other than the request\'s. JSON-RPC matches answers to requests by id: Codex rejects a wrong id on `initialize` at once and drops one on `tools/list`, waiting until startup_timeout_sec passes, so the server fails to start. The request\'s number sent back as a string is accepted by Codex, but not by stricter clients.',
+    detection: 'A JSON-RPC response on stdout whose id matches no request in flight; the check then waits 1 s for a matching one instead of the whole timeout.',
     fix: 'Fix the server to echo the request\'s `id` unchanged, with its type (a number stays a number).',
-    codexSays: ['timed out handshaking with MCP server after …'],
+    codexSays: ['handshaking with MCP server failed: conflict initialized response id: expected 0, got …', 'timed out awaiting tools/list after …'],
   },
   'stdio.command-is-directory': {
     title: '`command` is a directory',

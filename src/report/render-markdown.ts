@@ -6,6 +6,7 @@ import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plur
 import { summaryParts } from './report-summary.ts';
 import { transcriptLines } from './transcript-lines.ts';
 import { inert } from './wrap.ts';
+import { inertReport } from './inert-report.ts';
 
 /** Facts about the machine, collected by the caller (the renderer stays pure). */
 export interface MarkdownEnvironment {
@@ -22,7 +23,9 @@ export interface MarkdownEnvironment {
  * (messages, summaries, stderr, names) is escaped or fenced, so that it cannot add markup: the
  * only raw HTML in the output is the report's own `<details>`/`<summary>`.
  */
-export function renderMarkdown(report: Report, env: MarkdownEnvironment): string {
+export function renderMarkdown(raw: Report, env: MarkdownEnvironment): string {
+  // Every peer- or config-controlled string made inert once, here, whatever its call site.
+  const report = inertReport(raw);
   const out: string[] = ['## mcp-doctor report', '', summaryLine(report), ''];
 
   out.push('### Environment', '');
@@ -87,7 +90,8 @@ function serverBlock(server: ServerReport, report: Report): string[] {
   if (server.bridge) out.push(...bridgeBlock(server.bridge, server));
 
   if (server.stderrTail?.length) {
-    out.push(...details(`stderr of ${server.name} (last ${plural(server.stderrTail.length, 'line')})`, server.stderrTail.join('\n'), 'text'));
+    // Each line behind a gutter, as in the text report: a server's stderr cannot start a line of the report.
+    out.push(...details(`stderr of ${server.name} (last ${plural(server.stderrTail.length, 'line')})`, server.stderrTail.map((l) => `│ ${l}`).join('\n'), 'text'));
   }
   if (server.transcript?.length) {
     out.push(...details(`Wire transcript of ${server.name} (${plural(server.transcript.length, 'event')}, redacted)`, transcriptLines(server.transcript).join('\n'), 'text'));

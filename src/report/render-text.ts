@@ -8,6 +8,7 @@ import { summaryParts } from './report-summary.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel, type Mark } from './symbols.ts';
 import { transcriptLines } from './transcript-lines.ts';
 import { inert, wrapText } from './wrap.ts';
+import { inertReport } from './inert-report.ts';
 
 export interface TextOptions {
   /** Level 0 for no colour: the layout never depends on colour. */
@@ -31,7 +32,9 @@ export function renderText(report: Report, options: TextOptions): string {
   return `${textLines(report, options).join('\n')}\n`;
 }
 
-export function textLines(report: Report, options: TextOptions): string[] {
+export function textLines(raw: Report, options: TextOptions): string[] {
+  // Every peer- or config-controlled string made inert once, here, whatever its call site.
+  const report = inertReport(raw);
   const c = options.chalk;
   const width = Math.max(40, options.width ?? DEFAULT_WIDTH);
   const out: string[] = [headerLine(report)];

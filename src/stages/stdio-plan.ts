@@ -30,6 +30,7 @@ import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools } from './validate-tools.ts';
 import { setDelay } from '../deadline.ts';
+import { idAsStringFinding, idMismatchFinding, untilIdMismatch } from '../transports/stdio/response-id.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
 
@@ -302,7 +303,10 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
   if (state.notStarted) return { summary: state.notStarted, skipped: true };
   const session = state.session!;
   const { server, redact } = ctx;
-  const outcome = await session.request('initialize', initializeParams(), ctx.signal);
+  const idWatch = untilIdMismatch(session, ctx.signal);
+  const outcome = await session.request('initialize', initializeParams(), idWatch.signal).finally(idWatch.done);
+  const mismatch = outcome.kind === 'aborted' ? idMismatchFinding(ctx, session, 'initialize', 'initialize') : undefined;
+  if (mismatch) return { summary: 'answered initialize with another id', findings: [...takeNoise(ctx, state, 'initialize', 'start-up'), mismatch] };
 
   if (outcome.kind === 'aborted') {
     session.flushUnterminated();
@@ -363,6 +367,8 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
     if (viaEnv.finding) return { summary: 'initialize fails; needs variables Codex does not forward', findings: [...findings, viaEnv.finding] };
   }
   findings.push(...verdict.findings);
+  const idAsString = idAsStringFinding(ctx, session, 'initialize');
+  if (idAsString) findings.push(idAsString);
   if (verdict.proceed && elapsed > ctx.codexBudgetMs) {
     findings.push(startupTimeoutFinding(ctx, { phase: 'initialize', stage: 'initialize', measuredMs: elapsed, waitedMs: elapsed, launcher: state.launcher }));
   }
@@ -439,7 +445,10 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
   let failure: Finding | undefined;
 
   for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-    const outcome = await session.request('tools/list', cursor !== undefined ? { cursor } : undefined, ctx.signal);
+    const listWatch = untilIdMismatch(session, ctx.signal);
+    const outcome = await session.request('tools/list', cursor !== undefined ? { cursor } : undefined, listWatch.signal).finally(listWatch.done);
+    failure = outcome.kind === 'aborted' ? idMismatchFinding(ctx, session, 'tools/list', 'tools') : undefined;
+    if (failure) break;
     if (outcome.kind === 'aborted') {
       session.flushUnterminated();
       const waited = ctx.deps.clock.now() - session.startedAt;

@@ -77,6 +77,15 @@ export class StdioSession {
   stdoutBytes = 0;
   /** Methods of requests the server sent before the handshake finished (left unanswered, as Codex does). */
   readonly earlyRequests: string[] = [];
+  /**
+   * Responses whose id matches no request in flight (another number, a string for a number): the
+   * first few, with the ids that were waiting. JSON-RPC matches by id, so Codex never sees these.
+   */
+  readonly unmatched: Array<{ id: unknown; waitingFor: number[]; at: number }> = [];
+  /** Ids of responses that came back as strings of the request's number (accepted, as rmcp does). */
+  readonly idsAsStrings: string[] = [];
+  /** Called on each unmatched response (see response-id.ts). */
+  onUnmatched: (() => void) | undefined;
   private handshakeDone = false;
   exitInfo: ExitInfo | undefined;
   /** Resolves once the process has exited and its pipes have drained (or DRAIN_MS passed). */
@@ -309,10 +318,20 @@ export class StdioSession {
       }
       return;
     }
-    if (typeof id !== 'number') return;
-    const waiter = this.waiting.get(id);
-    if (!waiter) return;
-    this.waiting.delete(id);
+    // rmcp (Codex) matches an id sent back as a string of the same number ("0" for 0): measured
+    // with Codex 0.171, such a server connects. So does the session, noting the deviation.
+    const numeric = typeof id === 'string' && /^(?:0|[1-9]\d{0,15})$/.test(id) && this.waiting.has(Number(id)) ? Number(id) : undefined;
+    if (numeric !== undefined) this.idsAsStrings.push(id as string);
+    const key = typeof id === 'number' ? id : numeric;
+    const waiter = key !== undefined ? this.waiting.get(key) : undefined;
+    if (!waiter) {
+      if (this.waiting.size > 0 && ('result' in message || 'error' in message) && this.unmatched.length < 5) {
+        this.unmatched.push({ id, waitingFor: [...this.waiting.keys()], at: this.hooks.clock.now() });
+        this.onUnmatched?.();
+      }
+      return;
+    }
+    this.waiting.delete(key!);
     waiter({ kind: 'response', message, at: this.hooks.clock.now(), ...(recoveredFrom ? { recoveredFrom } : {}) });
   }
 
