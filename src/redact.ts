@@ -135,7 +135,9 @@ function redactUrl(input: string): string {
     changed = true;
   }
   for (const key of [...parsed.searchParams.keys()]) {
-    if (SECRET_PARAM.test(key)) {
+    // An empty value holds nothing; it is also what an already redacted URL looks like to the
+    // URL pattern of text() (which stops at '<'), so redacting twice must leave it alone.
+    if (SECRET_PARAM.test(key) && parsed.searchParams.getAll(key).some((v) => v !== '')) {
       parsed.searchParams.set(key, 'REDACTED');
       changed = true;
     }

@@ -74,3 +74,11 @@ test('placeholders in fix commands stay readable', () => {
   assert.equal(r.text('export GH_TOKEN="<your token>"'), 'export GH_TOKEN="<your token>"');
   assert.equal(r.text('export GH_TOKEN="ghx1234567890abcdef"'), `export GH_TOKEN=${REDACTED}`);
 });
+
+test('redaction is idempotent: a redacted URL or text redacted again is unchanged (reports pass the redactor at capture and before rendering)', () => {
+  const r = createRedactor(['tok-secret-abcdef123456']);
+  for (const input of ['http://127.0.0.1:9/mcp?token=abc123secret', 'see https://x.example/cb?code=zzz&state=1 and Bearer abcdef1234567890', 'token tok-secret-abcdef123456 rejected']) {
+    const once = r.text(input);
+    assert.equal(r.text(once), once, input);
+  }
+});
