@@ -55,7 +55,7 @@ export async function askCodexAbout(input: CodexCheckInput): Promise<CodexCheckO
     return { run: { unavailable: `cannot read ${config.path}: ${(error as Error).message}`, path: where.path } };
   }
   const budgets = config.servers.filter((s) => input.names.includes(s.config.name)).map((s) => s.config.startupTimeoutSec * 1000);
-  const timeoutMs = (input.timeoutMs ?? Math.max(...budgets)) + CODEX_OVERHEAD_MS;
+  const timeoutMs = (input.timeoutMs ?? budgets.reduce((a, b) => Math.max(a, b), 0)) + CODEX_OVERHEAD_MS;
   try {
     const ask = (overrides: string[]) =>
       codexServerStatus({

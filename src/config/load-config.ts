@@ -27,7 +27,7 @@ export { normalizeServer };
 export interface LoadConfigInput {
   /** --config; default `$CODEX_HOME/config.toml`. */
   configPath?: string;
-  deps: Pick<Deps, 'env' | 'cwd' | 'codexHome' | 'readFile' | 'fileExists'> & Partial<Pick<Deps, 'platform'>>;
+  deps: Pick<Deps, 'env' | 'cwd' | 'codexHome' | 'readFile' | 'fileExists'> & Partial<Pick<Deps, 'platform' | 'fileSize'>>;
 }
 
 /** smol-toml turns integers beyond 2^53 into a parse error by default; Codex (i64) accepts them. */
@@ -58,12 +58,19 @@ function parseErrorHint(reason: string, text: string, line: number): string | un
 async function readLayer(path: string, deps: LoadConfigInput['deps'], redact: Redactor): Promise<Parsed> {
   let text: string;
   try {
-    if (!(await deps.fileExists(path))) return { ok: false, missing: true, reason: 'does not exist' };
+    // The size first: a config of tens of MB is no config (Codex 0.171 spends minutes and GBs on
+    // one), and reading and parsing it would break the doctor's own bounds.
+    const size = await deps.fileSize?.(path);
+    if (size !== undefined && size > MAX_CONFIG_BYTES) return { ok: false, finding: unreadableFinding(path, `is ${formatMiB(size)}, larger than the ${formatMiB(MAX_CONFIG_BYTES)} mcp-doctor reads`, 'too-large') };
     text = await deps.readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, missing: true, reason: code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})` };
+    // Only "no such file" is a missing config; a symbolic link loop, a permission or a directory
+    // in its place is a config Codex cannot read either ("Failed to read config file …").
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, missing: true, reason: 'does not exist' };
+    return { ok: false, finding: unreadableFinding(path, readErrorWords(code, error), code ?? 'error') };
   }
+  if (text.length > MAX_CONFIG_BYTES) return { ok: false, finding: unreadableFinding(path, `is larger than the ${formatMiB(MAX_CONFIG_BYTES)} mcp-doctor reads`, 'too-large') };
   try {
     return { ok: true, document: parse(text, PARSE_OPTIONS) as Record<string, unknown>, text };
   } catch (error) {
@@ -84,6 +91,46 @@ async function readLayer(path: string, deps: LoadConfigInput['deps'], redact: Re
       }),
     };
   }
+}
+
+/** The largest config file read (see docs/limits.md): real configs are a few KB. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+}
+
+function readErrorWords(code: string | undefined, error: unknown): string {
+  switch (code) {
+    case 'ELOOP':
+      return 'cannot be read: it is a symbolic link loop (ELOOP: too many levels of symbolic links)';
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot be read: permission denied (${code})`;
+    case 'EISDIR':
+      return 'is a directory (EISDIR)';
+    default:
+      return `cannot be read (${code ?? (error as Error).message})`;
+  }
+}
+
+function unreadableFinding(path: string, words: string, cause: string): Finding {
+  return makeFinding('config.unreadable', {
+    message:
+      cause === 'too-large'
+        ? `The config file ${path} ${words}. Codex cannot use it either: Codex 0.171 was still loading a 50 MB config after 60 s, at 1.4 GB (measured).`
+        : `The config file ${path} ${words}. Codex cannot load it either ("Failed to read config file …"), so it starts no MCP server.`,
+    evidence: { file: path, cause },
+    fix: {
+      summary:
+        cause === 'ELOOP'
+          ? `Point ${path} (or the link it is) at a real file: \`ls -l\` and \`readlink -f\` show where the loop is.`
+          : cause === 'too-large'
+            ? 'Check that --config names the Codex config.toml; a real one is a few KB.'
+            : 'Make the file readable by you (permissions, owner), or pass the right file with --config.',
+      ...(cause === 'ELOOP' ? { command: `ls -l ${JSON.stringify(path)}` } : {}),
+    },
+  });
 }
 
 /**

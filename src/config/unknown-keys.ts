@@ -17,8 +17,17 @@ const SUGGESTABLE_KEYS = KNOWN_SERVER_KEYS.filter((k) => !(REJECTED_KEYS as read
  * the user's setting has no effect, which is why they are warnings.
  */
 export function checkUnknownKeys(ctx: ServerCheckContext): void {
+  let reported = 0;
+  const more: string[] = [];
   for (const [key, value] of Object.entries(ctx.table)) {
     if (KNOWN_SERVER_KEYS.includes(key)) continue;
+    // Past a few, one finding per key only buries the report (a generated config with 40 000
+    // keys made a 22 MB report): the rest are counted in one summary finding.
+    if (reported >= MAX_UNKNOWN_KEY_FINDINGS) {
+      more.push(key);
+      continue;
+    }
+    reported++;
     const foreign = Object.hasOwn(FOREIGN_SERVER_KEYS, key) ? FOREIGN_SERVER_KEYS[key] : undefined;
     if (foreign) {
       reportForeignKey(ctx, key, value, foreign.origin, foreign.advice);
@@ -33,7 +42,21 @@ export function checkUnknownKeys(ctx: ServerCheckContext): void {
       fix: suggestion ? renameFix(ctx, key, suggestion, value) : { summary: `Remove \`${key}\`: it has no effect in Codex.`, table: serverTableKey(ctx.name), remove: [key] },
     });
   }
+  if (more.length > 0) moreUnknownKeys(ctx, more);
   checkNestedKeys(ctx);
+}
+
+/** Unknown keys reported one by one per server; the rest are summed up in one finding. */
+export const MAX_UNKNOWN_KEY_FINDINGS = 20;
+const SHOWN_MORE_KEYS = 10;
+
+function moreUnknownKeys(ctx: ServerCheckContext, keys: string[]): void {
+  const shown = keys.slice(0, SHOWN_MORE_KEYS).map((k) => `\`${k.length > 64 ? `${k.slice(0, 64)}…` : k}\``);
+  addFinding(ctx, 'config.unknown-field', {
+    message: `…and ${keys.length} more key${keys.length === 1 ? '' : 's'} Codex does not know in ${where(ctx)} and ignores (${shown.join(', ')}${keys.length > SHOWN_MORE_KEYS ? ', …' : ''}); only the first ${MAX_UNKNOWN_KEY_FINDINGS} are reported one by one.`,
+    evidence: { moreKeys: keys.length, firstKeys: keys.slice(0, SHOWN_MORE_KEYS), file: ctx.source },
+    fix: { summary: `Remove the keys Codex does not know from ${where(ctx)}: they have no effect in Codex.` },
+  });
 }
 
 /** A rename keeps the value exactly as written; the snippet only shows it, when it is safe to repeat. */

@@ -35,6 +35,8 @@ export interface Deps {
   codexHome: string;
   readFile(path: string): Promise<string>;
   fileExists(path: string): Promise<boolean>;
+  /** Size in bytes (following links), to bound what is read; optional for fakes. Throws as stat does. */
+  fileSize?(path: string): Promise<number>;
 }
 
 export interface CheckOptions {

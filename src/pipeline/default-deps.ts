@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,6 +41,7 @@ export function defaultDeps(overrides: Partial<Deps> = {}): Deps {
     cwd: process.cwd(),
     codexHome: codexHomeFrom(env),
     readFile: (path) => readFile(path, 'utf8'),
+    fileSize: async (path) => (await stat(path)).size,
     fileExists: async (path) => {
       try {
         await access(path);

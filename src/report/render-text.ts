@@ -7,7 +7,7 @@ import { ISSUES_URL } from './links.ts';
 import { summaryParts } from './report-summary.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel, type Mark } from './symbols.ts';
 import { transcriptLines } from './transcript-lines.ts';
-import { inert, wrapText } from './wrap.ts';
+import { append, inert, wrapText } from './wrap.ts';
 import { inertReport } from './inert-report.ts';
 
 export interface TextOptions {
@@ -39,26 +39,26 @@ export function textLines(raw: Report, options: TextOptions): string[] {
   const width = Math.max(40, options.width ?? DEFAULT_WIDTH);
   const out: string[] = [headerLine(report)];
 
-  if (report.internalError) out.push('', ...internalErrorLines(report.internalError, c, width));
+  if (report.internalError) append(out, '', internalErrorLines(report.internalError, c, width));
 
   if (report.codex) {
     out.push('');
     for (const { tone, text } of codexRunSentences(report.codex)) {
       const lead = tone === 'error' ? `${paint(c, SEVERITY_MARKS.error)}  ` : '';
-      out.push(...wrapText(inert(text), width, lead, tone === 'error' ? DETAIL : '').map((l) => (tone === 'note' ? c.gray(l) : l)));
+      append(out, wrapText(inert(text), width, lead, tone === 'error' ? DETAIL : '').map((l) => (tone === 'note' ? c.gray(l) : l)));
     }
   }
 
   if (report.findings.length > 0) {
     out.push('');
-    for (const finding of report.findings) out.push(...findingLines(finding, undefined, options, width));
+    for (const finding of report.findings) append(out, findingLines(finding, undefined, options, width));
   }
 
-  for (const server of report.servers) out.push('', ...serverLines(server, report, options, width));
+  for (const server of report.servers) append(out, '', serverLines(server, report, options, width));
 
-  if (report.fixes) out.push('', ...fixesLines(report.fixes, c));
+  if (report.fixes) append(out, '', fixesLines(report.fixes, c));
 
-  out.push('', ...closingLines(report, options, width));
+  append(out, '', closingLines(report, options, width));
   return out;
 }
 
@@ -91,22 +91,22 @@ function serverLines(server: ServerReport, report: Report, options: TextOptions,
   if (server.status === 'skipped' && !options.verbose) {
     const reason = server.stages.find((s) => s.status === 'skipped')?.summary;
     lines.push(head.join('  ') + (reason ? c.gray(` — ${inert(reason)}`) : ''));
-    for (const finding of server.findings) lines.push(...findingLines(finding, server, options, width));
+    for (const finding of server.findings) append(lines, findingLines(finding, server, options, width));
     return lines;
   }
 
   lines.push(head.join('  '));
-  for (const stage of server.stages) lines.push(...stageLines(stage, c, width));
+  for (const stage of server.stages) append(lines, stageLines(stage, c, width));
   if (server.codex) {
     const color = server.codex.connected ? c.green : c.red;
-    lines.push(...wrapText(inert(codexVerdictText(server.codex)), width, `  ${color(codexLabel(server.codex))} `, DETAIL));
+    append(lines, wrapText(inert(codexVerdictText(server.codex)), width, `  ${color(codexLabel(server.codex))} `, DETAIL));
   }
 
   const stderrKeys = server.stderrTail?.length ? stderrEvidenceKeys(server.findings) : [];
-  for (const finding of server.findings) lines.push(...findingLines(finding, server, options, width, stderrKeys));
-  if (server.bridge) lines.push(...bridgeLines(server.bridge, server, options, width));
+  for (const finding of server.findings) append(lines, findingLines(finding, server, options, width, stderrKeys));
+  if (server.bridge) append(lines, bridgeLines(server.bridge, server, options, width));
 
-  if (options.verbose && server.transcript?.length) lines.push(...transcriptBlock(server.transcript));
+  if (options.verbose && server.transcript?.length) append(lines, transcriptBlock(server.transcript));
   if (server.stderrTail?.length && (options.verbose || server.status !== 'ok')) {
     // A failing server's stderr usually holds the cause (often at the top of a stack trace): show all of it.
     const tail = options.verbose || server.status === 'fail' ? server.stderrTail : server.stderrTail.slice(-STDERR_LINES_WARN);
@@ -132,9 +132,9 @@ function bridgeLines(bridge: BridgeReport, server: ServerReport, options: TextOp
   if (bridge.tools) head.push(`· ${plural(bridge.tools.count, 'tool')}`);
   const lines = [head.join('  ')];
   const stages = options.verbose ? bridge.stages : bridge.stages.filter((s) => s.status === 'fail' || s.status === 'warn' || s.status === 'crashed');
-  for (const stage of stages) lines.push(...stageLines(stage, c, width - 2).map((l) => `  ${l}`));
-  for (const finding of bridge.findings) lines.push(...findingLines(finding, server, options, width - 2).map((l) => `  ${l}`));
-  if (options.verbose && bridge.transcript?.length) lines.push(...transcriptBlock(bridge.transcript).map((l) => `  ${l}`));
+  for (const stage of stages) append(lines, stageLines(stage, c, width - 2).map((l) => `  ${l}`));
+  for (const finding of bridge.findings) append(lines, findingLines(finding, server, options, width - 2).map((l) => `  ${l}`));
+  if (options.verbose && bridge.transcript?.length) append(lines, transcriptBlock(bridge.transcript).map((l) => `  ${l}`));
   return lines;
 }
 
@@ -162,7 +162,7 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
   if (finding.severity === 'info' && !options.verbose) return lines;
 
   if (crashed) {
-    lines.push(...wrapText(`This is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} with the output of:`, width, DETAIL, DETAIL));
+    append(lines, wrapText(`This is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} with the output of:`, width, DETAIL, DETAIL));
     lines.push(`${BLOCK}mcp-doctor check${server ? ` ${shellWord(server.name)}` : ''} --format markdown --verbose`);
     const stack = finding.evidence?.stack;
     if (Array.isArray(stack)) for (const line of stack) lines.push(`${BLOCK}${c.gray(inert(String(line).trim()))}`);
@@ -172,7 +172,7 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
     const fix = finding.fix;
     const verification = fixVerificationText(fix);
     const label = verification ? `fix (${verification.short}):` : 'fix:';
-    lines.push(...wrapText(inert(fix.summary), width, `${DETAIL}${c.green(label)} `, BLOCK));
+    append(lines, wrapText(inert(fix.summary), width, `${DETAIL}${c.green(label)} `, BLOCK));
     for (const line of fixEditLines(fix)) lines.push(`${BLOCK}${c.cyan(inert(line))}`);
     if (fix.toml) {
       // A TOML comment, so that the snippet still pastes as valid TOML.
@@ -180,7 +180,7 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
       for (const line of fix.toml.split('\n')) lines.push(`${BLOCK}${c.cyan(inert(line))}`);
     }
     if (fix.command) lines.push(`${BLOCK}${c.cyan(`$ ${inert(fix.command)}`)}`);
-    if (fix.verificationNote) lines.push(...wrapText(inert(fix.verificationNote), width, `${BLOCK}${c.gray('note:')} `, BLOCK));
+    if (fix.verificationNote) append(lines, wrapText(inert(fix.verificationNote), width, `${BLOCK}${c.gray('note:')} `, BLOCK));
   }
 
   if (finding.evidence && Object.keys(finding.evidence).length > 0) {
@@ -190,7 +190,7 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
     } else {
       const { facts, more } = evidenceFacts(finding.evidence, crashed ? ['stack', ...skipKeys] : skipKeys);
       const text = [...facts.map(inert), ...(more.length ? [`(with --verbose: ${more.map(inert).join(', ')})`] : [])].join(' · ');
-      if (text) lines.push(...wrapText(text, width, `${DETAIL}${c.gray('evidence:')} `, BLOCK));
+      if (text) append(lines, wrapText(text, width, `${DETAIL}${c.gray('evidence:')} `, BLOCK));
     }
   }
 
@@ -207,8 +207,8 @@ function fixesLines(fixes: FixesReport, c: ChalkInstance): string[] {
       lines.push(`    ${color(line)}`);
     }
   }
-  if (fixes.applied.length) lines.push('  applied:', ...fixes.applied.map((o) => `    ${inert(fixOutcomeLine(o))}`));
-  if (fixes.skipped.length) lines.push('  skipped:', ...fixes.skipped.map((o) => `    ${inert(fixOutcomeLine(o))}`));
+  if (fixes.applied.length) append(lines, '  applied:', fixes.applied.map((o) => `    ${inert(fixOutcomeLine(o))}`));
+  if (fixes.skipped.length) append(lines, '  skipped:', fixes.skipped.map((o) => `    ${inert(fixOutcomeLine(o))}`));
   if (fixes.write?.written) {
     lines.push(`  written${fixes.write.backups.length ? `; backup: ${fixes.write.backups.map(inert).join(', ')}` : ''}`);
   } else if (fixes.write?.refused) {
@@ -247,7 +247,7 @@ function closingLines(report: Report, options: TextOptions, width: number): stri
   const httpAnswered = report.servers.some((s) => s.transport === 'streamable_http' && s.stages.some((st) => st.name === 'initialize' && (st.status === 'pass' || st.status === 'warn')));
   if (report.deep === false && httpAnswered) hints.push('Server authors: check --deep adds the spec-conformance probes Codex does not depend on (session id, MCP-Protocol-Version, DELETE).');
   hints.push(`Run with --format markdown to paste this report into a bug report${options.verbose ? '' : ' (add --verbose for the wire transcript)'}.`);
-  for (const hint of hints) lines.push(...wrapText(hint, width).map((l) => options.chalk.gray(l)));
+  for (const hint of hints) append(lines, wrapText(hint, width).map((l) => options.chalk.gray(l)));
   return lines;
 }
 

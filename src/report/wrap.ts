@@ -43,3 +43,15 @@ export function wrapText(text: string, width: number, first = '', rest = first):
   });
   return lines.map((l) => l.trimEnd());
 }
+
+/**
+ * Appends lines and arrays of lines to `target` one by one: `push(...lines)` passes every element
+ * as an argument, and a report with tens of thousands of lines overflowed the stack that way.
+ */
+export function append(target: string[], ...parts: Array<string | readonly string[]>): string[] {
+  for (const part of parts) {
+    if (typeof part === 'string') target.push(part);
+    else for (const line of part) target.push(line);
+  }
+  return target;
+}

@@ -30,6 +30,7 @@ import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools } from './validate-tools.ts';
 import { setDelay } from '../deadline.ts';
+import { commandIsDirectoryFinding } from '../transports/stdio/command-directory.ts';
 import { idAsStringFinding, idMismatchFinding, untilIdMismatch } from '../transports/stdio/response-id.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
@@ -218,6 +219,7 @@ async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<St
     resolution.path = resolution.notExecutable;
     resolution.found = true;
   }
+  if (resolution.directory) return { summary: `${redact.text(command)} is a directory`, findings: [...findings, commandIsDirectoryFinding(ctx, resolution.directory)] };
   if (!resolution.found || !resolution.path) {
     const childPath = lookupEnv(state.childEnv, 'PATH', deps.platform);
     let interpreterDir: string | undefined;

@@ -82,6 +82,8 @@ export interface CommandResolution {
   elsewhere?: { path: string; via: 'user-path' | 'known-location' };
   /** When not found: a file of that name that exists but is not executable (spawning it gives EACCES). */
   notExecutable?: string;
+  /** When not found: the command names a directory (spawning it gives EACCES, "Permission denied"). */
+  directory?: string;
 }
 
 const DEFAULT_PATHEXT = '.COM;.EXE;.BAT;.CMD';
@@ -189,6 +191,7 @@ export async function resolveCommand(input: ResolveCommandInput): Promise<Comman
     if (found) return { found: true, path: found, isPath: true, searched: [dir], names: tried };
     const result: CommandResolution = { found: false, isPath: true, searched: [dir], names: tried };
     if (await probe.isFile(absolute)) result.notExecutable = absolute;
+    else if (await probe.isDirectory(absolute)) result.directory = absolute;
     return result;
   }
 
