@@ -73,11 +73,12 @@ export function severalLayers(origins: Record<string, ValueOrigin>): boolean {
   return new Set(Object.values(origins).map((o) => (o.layer === 'cli' ? 'cli' : o.file))).size > 1;
 }
 
-/** `command, args from /etc/codex/config.toml; startup_timeout_sec from -c mcp_servers.x.startup_timeout_sec` */
+/** `command, args from /etc/codex/config.toml; startup_timeout_sec from -c` */
 export function describeOrigins(origins: Record<string, ValueOrigin>): string {
   const byLabel = new Map<string, string[]>();
   for (const [key, origin] of Object.entries(origins)) {
-    const label = originLabel(origin);
+    // The keys already say which -c flag: one group for all of them.
+    const label = origin.layer === 'cli' ? '-c' : originLabel(origin);
     byLabel.set(label, [...(byLabel.get(label) ?? []), key]);
   }
   return [...byLabel].map(([label, keys]) => `${keys.join(', ')} from ${label}`).join('; ');
