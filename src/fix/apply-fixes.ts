@@ -33,7 +33,15 @@ export function fixCandidates(report: Report, selected: readonly string[], confi
   const out: FixCandidate[] = [];
   const wanted = (finding: Finding) => finding.fix !== undefined && finding.severity !== 'info';
   if (selected.length === 0) {
-    for (const finding of report.findings) if (wanted(finding)) out.push({ finding, server: null, path: configPath });
+    for (const finding of report.findings) {
+      if (!wanted(finding)) continue;
+      // A file-level finding names the layer file it is about (a profile, /etc/codex/config.toml…),
+      // except an untrusted project, whose fix (the trust entry) belongs in the user config.
+      const named = finding.code !== 'config.project-untrusted' && typeof finding.evidence?.file === 'string' ? finding.evidence.file : undefined;
+      const file = named ?? configPath;
+      if (file === '-c') out.push({ finding, server: null, path: configPath, blocked: 'changes a value given with -c on the command line: change or drop that flag (mcp-doctor edits config files only)' });
+      else out.push({ finding, server: null, path: file });
+    }
   }
   for (const server of report.servers) {
     if (selected.length > 0 && !selected.includes(server.name)) continue;
