@@ -53,8 +53,12 @@ describe('check -c and --profile', () => {
       assert.equal(code, 0);
       assert.equal(report.config.profile, 'fixed');
       assert.equal(report.servers[0].configSources.args.file, join(h.dir, 'fixed.config.toml'));
-      const text = await runCli(['check', '-p', 'fixed'], { env: h.env, cwd: h.dir });
-      assert.match(text.stdout, /fixed\.config\.toml/);
+      const text = await runCli(['check', '-p', 'fixed', '-c', 'mcp_servers.a.startup_timeout_sec=9'], { env: h.env, cwd: h.dir });
+      assert.match(text.stdout, /config .*config\.toml \+ .*fixed\.config\.toml \+ -c flags/);
+      assert.match(text.stdout, /startup_timeout_sec from -c/);
+      const md = await runCli(['check', '--format', 'markdown', '-p', 'fixed'], { env: h.env, cwd: h.dir });
+      assert.match(md.stdout, /- Profile: `fixed`/);
+      assert.match(md.stdout, /- Config: `[^`]*fixed\.config\.toml`/);
       assert.equal((await checkJson([], { env: h.env, cwd: h.dir })).code, 1, 'without the profile the server fails');
     } finally {
       h.cleanup();
