@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkJson, ROOT, runCli } from './helpers/cli.ts';
+import { contractViolations } from './helpers/contract-schema.ts';
 
 const SERVER = join(ROOT, 'fixtures', 'stdio', 'server.mjs');
 const T = { timeout: 90_000 };
@@ -24,6 +25,7 @@ describe('check -c and --profile', () => {
     try {
       const { code, report } = await checkJson(['-c', `mcp_servers.a.args=[${JSON.stringify(SERVER)}, "exit-early"]`, '-c', 'mcp_servers.a.startup_timeout_sec=5', 'a'], { env: h.env, cwd: h.dir });
       assert.equal(code, 1);
+      assert.deepEqual(contractViolations(report), [], 'the layered report still meets the contract');
       const a = report.servers.find((s: any) => s.name === 'a');
       assert.equal(a.status, 'fail');
       assert.equal(report.servers.find((s: any) => s.name === 'b').status, 'skipped', '`a` after -c was read as a server name');
