@@ -30,6 +30,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { testDepPath } from './test-deps.ts';
 import { CodexAppServerError, withAppServer, type CodexCommand } from '../../src/codex/app-server.ts';
 import { listServerStatus, summarizeCodexError, verdictOf, warningsOf, type CodexServerVerdict } from '../../src/codex/server-status.ts';
