@@ -103,6 +103,10 @@ describe('refresh at startup: an expired stored token with a refresh token (AS l
         assert.equal(f.evidence.codexRefreshRequest.form.scope, 'mcp:tools offline_access');
         assert.equal(f.evidence.codexRefreshRequest.form.refresh_token, '<redacted>');
         assert.ok(!r.stdout.includes(t.refreshToken!), 'the refresh token never appears');
+        // Not in the wire transcript either (the introspection request carries it as `token`).
+        const verbose = await checkJson(['--config', home.config, '-v'], { env: { CODEX_HOME: home.dir } });
+        for (const secret of [t.refreshToken!, t.accessToken, t.accessToken.split('.')[2]!]) assert.ok(!verbose.stdout.includes(secret) && !verbose.stderr.includes(secret), 'no token in the -v report');
+        assert.ok(verbose.report.servers[0].transcript.some((e: any) => /introspection/.test(e.text ?? '')), 'the introspection request is in the transcript');
         assertAgrees(s, codex);
         if (codex) {
           assert.match(codex.error ?? '', /invalid_scope: refresh token missing requested scope/);
