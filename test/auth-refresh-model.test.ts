@@ -140,3 +140,35 @@ describe('what Codex stores after a refresh', () => {
     }
   });
 });
+
+describe('introspection sends the refresh token only to its own issuer', () => {
+  const calls: string[] = [];
+  const http: OAuthHttp = {
+    postForm: async (u) => (calls.push(u), { status: 200, headers: {}, bodyText: '{"active":true,"scope":"mcp:tools offline_access"}' }),
+    postJson: async () => ({ status: 0, headers: {}, bodyText: '' }),
+    getManual: async () => ({ status: 0, headers: {}, bodyText: '' }),
+  };
+  const meta = { ...META, introspection_endpoint: 'https://as.example.com/introspect' };
+  test('same issuer, metadata and endpoint on its origin: asked', async () => {
+    const { introspectRefreshToken } = await import('../src/auth/refresh-diagnosis.ts');
+    calls.length = 0;
+    const r = await introspectRefreshToken(http, entry(), meta, 'https://as.example.com/.well-known/oauth-authorization-server');
+    assert.equal(r.active, true);
+    assert.deepEqual(calls, ['https://as.example.com/introspect']);
+  });
+  test('metadata from another origin, an endpoint elsewhere, or another issuer: never sent', async () => {
+    const { introspectRefreshToken } = await import('../src/auth/refresh-diagnosis.ts');
+    calls.length = 0;
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [meta, 'https://evil.example.net/.well-known/oauth-authorization-server'],
+      [{ ...meta, introspection_endpoint: 'https://evil.example.net/introspect' }, 'https://as.example.com/.well-known/oauth-authorization-server'],
+      [{ ...meta, issuer: 'https://other-as.example.com' }, 'https://as.example.com/.well-known/oauth-authorization-server'],
+    ];
+    for (const [m, url] of cases) {
+      const r = await introspectRefreshToken(http, entry(), m, url);
+      assert.equal(r.active, undefined);
+      assert.match(r.unusable ?? '', /not sent/);
+    }
+    assert.deepEqual(calls, []);
+  });
+});
