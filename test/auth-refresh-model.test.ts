@@ -172,3 +172,26 @@ describe('introspection sends the refresh token only to its own issuer', () => {
     assert.deepEqual(calls, []);
   });
 });
+
+test('concurrent write-backs (servers are checked in parallel) keep every rotated token', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-refresh-unit-'));
+  try {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const doc: Record<string, unknown> = {};
+    for (const n of names) doc[`${n}|0000000000000000`] = { server_name: n, server_url: `https://${n}.example/mcp`, issuer: META.issuer, client_id: 'c1', access_token: `at-${n}`, expires_at: 1, refresh_token: `rt-old-${n}`, scopes: [] };
+    writeFileSync(join(home, '.credentials.json'), JSON.stringify(doc));
+    // A slow reader makes the read-modify-write windows overlap.
+    const deps = { codexHome: home, readFile: async (p: string) => { const t = await readFile(p, 'utf8'); await new Promise((r) => setTimeout(r, 5)); return t; } };
+    await Promise.all(
+      names.map((n) => {
+        const e = entry({ serverName: n, serverUrl: `https://${n}.example/mcp`, refreshToken: `rt-old-${n}`, scopes: [] });
+        const h: OAuthHttp = { postForm: async () => ({ status: 200, headers: {}, bodyText: JSON.stringify({ access_token: `at-new-${n}-0123456789`, refresh_token: `rt-new-${n}-0123456789`, expires_in: 60 }) }), postJson: async () => ({ status: 0, headers: {}, bodyText: '' }), getManual: async () => ({ status: 0, headers: {}, bodyText: '' }) };
+        return performCodexRefresh({ entry: e, request: req(e), http: h, deps, redact: createRedactor(), nowMs: 0 });
+      }),
+    );
+    const after = JSON.parse(readFileSync(join(home, '.credentials.json'), 'utf8'));
+    for (const n of names) assert.equal(after[`${n}|0000000000000000`].refresh_token, `rt-new-${n}-0123456789`, n);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
