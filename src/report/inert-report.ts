@@ -52,6 +52,9 @@ export function inertReport(report: Report): Report {
       // Evidence is printed as JSON (which escapes newlines) or as one-line facts, which skip
       // strings with a newline; its other control characters still must not reach a terminal.
       if (inEvidence || (key !== undefined && BLOCK_KEYS.has(key))) return inertBlock(value);
+      // A fix command may be wrapped with backslash-newline continuations (the renderer indents
+      // each line); any other newline in it came from a name or value and is made visible.
+      if (key === 'command') return value.split(' \\\n').map(inertLine).join(' \\\n');
       return inertLine(value);
     }
     if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
