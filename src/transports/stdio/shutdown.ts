@@ -1,6 +1,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { forgetGroup, groupAlive, groupMembers, signalGroup } from './process-groups.ts';
 import type { StdioSession } from './stdio-session.ts';
+import { endDescendants } from './process-tree.ts';
 
 // Ending a session: stdin, then SIGTERM and SIGKILL of its process group. The registry of live
 // groups is process-groups.ts, which the session itself needs at spawn time (keeping it here
@@ -69,6 +70,7 @@ export async function shutdown(session: StdioSession, timings: ShutdownTimings =
       if (!(await session.waitForExit(timings.termGraceMs))) session.kill('SIGKILL');
     }
     await session.waitForExit(timings.killGraceMs);
+    await endDescendants(pgid, timings);
     return;
   }
 
@@ -85,6 +87,8 @@ export async function shutdown(session: StdioSession, timings: ShutdownTimings =
     }
   }
   forgetGroup(pgid);
+  // Descendants that left the group (setsid, detached) and ignore SIGTERM: see process-tree.ts.
+  await endDescendants(pgid, timings);
 }
 
 function taskkillTree(pid: number): Promise<void> {

@@ -4,6 +4,7 @@ import type { Redactor } from '../../redact.ts';
 import { trackGroup } from './process-groups.ts';
 import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
 import { setDelay } from '../../deadline.ts';
+import { trackTree } from './process-tree.ts';
 
 export interface SpawnSpec {
   /** Absolute path of the program (already resolved). */
@@ -110,6 +111,7 @@ export class StdioSession {
     this.spec = spec;
     this.startedAt = hooks.clock.now();
     if (spec.processGroup) trackGroup(this.pid);
+    trackTree(this.pid);
 
     child.stdout.on('data', (chunk: Buffer) => {
       this.stdoutBytes += chunk.length;

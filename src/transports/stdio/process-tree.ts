@@ -1,0 +1,176 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Every process a stdio server starts, found while it runs, so that the check can end them all.
+ *
+ * Ending the server's process group is not enough: a grandchild that calls setsid() (or is
+ * spawned detached) leaves the group, and one that ignores SIGTERM outlived the doctor. On Linux
+ * the descendants of each tracked server are looked up in /proc while the server runs (one scan
+ * of /proc every POLL_MS for all tracked servers, plus one at shutdown) and remembered with their
+ * start time, so that a pid reused after the process ended is never signalled. At shutdown the
+ * survivors get SIGTERM, then SIGKILL after a grace.
+ *
+ * Limits: a process that is started and reparented between two scans (a double fork whose middle
+ * process exits within POLL_MS) is not seen; elsewhere than Linux this module does nothing and
+ * the process group (shutdown.ts) is what is ended.
+ */
+
+export const POLL_MS = 100;
+
+interface Proc {
+  ppid: number;
+  /** Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
+  start: string;
+  zombie: boolean;
+}
+
+interface Tree {
+  root: number;
+  /** pid -> start time of every descendant seen. */
+  seen: Map<number, string>;
+}
+
+const trees = new Map<number, Tree>();
+let timer: NodeJS.Timeout | undefined;
+let exitHook = false;
+
+const supported = (): boolean => process.platform === 'linux';
+
+function readProc(pid: string): Proc | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), start: fields[19] ?? '', zombie: fields[0] === 'Z' || fields[0] === 'X' };
+  } catch {
+    return undefined; // ended while we looked
+  }
+}
+
+/** One scan of /proc: pid -> process. */
+function snapshot(): Map<number, Proc> {
+  const out = new Map<number, Proc>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const proc = readProc(entry);
+    if (proc) out.set(Number(entry), proc);
+  }
+  return out;
+}
+
+/** Adds to each tree the live processes whose parent is its root or a descendant already seen. */
+function update(procs: Map<number, Proc>): void {
+  const children = new Map<number, number[]>();
+  for (const [pid, p] of procs) {
+    let list = children.get(p.ppid);
+    if (!list) children.set(p.ppid, (list = []));
+    list.push(pid);
+  }
+  for (const tree of trees.values()) {
+    // Parents: the root, and every descendant seen before that is still the same process (a
+    // reparented orphan's own children are found through it).
+    const queue = [tree.root];
+    for (const [pid, start] of tree.seen) if (procs.get(pid)?.start === start) queue.push(pid);
+    const visited = new Set<number>();
+    while (queue.length > 0) {
+      const parent = queue.pop()!;
+      if (visited.has(parent)) continue;
+      visited.add(parent);
+      for (const child of children.get(parent) ?? []) {
+        const p = procs.get(child)!;
+        if (!tree.seen.has(child)) tree.seen.set(child, p.start);
+        queue.push(child);
+      }
+    }
+  }
+}
+
+function tick(): void {
+  if (trees.size === 0) return;
+  update(snapshot());
+}
+
+/** Starts recording the descendants of `root` (a server process just spawned). */
+export function trackTree(root: number): void {
+  if (!supported() || trees.has(root)) return;
+  trees.set(root, { root, seen: new Map() });
+  if (!timer) {
+    timer = setInterval(tick, POLL_MS);
+    timer.unref();
+  }
+  if (!exitHook) {
+    exitHook = true;
+    // The doctor ended early (an exception, a signal): SIGKILL what is known, synchronously.
+    process.on('exit', killAllKnown);
+  }
+  tick();
+}
+
+/** Descendants of `root` recorded so far that are still the same, live processes. */
+export function liveDescendants(root: number, procs: Map<number, Proc> = snapshot()): number[] {
+  const tree = trees.get(root);
+  if (!tree) return [];
+  const out: number[] = [];
+  for (const [pid, start] of tree.seen) {
+    const p = procs.get(pid);
+    if (p && p.start === start && !p.zombie) out.push(pid);
+  }
+  return out;
+}
+
+function signal(pids: number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  }
+}
+
+function killAllKnown(): void {
+  const procs = snapshot();
+  for (const root of trees.keys()) signal(liveDescendants(root, procs), 'SIGKILL');
+}
+
+function stopTracking(root: number): void {
+  trees.delete(root);
+  if (trees.size === 0 && timer) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
+/**
+ * Ends every recorded descendant of `root` still alive (the server itself is ended by the
+ * caller): one last scan, SIGTERM, up to `termGraceMs` for them to go, SIGKILL, up to
+ * `killGraceMs`. Returns the pids that had to be ended.
+ */
+export async function endDescendants(root: number, timings: { termGraceMs: number; killGraceMs: number }): Promise<number[]> {
+  if (!trees.has(root)) return [];
+  update(snapshot());
+  const ended = liveDescendants(root);
+  if (ended.length > 0) {
+    signal(ended, 'SIGTERM');
+    const until = performance.now() + timings.termGraceMs;
+    while (liveDescendants(root).length > 0 && performance.now() < until) await sleep(25);
+    const stubborn = liveDescendants(root);
+    if (stubborn.length > 0) {
+      signal(stubborn, 'SIGKILL');
+      const killUntil = performance.now() + timings.killGraceMs;
+      while (liveDescendants(root).length > 0 && performance.now() < killUntil) await sleep(10);
+    }
+  }
+  stopTracking(root);
+  return ended;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
