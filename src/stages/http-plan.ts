@@ -34,7 +34,7 @@ import {
   type SessionTarget,
 } from '../transports/http/session-probes.ts';
 import { MODERN_PROTOCOL_VERSION, probeLegacySse, probeModern, probeSiblings, type SiblingProbe } from '../transports/http/transport-probes.ts';
-import { checkTools } from './validate-tools.ts';
+import { checkTools, toolsSummary } from './validate-tools.ts';
 
 /**
  * The Streamable HTTP pipeline: discovery posts `initialize` exactly as Codex 0.169.0 does and
@@ -1036,7 +1036,7 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
   return {
     summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}${page > 1 ? ` in ${page} pages` : ''}${call ? `; ${call.summary}` : ''}`,
     findings,
-    tools: { count: checked.count, names: checked.names },
+    tools: toolsSummary(checked, ctx.redact),
   };
 }
 
