@@ -8,8 +8,15 @@ import type { ModelView } from './model-view.ts';
  * Codex sends that the model API documents it refuses. Both are warnings: Codex starts the
  * server and lists its tools (measured with 0.171.0), the server's other tools work.
  */
-export function modelFindings(view: ModelView, serverName: string, redact: Redactor, stage: StageName, disabledTools: string[] = []): Finding[] {
+export function modelFindings(
+  view: ModelView,
+  serverName: string,
+  redact: Redactor,
+  stage: StageName,
+  opts: { disabledTools?: string[]; namesReported?: Set<string> } = {},
+): Finding[] {
   const findings: Finding[] = [];
+  const disabledTools = opts.disabledTools ?? [];
   const dropped = view.tools.filter((t) => t.dropped !== undefined);
   if (dropped.length > 0) {
     findings.push(
@@ -23,7 +30,11 @@ export function modelFindings(view: ModelView, serverName: string, redact: Redac
       }),
     );
   }
-  const refused = view.tools.filter((t) => t.refusals.length > 0);
+  // A raw name that is itself invalid is tools.invalid-name's to report (with its length and the
+  // documented limit); here only what that finding does not say: schemas, and names that Codex
+  // itself pushes over the limit (a hash suffix after a collision).
+  const refusalsOf = (t: ModelView['tools'][number]) => t.refusals.filter((r) => !(opts.namesReported?.has(t.name) && r.rule !== 'parameters-not-object'));
+  const refused = view.tools.filter((t) => refusalsOf(t).length > 0).map((t) => ({ ...t, refusals: refusalsOf(t) }));
   if (refused.length > 0) {
     const sources = [...new Set(refused.flatMap((t) => t.refusals.map((r) => r.source)))];
     findings.push(

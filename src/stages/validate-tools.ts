@@ -82,7 +82,7 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
 
   // What the model is finally sent; only meaningful when Codex can read the tool list at all.
   const model = modelView({ serverName: server.name, tools: input.tools, kept, codexNames });
-  if (!schemaFinding?.some((f) => f.severity === 'error')) findings.push(...modelFindings(model, server.name, redact, stage, server.disabledTools));
+  if (!schemaFinding?.some((f) => f.severity === 'error')) findings.push(...modelFindings(model, server.name, redact, stage, { disabledTools: server.disabledTools, namesReported: new Set(kept.filter((n) => !isValidToolName(n))) }));
 
   if (kept.length === 0) {
     const filtered = allNames.length > 0;
@@ -275,7 +275,7 @@ function invalidNameFinding(
   if (renamedValid.length > 0) parts.push(`Because of the collision Codex also renames ${renamedValid.map(describe).join(', ')}.`);
   if (keptLong.length > 0) {
     parts.push(
-      `${keptLong.map((n) => `\`${n}\` (${n.length} characters)`).join(', ')} ${keptLong.length === 1 ? 'is' : 'are'} longer than ${MAX_TOOL_NAME_CHARS} characters: Codex 0.169.0 keeps ${keptLong.length === 1 ? 'it' : 'them'} (it allows 128 bytes including the mcp__${sanitize(server.name)}__ prefix), but older Codex versions and clients following SEP-986 allow ${MAX_TOOL_NAME_CHARS}.`,
+      `${keptLong.map((n) => `\`${n}\` (${n.length} characters)`).join(', ')} ${keptLong.length === 1 ? 'is' : 'are'} longer than ${MAX_TOOL_NAME_CHARS} characters: Codex 0.169.0 and 0.171.0 keep ${keptLong.length === 1 ? 'it' : 'them'} (they allow 128 bytes including the mcp__${sanitize(server.name)}__ prefix) and send ${keptLong.length === 1 ? 'it' : 'them'} to the model as ${keptLong.length === 1 ? 'it is' : 'they are'}, but the model API documents at most ${MAX_TOOL_NAME_CHARS} characters for a function name, and older Codex versions and clients following SEP-986 allow ${MAX_TOOL_NAME_CHARS}.`,
     );
   }
   let message = parts.join(' ');
