@@ -1,0 +1,148 @@
+// What the doctor says the model is sent, against what Codex really sends (turn-level oracle:
+// `codex exec` against the mock Responses API, test/helpers/codex-turn-oracle.ts), for servers
+// with awkward tools over stdio and Streamable HTTP; and issue 16 item 4 (a tool whose
+// inputSchema is {"type":"string"}): the doctor's verdict agrees with Codex's startup verdict,
+// what Codex sends is what the doctor reports, and the doctor's fix is accepted by Codex.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'smol-toml';
+import { checkJson } from './helpers/cli.ts';
+import { askCodex, codexAvailable } from './helpers/codex-oracle.ts';
+import { runCodexTurn, type CodexTurn } from './helpers/codex-turn-oracle.ts';
+
+const STDIO = new URL('../fixtures/model-view/tools-server.mjs', import.meta.url).pathname;
+const HTTP = new URL('../fixtures/model-view/tools-http-server.mjs', import.meta.url).pathname;
+const AWKWARD = new URL('../fixtures/model-view/awkward-tools.json', import.meta.url).pathname;
+const RECORDED = JSON.parse(readFileSync(new URL('../fixtures/model-view/codex-0.171.0-sent.json', import.meta.url), 'utf8'));
+const ITEM4 = [
+  { name: 'echo', description: 'Echo', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+  { name: 'string_schema', description: 'Takes a bare string', inputSchema: { type: 'string' } },
+];
+const skip = codexAvailable() ? false : 'the Codex CLI is not installed (set CODEX_ORACLE_BIN or MCP_DOCTOR_TEST_CACHE)';
+const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-model-view-'));
+const item4File = join(dir, 'item4.json');
+writeFileSync(item4File, JSON.stringify(ITEM4));
+
+function canon(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canon);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as any)[k])]));
+  return v;
+}
+
+function stdioTable(name: string, file: string, extra = ''): string {
+  return `[mcp_servers.${name}]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${[STDIO, file].map((a) => JSON.stringify(a)).join(', ')}]\n${extra}\n`;
+}
+
+/** The doctor's tools.model entries and Codex's namespace, matched tool by tool. */
+function compare(doctor: any, turn: CodexTurn): void {
+  const model: any[] = doctor.tools.model;
+  const namespace = model[0].namespace;
+  const sent = turn.namespaces[namespace];
+  assert.ok(sent, `Codex sent no namespace ${namespace}: ${Object.keys(turn.namespaces).join(' ')}`);
+  const predicted = model.filter((t) => t.dropped === undefined);
+  assert.deepEqual(predicted.map((t) => t.modelName).sort(), sent.map((t) => t.name).sort(), `tool names in ${namespace}`);
+  for (const t of predicted) {
+    const s = sent.find((x) => x.name === t.modelName)!;
+    if (t.schema !== undefined) assert.deepEqual(canon(t.schema), canon(s.parameters), `parameters of ${t.name}`);
+    assert.equal(Buffer.byteLength(JSON.stringify(s.parameters)), t.schemaBytes, `size of ${t.name}'s parameters`);
+  }
+  const skippedByLog = new Set(turn.skipped.map((s) => s.qualified));
+  for (const t of model.filter((x) => x.dropped !== undefined && !/another tool is also named/.test(x.dropped))) {
+    assert.ok(skippedByLog.has(`${namespace}${t.name}`), `Codex should have logged skipping ${t.name}: ${[...skippedByLog].join(' ')}`);
+  }
+}
+
+let http: ChildProcess | undefined;
+let httpUrl = '';
+
+before(async () => {
+  if (skip) return;
+  http = spawn(process.execPath, [HTTP, item4File], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('the HTTP fixture did not start')), 10_000);
+    createInterface({ input: http!.stdout! }).once('line', (line) => {
+      clearTimeout(t);
+      resolve(line.replace('PORT ', '').trim());
+    });
+  });
+  httpUrl = `http://127.0.0.1:${port}/mcp`;
+});
+
+after(() => {
+  http?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('model view: the doctor against a real Codex turn', { skip }, () => {
+  it('awkward tools over stdio, item 4 over stdio and HTTP: every name and schema the doctor predicts is what Codex sends; drops match', { timeout: 120_000 }, async () => {
+    const config = stdioTable('awkward', AWKWARD) + stdioTable('my-server', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n`;
+    const turn = await runCodexTurn(config, {
+      call: (tools) => {
+        const t = tools.find((x) => x.namespace === 'mcp__web' && x.name === 'string_schema');
+        return t && { namespace: t.namespace, name: t.name, arguments: { value: 'a bare string is not an object' } };
+      },
+    });
+    assert.equal(turn.exitCode, 0, turn.stderr);
+    const cfg = join(dir, 'config.toml');
+    writeFileSync(cfg, config);
+    const { report } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
+    const byName = Object.fromEntries(report.servers.map((s: any) => [s.name, s]));
+
+    for (const name of ['awkward', 'my-server', 'web']) compare(byName[name], turn);
+    assert.equal(byName['my-server'].tools.model[0].namespace, 'mcp__my_server', 'a dash in the server name becomes _');
+    assert.equal(byName.web.transport, 'streamable_http');
+
+    // The recording the unit tests use is still what this Codex sends.
+    assert.equal(turn.version, RECORDED.codexVersion, 'recorded with another Codex version: re-record fixtures/model-view/codex-0.171.0-sent.json');
+    assert.deepEqual(canon(turn.namespaces.mcp__awkward!.map(({ namespace: _, ...t }) => t)), canon(RECORDED.sent));
+    assert.deepEqual(turn.skipped.filter((s) => s.qualified.startsWith('mcp__awkward')).map((s) => s.qualified).sort(), RECORDED.skipped.map((s: any) => s.qualified).sort());
+
+    // Item 4 end to end: Codex offers the string-schema tool, runs a call to it, and the result reaches the model.
+    assert.deepEqual(turn.namespaces.mcp__web!.find((t) => t.name === 'string_schema')!.parameters, { type: 'string', properties: {} });
+    assert.match(JSON.stringify(turn.callOutput?.output), /called string_schema with \{\\"value\\":\\"a bare string is not an object\\"\}/);
+  });
+
+  it('item 4: Codex starts the server and lists the tool, so the doctor says warn (not fail), naming the documented rule and its source', { timeout: 120_000 }, async () => {
+    const config = stdioTable('item4', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n`;
+    const codex = await askCodex(config);
+    const cfg = join(dir, 'item4.toml');
+    writeFileSync(cfg, config);
+    const { report, code } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
+    assert.equal(code, 0);
+    for (const name of ['item4', 'web']) {
+      assert.equal(codex.servers[name]?.connected, true, codex.servers[name]?.error);
+      assert.ok(codex.servers[name]!.tools!.includes('string_schema'), codex.servers[name]!.tools!.join(' '));
+      const s = report.servers.find((x: any) => x.name === name);
+      assert.equal(s.status, 'warn');
+      const f = s.findings.find((x: any) => x.code === 'tools.model-rejects');
+      assert.equal(f?.severity, 'warning');
+      assert.match(f.message, /`string_schema` .* its parameters are not an object schema \("type": "string"\)/);
+      assert.ok(f.evidence.sources.some((src: string) => /https:\/\/platform\.openai\.com\/docs\/api-reference/.test(src)), JSON.stringify(f.evidence.sources));
+      assert.ok(!s.findings.some((x: any) => x.severity === 'error'), JSON.stringify(s.findings.map((x: any) => x.code)));
+    }
+  });
+
+  it("item 4: the doctor's fix (disabled_tools) is accepted by Codex: the tool is no longer sent, the rest is, the doctor says ok", { timeout: 120_000 }, async () => {
+    const base = stdioTable('item4', item4File);
+    const cfg = join(dir, 'fix.toml');
+    writeFileSync(cfg, base);
+    const { report } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
+    const fix = report.servers[0].findings.find((x: any) => x.code === 'tools.model-rejects').fix;
+    const disabled = (parse(fix.toml) as any).mcp_servers.item4.disabled_tools;
+    assert.deepEqual(disabled, ['string_schema']);
+    const fixed = stdioTable('item4', item4File, `disabled_tools = ${JSON.stringify(disabled)}`);
+    writeFileSync(cfg, fixed);
+    const after = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
+    assert.equal(after.report.servers[0].status, 'ok', JSON.stringify(after.report.servers[0].findings));
+    const turn = await runCodexTurn(fixed);
+    assert.equal(turn.exitCode, 0, turn.stderr);
+    assert.deepEqual(turn.namespaces.mcp__item4!.map((t) => t.name), ['echo']);
+    compare(after.report.servers[0], turn);
+  });
+});
