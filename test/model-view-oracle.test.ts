@@ -28,6 +28,13 @@ const skip = codexAvailable() ? false : 'the Codex CLI is not installed (set COD
 const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-model-view-'));
 const item4File = join(dir, 'item4.json');
 writeFileSync(item4File, JSON.stringify(ITEM4));
+/** Tool lists Codex cannot read at all: an inputSchema that is not a JSON object, or none. */
+const UNREADABLE: Record<string, unknown[]> = {
+  schema_string: [ITEM4[0], { name: 'bad', inputSchema: 'x' }],
+  schema_array: [ITEM4[0], { name: 'bad', inputSchema: [] }],
+  schema_missing: [ITEM4[0], { name: 'bad' }],
+};
+for (const [name, tools] of Object.entries(UNREADABLE)) writeFileSync(join(dir, `${name}.json`), JSON.stringify(tools));
 
 function canon(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canon);
@@ -108,13 +115,22 @@ describe('model view: the doctor against a real Codex turn', { skip }, () => {
     assert.match(JSON.stringify(turn.callOutput?.output), /called string_schema with \{\\"value\\":\\"a bare string is not an object\\"\}/);
   });
 
-  it('item 4: Codex starts the server and lists the tool, so the doctor says warn (not fail), naming the documented rule and its source', { timeout: 120_000 }, async () => {
-    const config = stdioTable('item4', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n`;
+  it('item 4: Codex starts the server and lists the tool, so the doctor says warn (not fail), naming the documented rule and its source; a tool list Codex cannot read fails for both', { timeout: 120_000 }, async () => {
+    const unreadable = Object.keys(UNREADABLE).map((name) => stdioTable(name, join(dir, `${name}.json`))).join('');
+    const config = stdioTable('item4', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n` + unreadable;
     const codex = await askCodex(config);
     const cfg = join(dir, 'item4.toml');
     writeFileSync(cfg, config);
     const { report, code } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
-    assert.equal(code, 0);
+    assert.equal(code, 1, 'the unreadable tool lists fail');
+    // The class boundary: a schema Codex cannot deserialize fails the server for Codex and for the doctor.
+    for (const name of Object.keys(UNREADABLE)) {
+      assert.equal(codex.servers[name]?.connected, false, name);
+      assert.match(codex.servers[name]!.error!, /MCP startup failed: Unexpected response type/);
+      const s = report.servers.find((x: any) => x.name === name);
+      assert.equal(s.status, 'fail', name);
+      assert.equal(s.findings.find((x: any) => x.code === 'tools.invalid-schema')?.severity, 'error', name);
+    }
     for (const name of ['item4', 'web']) {
       assert.equal(codex.servers[name]?.connected, true, codex.servers[name]?.error);
       assert.ok(codex.servers[name]!.tools!.includes('string_schema'), codex.servers[name]!.tools!.join(' '));
