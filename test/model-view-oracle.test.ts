@@ -34,6 +34,16 @@ const UNREADABLE: Record<string, unknown[]> = {
   schema_array: [ITEM4[0], { name: 'bad', inputSchema: [] }],
   schema_missing: [ITEM4[0], { name: 'bad' }],
 };
+/** A tool nested `levels` deep (the tool object counted): Codex reads tools/list answers up to 127 levels, the tool sits at level 4. */
+function deepTool(levels: number): unknown {
+  // tool (1) > inputSchema (2) > properties (3) > a chain of array items, one level each.
+  let chain: unknown = { type: 'string' };
+  for (let i = 0; i < levels - 4; i++) chain = { type: 'array', items: chain };
+  return { name: 'deep', inputSchema: { type: 'object', properties: { a: chain } } };
+}
+UNREADABLE.deep_125 = [ITEM4[0], deepTool(125)];
+const DEEP_OK = join(dir, 'deep_124.json');
+writeFileSync(DEEP_OK, JSON.stringify([ITEM4[0], deepTool(124)]));
 for (const [name, tools] of Object.entries(UNREADABLE)) writeFileSync(join(dir, `${name}.json`), JSON.stringify(tools));
 
 function canon(v: unknown): unknown {
@@ -55,7 +65,7 @@ function compare(doctor: any, turn: CodexTurn): void {
   const predicted = model.filter((t) => t.dropped === undefined);
   assert.deepEqual(predicted.map((t) => t.modelName).sort(), sent.map((t) => t.name).sort(), `tool names in ${namespace}`);
   for (const t of predicted) {
-    const s = sent.find((x) => x.name === t.modelName)!;
+    const s: any = sent.find((x) => x.name === t.modelName)!;
     if (t.schema !== undefined) assert.deepEqual(canon(t.schema), canon(s.parameters), `parameters of ${t.name}`);
     assert.equal(Buffer.byteLength(JSON.stringify(s.parameters)), t.schemaBytes, `size of ${t.name}'s parameters`);
   }
@@ -65,24 +75,33 @@ function compare(doctor: any, turn: CodexTurn): void {
   }
 }
 
-let http: ChildProcess | undefined;
+const https: ChildProcess[] = [];
 let httpUrl = '';
+let httpDeepUrl = '';
+let httpDeepOkUrl = '';
 
-before(async () => {
-  if (skip) return;
-  http = spawn(process.execPath, [HTTP, item4File], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startHttp(file: string): Promise<string> {
+  const child = spawn(process.execPath, [HTTP, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  https.push(child);
   const port = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('the HTTP fixture did not start')), 10_000);
-    createInterface({ input: http!.stdout! }).once('line', (line) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(t);
       resolve(line.replace('PORT ', '').trim());
     });
   });
-  httpUrl = `http://127.0.0.1:${port}/mcp`;
+  return `http://127.0.0.1:${port}/mcp`;
+}
+
+before(async () => {
+  if (skip) return;
+  httpUrl = await startHttp(item4File);
+  httpDeepUrl = await startHttp(join(dir, 'deep_125.json'));
+  httpDeepOkUrl = await startHttp(DEEP_OK);
 });
 
 after(() => {
-  http?.kill('SIGKILL');
+  for (const child of https) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -116,20 +135,42 @@ describe('model view: the doctor against a real Codex turn', { skip }, () => {
   });
 
   it('item 4: Codex starts the server and lists the tool, so the doctor says warn (not fail), naming the documented rule and its source; a tool list Codex cannot read fails for both', { timeout: 120_000 }, async () => {
-    const unreadable = Object.keys(UNREADABLE).map((name) => stdioTable(name, join(dir, `${name}.json`))).join('');
-    const config = stdioTable('item4', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n` + unreadable;
+    // startup_timeout_sec: Codex waits that long for a tools/list answer it could not parse.
+    const unreadable = Object.keys(UNREADABLE).map((name) => stdioTable(name, join(dir, `${name}.json`), 'startup_timeout_sec = 8')).join('');
+    const config =
+      stdioTable('item4', item4File) +
+      `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n` +
+      unreadable +
+      `[mcp_servers.web_deep_125]\nurl = ${JSON.stringify(httpDeepUrl)}\nstartup_timeout_sec = 8\n` +
+      stdioTable('deep_124', DEEP_OK) +
+      `[mcp_servers.web_deep_124]\nurl = ${JSON.stringify(httpDeepOkUrl)}\n`;
     const codex = await askCodex(config);
     const cfg = join(dir, 'item4.toml');
     writeFileSync(cfg, config);
     const { report, code } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
     assert.equal(code, 1, 'the unreadable tool lists fail');
     // The class boundary: a schema Codex cannot deserialize fails the server for Codex and for the doctor.
-    for (const name of Object.keys(UNREADABLE)) {
+    for (const name of Object.keys(UNREADABLE).filter((n) => n.startsWith('schema_'))) {
       assert.equal(codex.servers[name]?.connected, false, name);
       assert.match(codex.servers[name]!.error!, /MCP startup failed: Unexpected response type/);
       const s = report.servers.find((x: any) => x.name === name);
       assert.equal(s.status, 'fail', name);
       assert.equal(s.findings.find((x: any) => x.code === 'tools.invalid-schema')?.severity, 'error', name);
+    }
+    // A schema nested too deep for Codex's JSON parser: the answer is dropped, Codex times out (stdio and HTTP).
+    for (const [name, codexSays] of [
+      ['deep_125', /MCP startup failed: timed out awaiting tools\/list/],
+      ['web_deep_125', /MCP startup failed: Transport send error: .* Deserialize error: recursion limit exceeded/],
+    ] as const) {
+      assert.equal(codex.servers[name]?.connected, false, name);
+      assert.match(codex.servers[name]!.error!, codexSays, name);
+      const s = report.servers.find((x: any) => x.name === name);
+      assert.equal(s.status, 'fail', name);
+      assert.match(s.findings.find((x: any) => x.code === 'tools.list-failed')?.message ?? '', /nested 125 levels deep/, name);
+    }
+    for (const name of ['deep_124', 'web_deep_124']) {
+      assert.equal(codex.servers[name]?.connected, true, codex.servers[name]?.error);
+      assert.notEqual(report.servers.find((x: any) => x.name === name).status, 'fail', name);
     }
     for (const name of ['item4', 'web']) {
       assert.equal(codex.servers[name]?.connected, true, codex.servers[name]?.error);

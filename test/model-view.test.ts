@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'smol-toml';
 import { createRedactor } from '../src/redact.ts';
 import { apiRefusals, codexNamespace, codexParameters, MAX_FUNCTION_NAME } from '../src/stages/model-view.ts';
+import { nestingDepth } from '../src/stages/tools-depth.ts';
 import { checkTools, toolsSummary } from '../src/stages/validate-tools.ts';
 
 const TOOLS: any[] = JSON.parse(readFileSync(new URL('../fixtures/model-view/awkward-tools.json', import.meta.url), 'utf8'));
@@ -149,5 +150,38 @@ describe('model view: the schema rewrite, rule by rule (each measured, see docs/
     const checked = checkTools({ tools: [{ name: 'leaky', description: 'x', inputSchema: { type: 'string', description: `token ${secret}` } }], server: { name: 's' }, redact: r });
     const text = JSON.stringify(toolsSummary(checked, r)) + JSON.stringify(checked.findings);
     assert.ok(!text.includes(secret), 'the secret is redacted');
+  });
+});
+
+describe('tools/list answers nested deeper than Codex reads (measured: 124 levels per tool read, 125 fail)', () => {
+  function deepTool(levels: number): unknown {
+    let chain: unknown = { type: 'string' };
+    for (let i = 0; i < levels - 4; i++) chain = { type: 'array', items: chain };
+    return { name: 'deep', inputSchema: { type: 'object', properties: { a: chain } } };
+  }
+
+  test('nestingDepth counts the tool object as level 1, without recursion', () => {
+    assert.equal(nestingDepth(deepTool(124)), 124);
+    let v: unknown = 1;
+    for (let i = 0; i < 100_000; i++) v = [v];
+    assert.equal(nestingDepth(v, 500), 500, 'capped, and no stack overflow');
+  });
+
+  test('124 levels: read; 125: tools.list-failed (an error), and no model findings on top', () => {
+    const ok = checkTools({ tools: [deepTool(124)], server: { name: 's' }, redact });
+    assert.equal(ok.findings.find((f) => f.code === 'tools.list-failed'), undefined);
+    const deep = checkTools({ tools: [{ name: 'echo', inputSchema: { type: 'string' } }, deepTool(125)], server: { name: 's' }, redact });
+    const f = deep.findings.find((x) => x.code === 'tools.list-failed')!;
+    assert.equal(f.severity, 'error');
+    assert.match(f.message, /`deep` of "s" is nested 125 levels deep/);
+    assert.equal(deep.findings.find((x) => x.code === 'tools.model-rejects'), undefined, 'the server fails anyway');
+  });
+
+  test('a hostile depth does not crash the model view', () => {
+    let schema: unknown = { type: 'string' };
+    for (let i = 0; i < 20_000; i++) schema = { type: 'object', properties: { a: schema } };
+    const r = checkTools({ tools: [{ name: 'abyss', inputSchema: schema }], server: { name: 's' }, redact });
+    assert.equal(r.findings.find((x) => x.code === 'tools.list-failed')?.severity, 'error');
+    assert.match(r.model.tools[0]!.dropped!, /nested more than 400 levels deep/);
   });
 });

@@ -180,8 +180,12 @@ export function codexParameters(inputSchema: unknown): { schema?: unknown; error
   return { schema, changes };
 }
 
-function rewrite(node: unknown, rw: Rewrite, path: string): unknown {
+/** Deeper than Codex reads a tools/list answer at all (tools-depth.ts); a bound on the recursion. */
+const MAX_REWRITE_DEPTH = 400;
+
+function rewrite(node: unknown, rw: Rewrite, path: string, depth = 0): unknown {
   const at = path === '' ? 'the root' : path;
+  if (depth > MAX_REWRITE_DEPTH) throw new SchemaError(`nested more than ${MAX_REWRITE_DEPTH} levels deep`);
   if (typeof node === 'boolean') {
     rw.coerced.push(`${at}: the boolean schema ${node} is sent as {"type":"string"}`);
     return { type: 'string' };
@@ -197,24 +201,24 @@ function rewrite(node: unknown, rw: Rewrite, path: string): unknown {
   if (map.properties !== undefined && map.properties !== null) {
     if (!isObject(map.properties)) throw new SchemaError(`${serdeKind(map.properties)}, expected a map${path ? ` at ${path}/properties` : ' at properties'}`);
     const props: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(map.properties)) props[k] = rewrite(v, rw, `${path}/properties/${k}`);
+    for (const [k, v] of Object.entries(map.properties)) props[k] = rewrite(v, rw, `${path}/properties/${k}`, depth + 1);
     map.properties = props;
   } else if (map.properties === null) {
     delete map.properties;
   }
-  if (map.items !== undefined) map.items = rewrite(map.items, rw, `${path}/items`);
+  if (map.items !== undefined) map.items = rewrite(map.items, rw, `${path}/items`, depth + 1);
   if (map.additionalProperties !== undefined && typeof map.additionalProperties !== 'boolean') {
-    map.additionalProperties = rewrite(map.additionalProperties, rw, `${path}/additionalProperties`);
+    map.additionalProperties = rewrite(map.additionalProperties, rw, `${path}/additionalProperties`, depth + 1);
   }
   for (const k of COMBINERS) {
     if (map[k] === undefined) continue;
     if (!Array.isArray(map[k])) throw new SchemaError(`${serdeKind(map[k])}, expected a sequence at ${path}/${k}`);
-    map[k] = (map[k] as unknown[]).map((v, i) => rewrite(v, rw, `${path}/${k}/${i}`));
+    map[k] = (map[k] as unknown[]).map((v, i) => rewrite(v, rw, `${path}/${k}/${i}`, depth + 1));
   }
   for (const k of ['$defs', 'definitions']) {
     if (!isObject(map[k])) continue;
     const defs: Record<string, unknown> = {};
-    for (const [name, v] of Object.entries(map[k] as Record<string, unknown>)) defs[name] = rewrite(v, rw, `${path}/${k}/${name}`);
+    for (const [name, v] of Object.entries(map[k] as Record<string, unknown>)) defs[name] = rewrite(v, rw, `${path}/${k}/${name}`, depth + 1);
     map[k] = defs;
   }
   if (map.required !== undefined && !Array.isArray(map.required)) throw new SchemaError(`${serdeKind(map.required)}, expected a sequence at ${path}/required`);

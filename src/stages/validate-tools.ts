@@ -6,6 +6,7 @@ import { deviationEvidence, sdkSentence, type Deviation } from '../transports/ht
 import type { Finding, StageName, ToolModelEntry, ToolsSummary } from '../types.ts';
 import { modelFindings } from './model-findings.ts';
 import { modelView, type ModelView } from './model-view.ts';
+import { tooDeepFinding } from './tools-depth.ts';
 
 /**
  * Checks a server's tool list the way Codex consumes it, for every transport: names as the model
@@ -69,6 +70,8 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
 
   const schemaFinding = invalidSchemaFinding(entries, unnamed, server.name, redact, stage);
   if (schemaFinding) findings.push(...schemaFinding);
+  const deepFinding = tooDeepFinding(input.tools, server.name, redact, stage);
+  if (deepFinding) findings.push(deepFinding);
 
   const allNames = unique(entries.map((e) => e.name));
   const kept = applyFilters(allNames, server);
@@ -82,7 +85,7 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
 
   // What the model is finally sent; only meaningful when Codex can read the tool list at all.
   const model = modelView({ serverName: server.name, tools: input.tools, kept, codexNames });
-  if (!schemaFinding?.some((f) => f.severity === 'error')) findings.push(...modelFindings(model, server.name, redact, stage, { disabledTools: server.disabledTools, namesReported: new Set(kept.filter((n) => !isValidToolName(n))) }));
+  if (!deepFinding && !schemaFinding?.some((f) => f.severity === 'error')) findings.push(...modelFindings(model, server.name, redact, stage, { disabledTools: server.disabledTools, namesReported: new Set(kept.filter((n) => !isValidToolName(n))) }));
 
   if (kept.length === 0) {
     const filtered = allNames.length > 0;
