@@ -875,10 +875,15 @@ export const REGISTRY = {
     title: '`tools/list` failed',
     severity: 'error',
     stage: 'tools',
-    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
-    detection: '`tools/list` is called (following `nextCursor`) and the result validated.',
+    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, or an answer nested deeper than Codex\'s JSON parser reads (a tool nested 125 levels or more, measured with 0.171), so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
+    detection: '`tools/list` is called (following `nextCursor`) and the result validated, including its nesting depth (docs/model-view.md).',
     fix: 'A server-side fix; the error is in the evidence.',
-    codexSays: ['MCP startup failed: Mcp error: -32601: Method not found', 'MCP startup failed: Unexpected response type', 'MCP startup failed: tools/list returned a repeated pagination cursor'],
+    codexSays: [
+      'MCP startup failed: Mcp error: -32601: Method not found',
+      'MCP startup failed: Unexpected response type',
+      'MCP startup failed: tools/list returned a repeated pagination cursor',
+      'MCP startup failed: Transport send error: … Deserialize error: recursion limit exceeded',
+    ],
   },
   'tools.invalid-name': {
     title: 'Tool name Codex rewrites',
