@@ -66,6 +66,7 @@ describe('turn-level Codex oracle (codex exec)', { skip }, () => {
   it('captures the tools offered, makes a call through the mock, and captures the result Codex sends back', { timeout: 90_000 }, async () => {
     const file = toolsFile('echo', [{ name: 'echo', description: 'Echo', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } }]);
     const turn = await runCodexTurn(stdioServer('fx', file), {
+      waitFor: ['mcp__fx'],
       call: (tools) => {
         const t = tools.find((x) => x.namespace === 'mcp__fx' && x.name === 'echo');
         return t && { namespace: t.namespace, name: t.name, arguments: { text: 'hello from the mock model' } };
@@ -88,13 +89,15 @@ describe('turn-level Codex oracle (codex exec)', { skip }, () => {
     assert.equal(item?.item?.server, 'fx');
     assert.equal(item?.item?.status, 'completed');
     assert.equal(turn.finalMessage, 'mcp-doctor mock model: done');
-    assert.equal(turn.requests.filter((r) => r.path.endsWith('/responses')).length, 2);
+    assert.equal(turn.waited, true);
+    // One request per wait step, then the one offering the tools, then the one carrying the result.
+    assert.equal(turn.requests.filter((r) => r.path.endsWith('/responses')).length, turn.offeredAt + 2);
     assert.deepEqual(leftovers(), []);
   });
 
   it('a call to a tool that is not offered: Codex answers the model with an error, the turn still ends', { timeout: 90_000 }, async () => {
     const file = toolsFile('one', [{ name: 'echo', inputSchema: { type: 'object' } }]);
-    const turn = await runCodexTurn(stdioServer('fx', file), { call: () => ({ namespace: 'mcp__fx', name: 'no_such_tool', arguments: {} }) });
+    const turn = await runCodexTurn(stdioServer('fx', file), { waitFor: ['mcp__fx'], call: () => ({ namespace: 'mcp__fx', name: 'no_such_tool', arguments: {} }) });
     assert.equal(turn.exitCode, 0, turn.stderr);
     assert.ok(turn.callOutput, 'Codex sends a function_call_output for the unknown call');
     assert.doesNotMatch(JSON.stringify(turn.callOutput!.output), /called no_such_tool/);
@@ -103,6 +106,19 @@ describe('turn-level Codex oracle (codex exec)', { skip }, () => {
 
   // Codex 0.171 exec does not hold the first model request for a server that never answers (it
   // went ahead after ~4 s with startup_timeout_sec = 60), so the bound here is shorter than that.
+  it('waiting for a server that never comes: the wait is bounded, the turn goes on without it', { timeout: 90_000 }, async () => {
+    const hang = join(dir, 'hang-wait.mjs');
+    writeFileSync(hang, `process.stdin.resume(); setInterval(() => {}, 1000); // ${MARK}\n`);
+    const file = toolsFile('echo2', [{ name: 'echo', inputSchema: { type: 'object' } }]);
+    const config = stdioServer('fx', file) + `[mcp_servers.hang]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(hang)}, ${JSON.stringify(MARK)}]\nstartup_timeout_sec = 60\n`;
+    const turn = await runCodexTurn(config, { waitFor: ['mcp__fx', 'mcp__hang'], waitMs: 3000 });
+    assert.equal(turn.waited, false);
+    assert.equal(turn.exitCode, 0, turn.stderr);
+    assert.ok(turn.namespaces.mcp__fx, Object.keys(turn.namespaces).join(' '));
+    assert.equal(turn.namespaces.mcp__hang, undefined);
+    assert.deepEqual(leftovers(), []);
+  });
+
   it('bounded: a server that never answers initialize, a bound shorter than the turn: the run ends and nothing is left running', { timeout: 60_000 }, async () => {
     const hang = join(dir, 'hang.mjs');
     writeFileSync(hang, `process.stdin.resume(); setInterval(() => {}, 1000); // ${MARK}\n`);

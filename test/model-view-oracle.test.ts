@@ -15,6 +15,7 @@ import { parse } from 'smol-toml';
 import { checkJson } from './helpers/cli.ts';
 import { askCodex, codexAvailable } from './helpers/codex-oracle.ts';
 import { runCodexTurn, type CodexTurn } from './helpers/codex-turn-oracle.ts';
+import { EVERYTHING, startEverything } from './helpers/real-servers.ts';
 
 const STDIO = new URL('../fixtures/model-view/tools-server.mjs', import.meta.url).pathname;
 const HTTP = new URL('../fixtures/model-view/tools-http-server.mjs', import.meta.url).pathname;
@@ -109,6 +110,7 @@ describe('model view: the doctor against a real Codex turn', { skip }, () => {
   it('awkward tools over stdio, item 4 over stdio and HTTP: every name and schema the doctor predicts is what Codex sends; drops match', { timeout: 120_000 }, async () => {
     const config = stdioTable('awkward', AWKWARD) + stdioTable('my-server', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n`;
     const turn = await runCodexTurn(config, {
+      waitFor: ['mcp__awkward', 'mcp__my_server', 'mcp__web'],
       call: (tools) => {
         const t = tools.find((x) => x.namespace === 'mcp__web' && x.name === 'string_schema');
         return t && { namespace: t.namespace, name: t.name, arguments: { value: 'a bare string is not an object' } };
@@ -197,9 +199,31 @@ describe('model view: the doctor against a real Codex turn', { skip }, () => {
     writeFileSync(cfg, fixed);
     const after = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
     assert.equal(after.report.servers[0].status, 'ok', JSON.stringify(after.report.servers[0].findings));
-    const turn = await runCodexTurn(fixed);
+    const turn = await runCodexTurn(fixed, { waitFor: ['mcp__item4'] });
     assert.equal(turn.exitCode, 0, turn.stderr);
     assert.deepEqual(turn.namespaces.mcp__item4!.map((t) => t.name), ['echo']);
     compare(after.report.servers[0], turn);
+  });
+});
+
+describe('model view: a server nobody here wrote (server-everything, pinned), stdio and Streamable HTTP', { skip }, () => {
+  it('every tool: the name and parameters the doctor reports are what Codex sends', { timeout: 150_000 }, async () => {
+    const web = await startEverything('streamableHttp');
+    try {
+      const config =
+        `[mcp_servers.everything]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(EVERYTHING)}, "stdio"]\n` +
+        `[mcp_servers.everything-http]\nurl = ${JSON.stringify(`${web.origin}/mcp`)}\n`;
+      const turn = await runCodexTurn(config, { waitFor: ['mcp__everything', 'mcp__everything_http'] });
+      assert.equal(turn.waited, true, Object.keys(turn.namespaces).join(' '));
+      const cfg = join(dir, 'everything.toml');
+      writeFileSync(cfg, config);
+      const { report } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
+      for (const s of report.servers) {
+        assert.ok(s.tools?.model?.length > 0, `${s.name}: ${JSON.stringify(s.findings.map((f: any) => f.code))}`);
+        compare(s, turn);
+      }
+    } finally {
+      await web.close();
+    }
   });
 });

@@ -30,6 +30,9 @@ import { codexAvailable, resolveCodex } from './codex-oracle.ts';
 import { startMockResponses, type CapturedRequest, type MockResponses } from './mock-responses.ts';
 
 export const TURN_ORACLE_MODEL = 'mcp-doctor-oracle-model';
+/** A function no one offers: calling it makes Codex answer "unsupported call" and ask the model again. */
+const WAIT_FUNCTION = 'mcp_doctor_wait_for_mcp_servers';
+const WAIT_STEP_MS = 400;
 const PROVIDER = 'mcp_doctor_mock';
 const KEY_VAR = 'MCP_DOCTOR_MOCK_RESPONSES_KEY';
 
@@ -57,6 +60,15 @@ export interface CodexTurnOptions {
   env?: Record<string, string | undefined>;
   /** Picks the call the mock model makes from the tools offered; undefined: no call, just a reply. */
   call?: (tools: ModelTool[]) => ToolCallChoice | undefined;
+  /**
+   * Namespaces (`mcp__<server>`) to wait for. `codex exec` does not hold its first model request
+   * until every MCP server is ready (0.171 went ahead after ~4 s), and it rebuilds the tool list
+   * for every request of a turn: until these namespaces are offered, the mock answers with a call
+   * to a function that does not exist (Codex replies "unsupported call" and asks again), every
+   * `WAIT_STEP_MS`, within `waitMs` (default: what is left of `timeoutMs` minus 10 s).
+   */
+  waitFor?: string[];
+  waitMs?: number;
   prompt?: string;
 }
 
@@ -64,10 +76,13 @@ export interface CodexTurn {
   version: string;
   /** Every request the mock got (bodies parsed). */
   requests: CapturedRequest[];
-  /** The function tools of the first model request, namespaces flattened. */
+  /** The function tools of the model request the mock chose on (the first, or the first offering every `waitFor` namespace). */
   tools: ModelTool[];
   /** `mcp__<server>` → the function tools in that namespace. */
   namespaces: Record<string, ModelTool[]>;
+  /** Index of that request among the `/responses` requests, and whether every `waitFor` namespace came. */
+  offeredAt: number;
+  waited: boolean;
   /** Tools Codex left out, from its log: `qualified` as Codex prints it (`mcp__<server><tool>`, no separator). */
   skipped: { qualified: string; reason: string }[];
   /** The call the mock made. */
@@ -130,17 +145,25 @@ export async function runCodexTurn(configToml: string, opts: CodexTurnOptions = 
   const key = `mock-key-${process.pid}-${Date.now()}`;
 
   let call: CodexTurn['call'];
-  let firstTools: ModelTool[] = [];
+  let offeredAt = -1;
+  let waited = (opts.waitFor ?? []).length === 0;
+  const waitUntil = started + (opts.waitMs ?? Math.max(0, timeoutMs - 10_000));
   const mock: MockResponses = await startMockResponses({
     apiKey: key,
-    reply: (body, n) => {
-      if (n === 0) {
-        firstTools = modelToolsOf(body).tools;
-        const choice = opts.call?.(firstTools);
-        if (choice) {
-          call = { ...choice, callId: 'call_mcp_doctor_1' };
-          return { functionCall: { name: choice.name, namespace: choice.namespace, arguments: JSON.stringify(choice.arguments ?? {}), callId: call.callId } };
-        }
+    reply: async (body, n) => {
+      if (offeredAt >= 0) return { message: 'mcp-doctor mock model: done' };
+      const offered = modelToolsOf(body);
+      const missing = (opts.waitFor ?? []).filter((ns) => !offered.namespaces[ns]);
+      if (missing.length > 0 && performance.now() < waitUntil) {
+        await sleep(WAIT_STEP_MS);
+        return { functionCall: { name: WAIT_FUNCTION, arguments: '{}', callId: `call_mcp_doctor_wait_${n}` } };
+      }
+      offeredAt = n;
+      waited = missing.length === 0;
+      const choice = opts.call?.(offered.tools);
+      if (choice) {
+        call = { ...choice, callId: 'call_mcp_doctor_1' };
+        return { functionCall: { name: choice.name, namespace: choice.namespace, arguments: JSON.stringify(choice.arguments ?? {}), callId: call.callId } };
       }
       return { message: 'mcp-doctor mock model: done' };
     },
@@ -207,19 +230,20 @@ export async function runCodexTurn(configToml: string, opts: CodexTurnOptions = 
 
     const responses = mock.responses();
     const output = responses
-      .slice(1)
+      .slice(Math.max(1, offeredAt + 1))
       .flatMap((r) => (Array.isArray(r.body?.input) ? r.body.input : []))
       .find((item: any) => item?.type === 'function_call_output' && item.call_id === call?.callId);
-    const first = responses[0]?.body;
-    const { tools, namespaces } = modelToolsOf(first);
+    const { tools, namespaces } = modelToolsOf(responses[Math.max(0, offeredAt)]?.body);
     const message = [...events].reverse().find((e) => e?.type === 'item.completed' && e.item?.type === 'agent_message');
     // eslint-disable-next-line no-control-regex
     const tail = clean(stderr.slice(-8000)).replace(/\x1b\[[0-9;]*m/g, '');
     return {
       version: codexVersion(),
       requests: mock.requests,
-      tools: first ? tools : firstTools,
+      tools,
       namespaces,
+      offeredAt,
+      waited,
       skipped: skippedTools(stderr),
       call,
       callOutput: output ? { call_id: output.call_id, output: output.output } : undefined,
@@ -236,6 +260,10 @@ export async function runCodexTurn(configToml: string, opts: CodexTurnOptions = 
     await mock.close();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)).unref());
 }
 
 function codexVersion(): string {

@@ -29,7 +29,7 @@ export type MockReply =
 
 export interface MockResponsesOptions {
   /** The reply to the n-th `/responses` request (0-based). Default: a final message "done". */
-  reply?: (body: any, n: number) => MockReply;
+  reply?: (body: any, n: number) => MockReply | Promise<MockReply>;
   /** The bearer key the mock expects (requests without it get 401). */
   apiKey?: string;
 }
@@ -85,7 +85,7 @@ export async function startMockResponses(opts: MockResponsesOptions = {}): Promi
   let served = 0;
   const reply = opts.reply ?? (() => ({ message: 'done' }));
 
-  const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, text: string) => {
     let body: any;
     if (text !== '') {
       try {
@@ -112,7 +112,7 @@ export async function startMockResponses(opts: MockResponsesOptions = {}): Promi
     const n = served++;
     let r: MockReply;
     try {
-      r = reply(body, n);
+      r = await reply(body, n);
     } catch (error) {
       r = { status: 500, body: JSON.stringify({ error: { message: `mock reply threw: ${(error as Error).message}` } }) };
     }
@@ -132,7 +132,9 @@ export async function startMockResponses(opts: MockResponsesOptions = {}): Promi
       // Bounded: a Codex request with every tool is well under this.
       if (text.length < 32 * 1024 * 1024) text += c;
     });
-    req.on('end', () => handle(req, res, text));
+    req.on('end', () => {
+      handle(req, res, text).catch(() => res.destroy());
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
