@@ -143,6 +143,8 @@ export interface ToolModelEntry {
   schema?: unknown;
   /** Size of the `parameters` JSON Codex sends. */
   schemaBytes?: number;
+  /** Size of the description Codex sends (whole). */
+  descriptionBytes?: number;
   /** Why Codex leaves the tool out of what the model sees. */
   dropped?: string;
   /** What Codex changes on the way, in words. */

@@ -22,7 +22,14 @@ const HTTP = new URL('../fixtures/model-view/tools-http-server.mjs', import.meta
 const AWKWARD = new URL('../fixtures/model-view/awkward-tools.json', import.meta.url).pathname;
 const RECORDED = JSON.parse(readFileSync(new URL('../fixtures/model-view/codex-0.171.0-sent.json', import.meta.url), 'utf8'));
 const ITEM4 = [
-  { name: 'echo', description: 'Echo', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+  {
+    name: 'echo',
+    title: 'Echo (title)',
+    description: 'Echo',
+    annotations: { title: 'Echo (annotation)', readOnlyHint: true },
+    outputSchema: { type: 'object', properties: { text: { type: 'string' } } },
+    inputSchema: { type: 'object', properties: { text: { type: 'string' } } },
+  },
   { name: 'string_schema', description: 'Takes a bare string', inputSchema: { type: 'string' } },
 ];
 const skip = codexAvailable() ? false : 'the Codex CLI is not installed (set CODEX_ORACLE_BIN or MCP_DOCTOR_TEST_CACHE)';
@@ -131,6 +138,11 @@ describe('model view: the doctor against a real Codex turn', { skip }, () => {
     assert.deepEqual(canon(turn.namespaces.mcp__awkward!.map(({ namespace: _, ...t }) => t)), canon(RECORDED.sent));
     assert.deepEqual(turn.skipped.filter((s) => s.qualified.startsWith('mcp__awkward')).map((s) => s.qualified).sort(), RECORDED.skipped.map((s: any) => s.qualified).sort());
 
+    // Only name, description and parameters reach the model: no title, annotations or outputSchema.
+    const raw = turn.requests.filter((r) => r.path.endsWith('/responses'))[turn.offeredAt]!.body.tools.find((t: any) => t.name === 'mcp__web');
+    for (const fn of raw.tools) assert.deepEqual(Object.keys(fn).sort(), ['description', 'name', 'parameters', 'strict', 'type'], JSON.stringify(fn));
+    assert.equal(raw.tools.find((fn: any) => fn.name === 'echo').description, 'Echo');
+
     // Item 4 end to end: Codex offers the string-schema tool, runs a call to it, and the result reaches the model.
     assert.deepEqual(turn.namespaces.mcp__web!.find((t) => t.name === 'string_schema')!.parameters, { type: 'string', properties: {} });
     assert.match(JSON.stringify(turn.callOutput?.output), /called string_schema with \{\\"value\\":\\"a bare string is not an object\\"\}/);
@@ -225,5 +237,27 @@ describe('model view: a server nobody here wrote (server-everything, pinned), st
     } finally {
       await web.close();
     }
+  });
+});
+
+describe('model view: sizes (the "huge schema" class)', { skip }, () => {
+  it('300 tools and a 100 000-character description: all sent, the description whole; the doctor says how much goes with every request', { timeout: 150_000 }, async () => {
+    const tools: unknown[] = [{ name: 'longdesc', description: 'x'.repeat(100_000), inputSchema: { type: 'object' } }];
+    for (let i = 0; i < 300; i++) tools.push({ name: `t${i}`, inputSchema: { type: 'object', properties: { a: { type: 'string', description: 'y'.repeat(200) } } } });
+    const file = join(dir, 'many.json');
+    writeFileSync(file, JSON.stringify(tools));
+    const config = stdioTable('many', file);
+    const turn = await runCodexTurn(config, { waitFor: ['mcp__many'] });
+    assert.equal(turn.waited, true);
+    const sent = turn.namespaces.mcp__many!;
+    assert.equal(sent.length, 301);
+    assert.equal(sent.find((t) => t.name === 'longdesc')!.description, 'x'.repeat(100_000));
+    const cfg = join(dir, 'many.toml');
+    writeFileSync(cfg, config);
+    const { report } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
+    compare(report.servers[0], turn);
+    const long = report.servers[0].tools.model.find((t: any) => t.name === 'longdesc');
+    assert.equal(long.descriptionBytes, 100_000);
+    assert.ok(long.notes.some((n: string) => /description is 98 KB, sent whole/.test(n)), long.notes.join(' | '));
   });
 });

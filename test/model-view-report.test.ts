@@ -44,7 +44,7 @@ describe('model view in the reports', () => {
     assert.match(byName.nothing.dropped, /singleton null/);
     assert.equal(byName.nothing.modelName, undefined);
     const plain = report.servers.find((s: any) => s.name === 'plain');
-    assert.deepEqual(plain.tools.model, [{ name: 'echo', namespace: 'mcp__plain', modelName: 'echo', schema: { type: 'object', properties: { text: { type: 'string' } } }, schemaBytes: Buffer.byteLength('{"type":"object","properties":{"text":{"type":"string"}}}'), notes: [] }]);
+    assert.deepEqual(plain.tools.model, [{ name: 'echo', namespace: 'mcp__plain', modelName: 'echo', schema: { type: 'object', properties: { text: { type: 'string' } } }, schemaBytes: Buffer.byteLength('{"type":"object","properties":{"text":{"type":"string"}}}'), descriptionBytes: 0, notes: [] }]);
   });
 
   it('text: one line when the model sees something else, each tool with --verbose; nothing for a plain server', { timeout: 60_000 }, async () => {

@@ -39,6 +39,8 @@ export const MAX_FUNCTION_NAME = 64;
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]+$/;
 /** Above this many bytes a schema is worth a note: it is sent with every request. */
 export const LARGE_SCHEMA_BYTES = 32 * 1024;
+/** Above this many bytes a description is worth a note (Codex sends it whole). */
+export const LARGE_DESCRIPTION_BYTES = 8 * 1024;
 
 export type ApiRule = 'parameters-not-object' | 'name-too-long' | 'name-characters';
 
@@ -66,6 +68,8 @@ export interface ModelToolView {
   refusals: ApiRefusal[];
   /** Size of the `parameters` JSON Codex sends. */
   schemaBytes?: number;
+  /** Size of the description Codex sends (whole: measured with a 100 000-character one). */
+  descriptionBytes?: number;
 }
 
 export interface ModelView {
@@ -109,7 +113,9 @@ export function modelView(input: ModelViewInput): ModelView {
     notes.push(...params.changes);
     const schemaBytes = Buffer.byteLength(JSON.stringify(params.schema));
     if (schemaBytes > LARGE_SCHEMA_BYTES) notes.push(`its schema is ${Math.round(schemaBytes / 1024)} KB, sent with every request to the model (about ${Math.round(schemaBytes / 4 / 1000)}k tokens of context)`);
-    out.push({ name, namespace, modelName, schema: params.schema, notes, refusals: apiRefusals(modelName, params.schema), schemaBytes });
+    const descriptionBytes = typeof tool.description === 'string' ? Buffer.byteLength(tool.description) : 0;
+    if (descriptionBytes > LARGE_DESCRIPTION_BYTES) notes.push(`its description is ${Math.round(descriptionBytes / 1024)} KB, sent whole with every request to the model (Codex does not shorten it)`);
+    out.push({ name, namespace, modelName, schema: params.schema, notes, refusals: apiRefusals(modelName, params.schema), schemaBytes, descriptionBytes });
   }
   return { namespace, codexVersion: MODEL_VIEW_CODEX_VERSION, tools: out };
 }

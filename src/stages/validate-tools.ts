@@ -114,6 +114,7 @@ export function toolsSummary(checked: ToolCheckResult, redact: Redactor): ToolsS
     ...(t.modelName !== undefined ? { modelName: redact.text(t.modelName) } : {}),
     ...(t.schema !== undefined && (t.schemaBytes ?? 0) <= REPORT_SCHEMA_MAX_BYTES ? { schema: redact.value(t.schema) } : {}),
     ...(t.schemaBytes !== undefined ? { schemaBytes: t.schemaBytes } : {}),
+    ...(t.descriptionBytes !== undefined ? { descriptionBytes: t.descriptionBytes } : {}),
     ...(t.dropped !== undefined ? { dropped: redact.text(t.dropped) } : {}),
     notes: t.notes.map((n) => redact.text(n)),
     ...(t.refusals.length > 0 ? { refusals: t.refusals.map((r) => ({ rule: r.rule, detail: redact.text(r.detail) })) } : {}),
