@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { makeFinding } from '../findings/make-finding.ts';
-import type { Deps } from '../pipeline/context.ts';
+import type { ConfigDeps } from './config-deps.ts';
 import { createRedactor, type Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { isTable, typeName } from './check-context.ts';
@@ -27,7 +27,7 @@ export { normalizeServer };
 export interface LoadConfigInput {
   /** --config; default `$CODEX_HOME/config.toml`. */
   configPath?: string;
-  deps: Pick<Deps, 'env' | 'cwd' | 'codexHome' | 'readFile' | 'fileExists'> & Partial<Pick<Deps, 'platform'>>;
+  deps: ConfigDeps;
 }
 
 /** smol-toml turns integers beyond 2^53 into a parse error by default; Codex (i64) accepts them. */
