@@ -67,9 +67,10 @@ export function checkTopLevel(document: Record<string, unknown>, file: string, r
     for (const [profile, body] of Object.entries(document.profiles)) {
       if (!isTable(body) || body.mcp_servers === undefined) continue;
       add('config.unknown-field', {
-        message: `[profiles.${tomlKey(profile)}] in ${file} has \`mcp_servers\`, but Codex profiles cannot hold MCP servers; they are ignored.`,
+        message: `[profiles.${tomlKey(profile)}] in ${file} has \`mcp_servers\`, but legacy profile tables cannot hold MCP servers; they are ignored.`,
         evidence: { key: `profiles.${profile}.mcp_servers`, file },
-        fix: { summary: 'Move the servers to top-level [mcp_servers.NAME] tables (use `enabled = false` to keep one off by default).' },
+        // Codex 0.171's profile files are full config layers: the servers can live there.
+        fix: { summary: `Move the servers into the profile file (\`${profile}.config.toml\` in CODEX_HOME, used with \`codex --profile ${profile}\`), or to top-level [mcp_servers.NAME] tables (use \`enabled = false\` to keep one off by default).` },
       });
     }
   }

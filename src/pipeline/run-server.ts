@@ -1,3 +1,4 @@
+import { describeOrigins, severalLayers } from '../config/layer-origins.ts';
 import type { ServerEntry } from '../config/server-config.ts';
 import { timeoutFix } from '../config/timeout-fix.ts';
 import { makeFinding } from '../findings/make-finding.ts';
@@ -96,6 +97,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
       server,
       tools,
       source: config.source,
+      ...(config.origins && severalLayers(config.origins) ? { configSources: config.origins } : {}),
     };
     return base;
   };
@@ -124,7 +126,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
     return report();
   }
   if (!config.enabled) {
-    skipRest(1, 'server is disabled (enabled = false)');
+    skipRest(1, config.disabledReason ?? 'server is disabled (enabled = false)');
     return { ...report(), status: 'skipped' };
   }
   if (config.transport === 'unknown') {
@@ -206,9 +208,11 @@ function summarizeConfig(entry: ServerEntry): string {
   const errors = entry.findings.filter((f) => f.severity === 'error').length;
   const warnings = entry.findings.filter((f) => f.severity === 'warning').length;
   const kind = config.transport === 'stdio' ? 'stdio' : config.transport === 'streamable_http' ? 'Streamable HTTP' : 'unknown transport';
-  if (errors > 0) return `${errors} error${errors > 1 ? 's' : ''} in the [mcp_servers.${config.name}] table`;
-  if (warnings > 0) return `${kind}; ${warnings} warning${warnings > 1 ? 's' : ''}`;
-  return `${kind}, valid`;
+  // Values from several layers (system, profile, -c…): say which layer set which value.
+  const layers = config.origins && severalLayers(config.origins) ? `; ${describeOrigins(config.origins)}` : '';
+  if (errors > 0) return `${errors} error${errors > 1 ? 's' : ''} in the [mcp_servers.${config.name}] table${layers}`;
+  if (warnings > 0) return `${kind}; ${warnings} warning${warnings > 1 ? 's' : ''}${layers}`;
+  return `${kind}, valid${layers}`;
 }
 
 async function withGrace(promise: Promise<StageOutcome>, ctx: ServerContext, name: StageName): Promise<StageOutcome> {
