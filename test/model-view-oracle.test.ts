@@ -115,9 +115,13 @@ after(() => {
 
 describe('model view: the doctor against a real Codex turn', { skip }, () => {
   it('awkward tools over stdio, item 4 over stdio and HTTP: every name and schema the doctor predicts is what Codex sends; drops match', { timeout: 120_000 }, async () => {
-    const config = stdioTable('awkward', AWKWARD) + stdioTable('my-server', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n`;
+    // filt: the filters apply before Codex names the tools (search.docs disabled: search_docs keeps its name).
+    const filtFile = join(dir, 'filt.json');
+    writeFileSync(filtFile, JSON.stringify(['search.docs', 'search_docs', 'get.page', 'get_page'].map((name) => ({ name, inputSchema: { type: 'object' } }))));
+    const filt = stdioTable('filt', filtFile, 'disabled_tools = ["search.docs"]\nenabled_tools = ["search.docs", "search_docs", "get.page", "get_page"]');
+    const config = stdioTable('awkward', AWKWARD) + stdioTable('my-server', item4File) + `[mcp_servers.web]\nurl = ${JSON.stringify(httpUrl)}\n` + filt;
     const turn = await runCodexTurn(config, {
-      waitFor: ['mcp__awkward', 'mcp__my_server', 'mcp__web'],
+      waitFor: ['mcp__awkward', 'mcp__my_server', 'mcp__web', 'mcp__filt'],
       call: (tools) => {
         const t = tools.find((x) => x.namespace === 'mcp__web' && x.name === 'string_schema');
         return t && { namespace: t.namespace, name: t.name, arguments: { value: 'a bare string is not an object' } };
@@ -129,7 +133,8 @@ describe('model view: the doctor against a real Codex turn', { skip }, () => {
     const { report } = await checkJson(['--config', cfg], { timeoutMs: 60_000 });
     const byName = Object.fromEntries(report.servers.map((s: any) => [s.name, s]));
 
-    for (const name of ['awkward', 'my-server', 'web']) compare(byName[name], turn);
+    for (const name of ['awkward', 'my-server', 'web', 'filt']) compare(byName[name], turn);
+    assert.ok(turn.namespaces.mcp__filt!.some((t) => t.name === 'search_docs'), 'no suffix once search.docs is filtered out');
     assert.equal(byName['my-server'].tools.model[0].namespace, 'mcp__my_server', 'a dash in the server name becomes _');
     assert.equal(byName.web.transport, 'streamable_http');
 
