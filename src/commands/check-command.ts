@@ -7,7 +7,7 @@ import { profileNameError } from '../config/layer-stack.ts';
 import { adHocCommandConfig, adHocUrlConfig, loadConfig } from '../config/load-config.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { addCodexOpinion, askCodexAbout } from '../codex/codex-check.ts';
-import { distance } from '../findings/explain.ts';
+import { distance } from '../config/did-you-mean.ts';
 import { recordConfigReads, runFixStep } from './fix-command.ts';
 import type { CheckOptions, Deps } from '../pipeline/context.ts';
 import { runChecks } from '../pipeline/run-checks.ts';

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { makeFinding } from '../findings/make-finding.ts';
-import type { Deps } from '../pipeline/context.ts';
+import type { ConfigDeps } from './config-deps.ts';
 import { createRedactor, type Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { isTable, typeName } from './check-context.ts';
@@ -32,7 +32,7 @@ export interface LoadConfigInput {
   systemDir?: string | null;
   /** Text to read instead of a file's content (a fix tried on one layer before it is written). */
   texts?: Record<string, string>;
-  deps: Pick<Deps, 'env' | 'cwd' | 'codexHome' | 'readFile' | 'fileExists'> & Partial<Pick<Deps, 'platform' | 'fileSize'>>;
+  deps: ConfigDeps;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { isTable, typeName } from './check-context.ts';
 import { CREDENTIAL_STORES, FOREIGN_TOP_LEVEL_SERVER_TABLES, OBSOLETE_FEATURE_KEYS, OBSOLETE_TOP_LEVEL_KEYS, TRUST_LEVELS } from './codex-keys.ts';
-import { distance } from '../findings/explain.ts';
+import { distance } from './did-you-mean.ts';
 import { isEnvVarName, secretShape, suggestedVarName } from './env-checks.ts';
 import { sanitizeServerName } from './validate-server.ts';
 import { serverHeader, tomlKey, tomlValue } from './toml-snippet.ts';

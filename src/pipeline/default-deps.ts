@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { delayMs } from '../deadline.ts';
-import { networkFromEnv } from '../transports/http/network-env.ts';
+import { networkFromEnv } from '../transports/http/network-dispatcher.ts';
 import type { Clock, Deps } from './context.ts';
 
 export const systemClock: Clock = {

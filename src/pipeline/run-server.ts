@@ -1,5 +1,6 @@
 import { describeOrigins, severalLayers } from '../config/layer-origins.ts';
 import type { ServerEntry } from '../config/server-config.ts';
+import { timeoutFix } from '../config/timeout-fix.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import { redactStrings, type Redactor } from '../redact.ts';
 import type {
@@ -241,17 +242,6 @@ async function withGrace(promise: Promise<StageOutcome>, ctx: ServerContext, nam
   } finally {
     clearTimeout(timer);
   }
-}
-
-export function timeoutFix(ctx: ServerContext, measuredMs?: number) {
-  const current = ctx.server.startupTimeoutSec;
-  const proposed = measuredMs ? Math.max(Math.ceil((measuredMs * 1.5) / 1000 / 5) * 5, current + 5) : Math.max(current * 2, 60);
-  return {
-    summary: measuredMs
-      ? `The server answered after ${(measuredMs / 1000).toFixed(1)} s; allow it more time.`
-      : `Allow the server more time to start (it did not answer within ${current} s).`,
-    toml: `[mcp_servers.${ctx.server.name}]\nstartup_timeout_sec = ${proposed}`,
-  };
 }
 
 function crashOutcome(error: unknown, stage: StageName, redact: Redactor): StageOutcome {
