@@ -112,6 +112,14 @@ export function trackTree(root: number): void {
   tick();
 }
 
+/**
+ * Scans now (the caller is about to end `root`: once it is gone, its orphans are reparented and
+ * can no longer be told apart from anyone else's processes).
+ */
+export function scanTree(root: number): void {
+  if (trees.has(root)) update(snapshot());
+}
+
 /** Descendants of `root` recorded so far that are still the same, live processes. */
 export function liveDescendants(root: number, procs: Map<number, Proc> = snapshot()): number[] {
   const tree = trees.get(root);

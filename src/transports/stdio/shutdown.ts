@@ -1,7 +1,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { forgetGroup, groupAlive, groupMembers, signalGroup } from './process-groups.ts';
 import type { StdioSession } from './stdio-session.ts';
-import { endDescendants } from './process-tree.ts';
+import { endDescendants, scanTree } from './process-tree.ts';
 
 // Ending a session: stdin, then SIGTERM and SIGKILL of its process group. The registry of live
 // groups is process-groups.ts, which the session itself needs at spawn time (keeping it here
@@ -56,6 +56,7 @@ export const DEFAULT_SHUTDOWN: ShutdownTimings = { eofGraceMs: 500, termGraceMs:
  * when the server itself already exited and left them holding its pipes.
  */
 export async function shutdown(session: StdioSession, timings: ShutdownTimings = DEFAULT_SHUTDOWN): Promise<void> {
+  scanTree(session.pid);
   session.closeStdin();
   // Time since an earlier EOF (the tools stage watches it) counts toward the grace.
   const sinceEof = session.now() - (session.stdinClosedAt ?? session.now());

@@ -4,7 +4,7 @@ import type { Redactor } from '../../redact.ts';
 import { trackGroup } from './process-groups.ts';
 import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
 import { setDelay } from '../../deadline.ts';
-import { trackTree } from './process-tree.ts';
+import { scanTree, trackTree } from './process-tree.ts';
 
 export interface SpawnSpec {
   /** Absolute path of the program (already resolved). */
@@ -260,6 +260,8 @@ export class StdioSession {
   closeStdin(): void {
     if (this.stdinClosed) return;
     this.stdinClosed = true;
+    // Last look at its descendants while they are still its own (see process-tree.ts).
+    scanTree(this.pid);
     this.stdinClosedAt = this.hooks.clock.now();
     this.hooks.transcript?.add('note', 'closed stdin');
     this.child.stdin.end();
