@@ -40,6 +40,11 @@ describe('hostile: secrets never leave', { timeout: 180_000 }, () => {
       assert.ok(s.requests.some((r) => r.authorization === `Bearer ${TOKEN}`), 'the token was sent (so the echo happened)');
       assert.equal(report.servers[0].status, 'fail');
       assert.ok(codes(report).includes('auth.token-rejected'), codes(report).join(', '));
+      if (!noCodex) {
+        const codex = await codexSays(s.url);
+        assert.equal(codex.connected, false);
+        assert.doesNotMatch(JSON.stringify(codex), new RegExp(TOKEN), 'the oracle run is no leak either (sanity)');
+      }
     } finally {
       await s.close();
     }
@@ -123,6 +128,10 @@ describe('hostile: secrets never leave', { timeout: 180_000 }, () => {
       assert.ok(f, codes(run.report).join(', '));
       assert.match(f.message, expected);
       assert.equal(run.report.servers[0].status, 'fail');
+      if (!noCodex) {
+        const codex = await askCodex(`[mcp_servers.h]\nurl = "${s.url}"\nstartup_timeout_sec = ${TIMEOUT_S}\n`, { timeoutMs: 40_000 });
+        assert.equal(codex.servers.h!.connected, false, 'Codex cannot use it either (Auth required)');
+      }
     } finally {
       await s.close();
       await proxy.close();
