@@ -263,7 +263,9 @@ export async function discoverAuthorizationServer(input: DiscoverAsInput): Promi
 
   discovery.findings.push(
     makeFinding('auth.metadata-invalid', {
-      message: `The protected resource metadata of "${serverName}" names the authorization server ${redact.url(issuer)}, but it publishes no metadata at any of the ${urlsTried.length} well-known URLs (RFC 8414 or OpenID), so no client can log in.`,
+      message: urlsTried.every((u) => u.error?.startsWith('not fetched'))
+        ? `The protected resource metadata of "${serverName}" names the authorization server ${redact.url(issuer)}, an address mcp-doctor does not fetch (see auth.metadata-address-refused), so its metadata was not looked at and the login cannot be checked.`
+        : `The protected resource metadata of "${serverName}" names the authorization server ${redact.url(issuer)}, but it publishes no metadata at any of the ${urlsTried.length} well-known URLs (RFC 8414 or OpenID), so no client can log in.`,
       evidence: { issuer: redact.url(issuer), urlsTried },
       fix: { summary: 'A server-side fix: publish RFC 8414 metadata for the authorization server, or list the right issuer in `authorization_servers`.' },
     }),
