@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../helpers/cli.ts';
 import { askCodex, codexAvailable } from '../helpers/codex-oracle.ts';
 import { checkAllFormats, hostileMarker } from '../helpers/hostile.ts';
+import { renderJson } from '../../src/report/render-json.ts';
+import { sampleReport } from '../../fixtures/reports/sample-report.ts';
 
 const HOSTILE = join(ROOT, 'fixtures', 'hostile', 'stdio-hostile.mjs');
 const noCodex = codexAvailable() ? false : 'the Codex CLI is not installed (set CODEX_ORACLE_BIN)';
@@ -78,6 +80,15 @@ describe('hostile: names for what the wire shows', { timeout: 240_000 }, () => {
     assert.equal(codex.servers.d!.connected, false);
     assert.match(codex.servers.d!.error ?? '', /Permission denied/);
   });
+});
+
+test('the JSON report escapes DEL, C1 controls (CSI U+009B) and U+2028/2029 too, and stays the same data', () => {
+  const report = sampleReport();
+  const nasty = 'a\u009b31mX\u2028y\u007fz\u001b[2J';
+  report.servers[0]!.name = nasty;
+  const out = renderJson(report, { verbose: false });
+  assert.doesNotMatch(out, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+  assert.equal(JSON.parse(out).servers[0].name, nasty);
 });
 
 function readFile(path: string): string {
