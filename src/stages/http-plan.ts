@@ -35,6 +35,8 @@ import {
 } from '../transports/http/session-probes.ts';
 import { MODERN_PROTOCOL_VERSION, probeLegacySse, probeModern, probeSiblings, type SiblingProbe } from '../transports/http/transport-probes.ts';
 import { checkTools } from './validate-tools.ts';
+import { httpAnswerLimits } from '../transports/http/answer-limits.ts';
+import { initializeShapeProblems, shapeFinding } from './codex-shape.ts';
 
 /**
  * The Streamable HTTP pipeline: discovery posts `initialize` exactly as Codex 0.169.0 does and
@@ -625,6 +627,8 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
   const answer = init.answer;
   const res = init.exchange.response!;
 
+  const limited = httpAnswerLimits(ctx, init.exchange, INIT_ID, 'initialize', 'initialize');
+  if (limited) return limited;
   const framing = framingProblem(init.exchange, INIT_ID);
   if (framing) {
     return fail(framing.kind === 'batch' ? 'initialize answered with a JSON array' : 'the event stream does not deliver the answer', [
@@ -693,6 +697,9 @@ async function initialize(ctx: ServerContext, st: PlanState): Promise<StageOutco
       }),
     ]);
   }
+
+  const refused = shapeFinding(initializeShapeProblems(r), 'initialize', name, ctx.redact, 'initialize');
+  if (refused) return fail('an InitializeResult Codex cannot read (field types)', [refused]);
 
   const findings: Finding[] = [];
   const version = r.protocolVersion as string;
@@ -1002,6 +1009,8 @@ async function tools(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
     const pageFindings: Finding[] = [];
     noteSessionChange(ctx, st, ex, pageFindings, 'tools');
     sessionNotes.push(...pageFindings);
+    const limited = httpAnswerLimits(ctx, ex, id, 'tools/list', 'tools');
+    if (limited) return { ...limited, findings: [...sessionNotes, ...limited.findings!] };
     const framing = framingProblem(ex, id);
     if (framing) return fail('tools/list answer unusable', [...sessionNotes, framingFinding(ctx, framing, 'tools/list', id, 'tools', ex)]);
     const answer = readAnswer(ex, id);

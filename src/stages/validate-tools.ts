@@ -4,6 +4,7 @@ import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import { deviationEvidence, sdkSentence, type Deviation } from '../transports/http/protocol-deviation.ts';
 import type { Finding, StageName } from '../types.ts';
+import { catalogLimitFinding, shapeFinding, toolsShapeProblems } from './codex-shape.ts';
 
 /**
  * Checks a server's tool list the way Codex consumes it, for every transport: names as the model
@@ -62,6 +63,9 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
     }
     entries.push({ index, name: tool.name, ...schemaProblem(tool) });
   });
+
+  // What Codex's typed reader refuses beyond name and schema, and its catalog limit (codex-shape.ts).
+  for (const f of [shapeFinding(toolsShapeProblems(input.tools), 'tools/list', server.name, redact, stage), catalogLimitFinding(input.tools.length, server.name, stage)]) if (f) findings.push(f);
 
   const schemaFinding = invalidSchemaFinding(entries, unnamed, server.name, redact, stage);
   if (schemaFinding) findings.push(...schemaFinding);

@@ -2,6 +2,9 @@ import { getGlobalDispatcher, type Dispatcher } from './undici-core.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import { classifyNetworkError, RequestTimeout, type NetFailure } from './classify-network-error.ts';
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
+import { isUtf8 } from 'node:buffer';
+import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
+import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, SSE_MAX_EVENTS } from '../../limits.ts';
 
 /**
  * One HTTP request and its response, bounded in time and size, recorded (redacted) in the
@@ -22,7 +25,7 @@ export interface ExchangeSpec {
   timeoutMs?: number;
   /** For an SSE body: stop reading once this returns true for an event (the event is kept). */
   until?: (event: SseEvent) => boolean;
-  /** Cap on a non-SSE body kept for parsing (default 8 MiB); beyond it the body is cut off. */
+  /** Cap on a non-SSE body kept for parsing (default HTTP_MAX_BODY_BYTES); beyond it the body is cut off. */
   maxBodyBytes?: number;
   /** Read only the status and headers, then close (a stream that may stay open). */
   headersOnly?: boolean;
@@ -36,7 +39,16 @@ export interface HttpResponse {
   contentType?: string;
   /** A non-SSE body as text (possibly cut off, see `truncated`). */
   body: string;
+  /** The body (or event stream) was cut off at a limit (`maxBodyBytes`, HTTP_MAX_BODY_BYTES, SSE_MAX_EVENTS, HTTP_MAX_DECODED_BYTES). */
   truncated: boolean;
+  /** Bytes read when the body was cut off (decoded bytes for a compressed body). */
+  cutAtBytes?: number;
+  /** Why it was cut off. */
+  cutBy?: 'size' | 'events' | 'compression-bomb';
+  /** `Content-Encoding` that was decoded (gzip, deflate, br). */
+  decoded?: string;
+  /** A non-SSE body whose bytes are not valid UTF-8 (decoding replaced them). */
+  invalidUtf8?: boolean;
   /** For `text/event-stream` bodies: the events read before stopping. */
   sse?: { events: SseEvent[]; comments: number; retryMs?: number; ended: 'matched' | 'closed' | 'stalled' };
   headersMs: number;
@@ -94,7 +106,7 @@ function createExchangeLog(): ExchangeLog & { push(line: () => string): void } {
   };
 }
 
-const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+const DEFAULT_MAX_BODY = HTTP_MAX_BODY_BYTES;
 const TRANSCRIPT_BODY_CHARS = 2000;
 const SHOWN_RESPONSE_HEADERS = ['content-type', 'content-length', 'location', 'mcp-session-id', 'www-authenticate', 'allow', 'retry-after'];
 
@@ -209,6 +221,8 @@ function dispatchExchange(
     let reader: ReturnType<typeof createSseReader> | undefined;
     let matched = false;
     const decoder = new TextDecoder();
+    /** A zlib stream for a compressed body; its output goes through `consume`. */
+    let inflater: Gunzip | undefined;
 
     const settle = (error?: unknown) => {
       if (settled) return;
@@ -234,9 +248,38 @@ function dispatchExchange(
         res.sse!.ended = matched ? 'matched' : 'closed';
       } else if (!spec.headersOnly || parts.length > 0) {
         const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        res.body = (bytes.length > max ? bytes.subarray(0, max) : bytes).toString('utf8');
+        const kept = bytes.length > max ? bytes.subarray(0, max) : bytes;
+        res.body = kept.toString('utf8');
+        if (!res.truncated && !isUtf8(kept)) res.invalidUtf8 = true;
       }
       settle();
+    };
+
+    const cut = (by: 'size' | 'events' | 'compression-bomb', bytes: number) => {
+      response!.truncated = true;
+      response!.cutBy = by;
+      response!.cutAtBytes = bytes;
+      finishBody(false);
+      inflater?.destroy();
+      upstream?.abort(new Error('body cut off'));
+    };
+    // Every byte of the body (decoded, when compressed) passes here, bounded by the limits.
+    const consume = (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (reader) {
+        if (size > HTTP_MAX_BODY_BYTES) return cut(inflater ? 'compression-bomb' : 'size', size);
+        reader.feed(decoder.decode(chunk, { stream: true }));
+        if (matched) {
+          finishBody(false);
+          inflater?.destroy();
+          upstream?.abort(new Error('answer read'));
+        } else if (reader.events.length >= SSE_MAX_EVENTS) cut('events', size);
+        return;
+      }
+      parts.push(chunk);
+      if (inflater && size > Math.min(max, HTTP_MAX_DECODED_BYTES)) cut(max < HTTP_MAX_DECODED_BYTES ? 'size' : 'compression-bomb', size);
+      else if (size > max) cut('size', size);
     };
 
     // Settle before aborting: undici reports the abort to onResponseError at once.
@@ -261,6 +304,16 @@ function dispatchExchange(
           }
           return;
         }
+        // undici's dispatcher hands over the body as sent: decode it as reqwest (Codex) does,
+        // counting decoded bytes, so a compression bomb stops at the limit.
+        const encoding = flat['content-encoding']?.trim().toLowerCase();
+        if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate' || encoding === 'br') {
+          response.decoded = encoding;
+          inflater = (encoding === 'br' ? createBrotliDecompress() : encoding === 'deflate' ? createInflate() : createGunzip()) as Gunzip;
+          inflater.on('data', (d: Buffer) => consume(d));
+          inflater.on('error', (error) => settle(error));
+          inflater.on('end', () => settled || finishBody(true));
+        }
         if (contentType === 'text/event-stream') {
           progress.sse = true;
           response.sse = { events: [], comments: 0, ended: 'closed' };
@@ -274,24 +327,15 @@ function dispatchExchange(
       },
       onResponseData(controller, chunk) {
         if (settled) return;
-        if (reader) {
-          reader.feed(decoder.decode(chunk, { stream: true }));
-          if (matched) {
-            finishBody(false);
-            controller.abort(new Error('answer read'));
-          }
-          return;
-        }
-        parts.push(chunk);
-        size += chunk.length;
-        if (size > max) {
-          response!.truncated = true;
-          finishBody(false);
-          controller.abort(new Error('body cut off'));
-        }
+        if (inflater) inflater.write(chunk);
+        else consume(chunk);
       },
       onResponseEnd() {
         if (settled) return;
+        if (inflater) {
+          inflater.end();
+          return;
+        }
         // undici frees the connection on the next turn of the event loop (setImmediate after this
         // call); answering after it lets the next request reuse the connection instead of opening
         // a second one.
