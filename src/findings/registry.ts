@@ -942,9 +942,19 @@ export const REGISTRY = {
     severity: 'warning',
     stage: 'initialize',
     explanation:
-      'The server sent a compressed body (`Content-Encoding: gzip`, `deflate` or `br`) that expands past mcp-doctor\'s decoded-size bound of 16 MiB: a compression bomb, or an answer far larger than any client should need. mcp-doctor stops decoding there. Codex (reqwest) decodes without a bound, so it may spend that memory or fail.',
+      'The server sent a gzip-compressed body (`Content-Encoding: gzip`) that expands past mcp-doctor\'s decoded-size bound of 16 MiB: a compression bomb, or an answer far larger than any client should need. mcp-doctor stops decoding there. Codex (reqwest) decodes gzip without a bound (measured: it decoded 200 MiB of a bomb), so it may spend that memory, and fails unless the expanded text is a valid answer.',
     detection: 'The decoded byte count passes the bound while the body is decoded.',
     fix: 'A server-side fix: send the answer uncompressed or small; never compress a response to a size a client must trust.',
+  },
+  'wire.content-encoding': {
+    title: 'Answer compressed in a way Codex does not decode',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The server compressed its answer with a `Content-Encoding` other than gzip (deflate, br, zstd…). Codex 0.171.0 decodes gzip only; it reads other encodings\' bytes as JSON and fails (measured).',
+    detection: 'The response\'s `Content-Encoding` header names an encoding other than gzip or identity.',
+    fix: 'A server-side fix: send the answer uncompressed, or compressed with gzip only.',
+    codexSays: ['Deserialize error: expected value at line 1 column 1, when send initialize request'],
   },
   'wire.invalid-header': {
     title: 'Response header with invalid characters',

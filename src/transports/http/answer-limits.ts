@@ -43,6 +43,18 @@ export function httpAnswerLimits(ctx: ServerContext, exchange: Exchange, id: Rpc
       ],
     };
   }
+  if (res.contentEncoding !== undefined) {
+    return {
+      summary: `an answer with Content-Encoding ${res.contentEncoding}, which Codex does not decode`,
+      findings: [
+        makeFinding('wire.content-encoding', {
+          stage,
+          message: `The answer of "${name}" to ${request} is compressed with Content-Encoding "${ctx.redact.text(res.contentEncoding)}". Codex decodes gzip only: it reads these bytes as JSON and fails ("Deserialize error: expected value at line 1 column 1").`,
+          evidence: { request, status: res.status, contentEncoding: ctx.redact.text(res.contentEncoding) },
+        }),
+      ],
+    };
+  }
   let problems: WireProblem[] = [];
   if (res.sse) {
     const event = res.sse.events.find((e) => e.kind === 'jsonrpc' && isObject(e.message) && e.message.id === id);

@@ -3,7 +3,7 @@ import type { ServerContext } from '../../pipeline/context.ts';
 import { classifyNetworkError, RequestTimeout, type NetFailure } from './classify-network-error.ts';
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
 import { isUtf8 } from 'node:buffer';
-import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, SSE_MAX_EVENTS } from '../../limits.ts';
 
 /**
@@ -45,8 +45,10 @@ export interface HttpResponse {
   cutAtBytes?: number;
   /** Why it was cut off. */
   cutBy?: 'size' | 'events' | 'compression-bomb';
-  /** `Content-Encoding` that was decoded (gzip, deflate, br). */
+  /** `Content-Encoding` that was decoded (gzip). */
   decoded?: string;
+  /** Another `Content-Encoding` (deflate, br…): left as sent, since Codex does not decode it. */
+  contentEncoding?: string;
   /** A non-SSE body whose bytes are not valid UTF-8 (decoding replaced them). */
   invalidUtf8?: boolean;
   /** For `text/event-stream` bodies: the events read before stopping. */
@@ -307,9 +309,11 @@ function dispatchExchange(
         // undici's dispatcher hands over the body as sent: decode it as reqwest (Codex) does,
         // counting decoded bytes, so a compression bomb stops at the limit.
         const encoding = flat['content-encoding']?.trim().toLowerCase();
-        if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate' || encoding === 'br') {
+        // Only gzip: Codex 0.171.0 reads a gzip answer and fails on deflate and br (measured).
+        if (encoding !== undefined && encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') response.contentEncoding = encoding;
+        if (encoding === 'gzip' || encoding === 'x-gzip') {
           response.decoded = encoding;
-          inflater = (encoding === 'br' ? createBrotliDecompress() : encoding === 'deflate' ? createInflate() : createGunzip()) as Gunzip;
+          inflater = createGunzip();
           inflater.on('data', (d: Buffer) => consume(d));
           inflater.on('error', (error) => settle(error));
           inflater.on('end', () => settled || finishBody(true));
