@@ -153,3 +153,10 @@ export function catalogLimitFinding(count: number, serverName: string, stage: St
     evidence: { tools: count, limit: CODEX_MAX_CATALOG_ITEMS },
   });
 }
+
+/** ListToolsResult.nextCursor is `Option<String>`: another type makes the page unreadable ("Unexpected response type", measured). */
+export function cursorTypeProblem(result: Record<string, unknown>): string | undefined {
+  const next = result.nextCursor;
+  if (next === undefined || next === null || typeof next === 'string') return undefined;
+  return `nextCursor is ${typeName(next)}, not a string (Codex cannot read the page: "Unexpected response type")`;
+}

@@ -29,6 +29,7 @@ import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../tr
 import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools } from './validate-tools.ts';
+import { cursorTypeProblem } from './codex-shape.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
 
@@ -483,6 +484,11 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
     const result = message.result as Record<string, unknown> | undefined;
     if (!result || typeof result !== 'object' || !Array.isArray(result.tools)) {
       failure = listFailed(ctx, 'the tools/list result has no "tools" array', { result: truncateJson(redact.value(message.result)) });
+      break;
+    }
+    const cursorType = cursorTypeProblem(result);
+    if (cursorType) {
+      failure = listFailed(ctx, cursorType, {});
       break;
     }
     tools.push(...result.tools);

@@ -9,6 +9,7 @@ import { framingFinding, framingProblem } from '../../transports/http/answer-fra
 import { closeSessionChecked } from '../../transports/http/session-probes.ts';
 import { checkTools } from '../validate-tools.ts';
 import { httpAnswerLimits } from '../../transports/http/answer-limits.ts';
+import { cursorTypeProblem } from '../codex-shape.ts';
 import { sendWithRetries, startupTimeout } from './codex-requests.ts';
 import { DELETE_MS, NO_ANSWER, noteSessionChange, sessionHeaders, sessionTarget, useAuthorization, type HttpExchangeState } from './exchange-state.ts';
 import { fail, truncateJson } from './stage-outcome.ts';
@@ -105,6 +106,8 @@ export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, inpu
     if (!isObject(result) || !Array.isArray(result.tools)) {
       return listFailed('the result has no "tools" array', { result: ctx.redact.value(truncateJson(result)) }, 'Codex fails to start the server ("MCP startup failed: Unexpected response type")');
     }
+    const cursorType = cursorTypeProblem(result);
+    if (cursorType) return listFailed(cursorType, {}, 'Codex fails to start the server ("MCP startup failed: Unexpected response type")');
     all.push(...result.tools);
     const next = result.nextCursor;
     if (typeof next !== 'string' || next === '') break;

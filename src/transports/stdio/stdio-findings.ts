@@ -203,7 +203,7 @@ function wireNoiseFindings(ctx: ServerContext, records: NoiseRecord[], stage: St
     findings.push(
       makeFinding('wire.codex-unreadable', {
         stage,
-        message: `"${name}" sent ${unreadable.length === 1 ? 'a JSON-RPC message' : `${unreadable.length} JSON-RPC messages`} during ${phase} that Codex cannot read: ${reasons.join('; ')}. Codex drops the line and times out waiting for the answer (mcp-doctor read it only to go on checking).`,
+        message: `"${name}" sent ${unreadable.length === 1 ? 'a JSON-RPC message' : `${unreadable.length} JSON-RPC messages`} during ${phase} that Codex cannot read: ${reasons.join('; ')}. Codex cannot use that answer: it drops the line and times out waiting (or, for a duplicated field, fails the request at once); mcp-doctor read it only to go on checking.`,
         evidence: { problems: problems.map((p) => ({ ...p })), count: unreadable.length, samples: unreadable.slice(0, NOISE_SAMPLES).map((r) => r.sample) },
       }),
     );

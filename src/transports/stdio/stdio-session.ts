@@ -327,10 +327,12 @@ export class StdioSession {
       }
       return;
     }
-    if (typeof id !== 'number') return;
-    const waiter = this.waiting.get(id);
+    // rmcp compares ids as NumberOrString by value: Codex 0.171.0 accepts "0" for 0 (measured, test/fuzz/).
+    const key = typeof id === 'number' ? id : typeof id === 'string' && /^(0|[1-9]\d{0,15})$/.test(id) ? Number(id) : undefined;
+    if (key === undefined) return;
+    const waiter = this.waiting.get(key);
     if (!waiter) return;
-    this.waiting.delete(id);
+    this.waiting.delete(key);
     waiter({ kind: 'response', message, at: this.hooks.clock.now(), ...(recoveredFrom ? { recoveredFrom } : {}) });
   }
 
