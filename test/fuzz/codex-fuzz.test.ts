@@ -81,7 +81,7 @@ function disagreements(outcomes: Outcome[]): string[] {
 function docsSection(outcomes: Outcome[]): string {
   const cell = (s: string) => s.replaceAll('|', '\\|').replace(/\s+/g, ' ');
   const rows = outcomes.map((o) => {
-    const codex = o.codexFails ? `fails: ${cell((o.codexError ?? '').replace(/^MCP startup failed: /, '').slice(0, 140))}` : 'connects';
+    const codex = o.codexFails ? `fails: ${cell((o.codexError ?? '').replace(/^MCP startup failed: /, '').replace(/after [\d.]+s/, 'after …').slice(0, 140))}` : 'connects';
     return `| ${cell(o.c.what)} | ${codex} | ${o.doctorFails ? `fail (${o.doctorCodes.map((c) => `\`${c}\``).join(', ')})` : 'not fail'} |`;
   });
   return [
