@@ -35,6 +35,12 @@ async function httpConfig(name: string, spec: unknown): Promise<string> {
 }
 
 const initWith = (extra: Record<string, unknown>) => JSON.stringify({ ...VALID_INIT_RESULT, ...extra });
+/** The text with the first byte of `marker` replaced by a raw byte, as base64. */
+function withByte(text: string, marker: string, byte: number): string {
+  const raw = Buffer.from(text, 'latin1');
+  raw[raw.indexOf(marker)] = byte;
+  return raw.toString('base64');
+}
 const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
 
 function finding(report: any, code: string): any {
@@ -94,6 +100,7 @@ test('HTTP: the same rules over JSON and SSE answers', async () => {
     ['h_exparr', { initialize: { body: { text: response(JSON.stringify({ ...VALID_INIT_RESULT, capabilities: { experimental: { x: 1 } } })) } }, tools: { body: { text: HTTP_TOOLS } } }, 'wire.type-refused', /experimental\.x is a number/],
     ['h_deep', { initialize: { body: { text: response(initWith({ pad: 0 }).replace('"pad":0', `"pad":${deep(130)}`)) } }, tools: { body: { text: HTTP_TOOLS } } }, 'wire.codex-unreadable', /nested 132 levels/],
     ['h_surrogate_sse', { initialize: { body: { text: response(initWith({ zz: 'S' }).replace('"S"', '"\\udc00"')) }, sse: true }, tools: { body: { text: HTTP_TOOLS } } }, 'wire.codex-unreadable', /lone leading surrogate/],
+    ['h_utf8_sse', { initialize: { body: { b64: withByte(response(initWith({ zz: 'BADBYTE' })), 'BADBYTE', 0xff) }, sse: true }, tools: { body: { text: HTTP_TOOLS } } }, 'wire.codex-unreadable', /not valid UTF-8/],
     ['h_cursor', { initialize: { body: { text: HTTP_INIT } }, tools: { body: { text: '{"jsonrpc":"2.0","id":__ID__,"result":{"tools":[],"nextCursor":5}}' } } }, 'tools.list-failed', /nextCursor is a number/],
   ];
   for (const [name, spec, code, cause] of cases) {

@@ -58,7 +58,7 @@ export function httpAnswerLimits(ctx: ServerContext, exchange: Exchange, id: Rpc
   let problems: WireProblem[] = [];
   if (res.sse) {
     const event = res.sse.events.find((e) => e.kind === 'jsonrpc' && isObject(e.message) && e.message.id === id);
-    if (event) problems = wireProblems(event.data);
+    if (event) problems = wireProblems(event.data, { invalidUtf8: res.invalidUtf8 && event.data.includes('\uFFFD') });
   } else if (res.body !== '') {
     problems = wireProblems(res.body, { invalidUtf8: res.invalidUtf8 });
   }

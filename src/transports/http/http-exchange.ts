@@ -49,7 +49,7 @@ export interface HttpResponse {
   decoded?: string;
   /** Another `Content-Encoding` (deflate, br…): left as sent, since Codex does not decode it. */
   contentEncoding?: string;
-  /** A non-SSE body whose bytes are not valid UTF-8 (decoding replaced them). */
+  /** Body bytes that are not valid UTF-8 (decoding replaced them); for SSE, anywhere in the stream read. */
   invalidUtf8?: boolean;
   /** For `text/event-stream` bodies: the events read before stopping. */
   sse?: { events: SseEvent[]; comments: number; retryMs?: number; ended: 'matched' | 'closed' | 'stalled' };
@@ -223,6 +223,7 @@ function dispatchExchange(
     let reader: ReturnType<typeof createSseReader> | undefined;
     let matched = false;
     const decoder = new TextDecoder();
+    let strict: InstanceType<typeof TextDecoder> | undefined = new TextDecoder('utf-8', { fatal: true });
     /** A zlib stream for a compressed body; its output goes through `consume`. */
     let inflater: Gunzip | undefined;
 
@@ -271,6 +272,15 @@ function dispatchExchange(
       size += chunk.length;
       if (reader) {
         if (size > HTTP_MAX_BODY_BYTES) return cut(inflater ? 'compression-bomb' : 'size', size);
+        // A second, strict decoder notices bytes that are not UTF-8 (the lenient one replaces them).
+        if (strict) {
+          try {
+            strict.decode(chunk, { stream: true });
+          } catch {
+            response!.invalidUtf8 = true;
+            strict = undefined;
+          }
+        }
         reader.feed(decoder.decode(chunk, { stream: true }));
         if (matched) {
           finishBody(false);
