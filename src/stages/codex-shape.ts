@@ -39,6 +39,17 @@ const EXPECTED: Record<Rule, string> = {
   objectOfObjects: 'an object whose values are objects',
 };
 
+/**
+ * Where rmcp expects an object whose fields are all optional (a capability struct, a JsonObject),
+ * Codex also takes a number with a fraction or an exponent: serde_json's `arbitrary_precision`
+ * carries such a number as a one-field map, which the struct ignores (measured: `capabilities:
+ * 2.5`, `capabilities.tools: 2.5`, `experimental.x: 2.5` connect; `1`, `-1`, strings, booleans,
+ * arrays and null do not). JSON.parse turns `1.0` into 1, so such a literal is judged an integer.
+ */
+export function codexReadsAsObject(v: unknown): boolean {
+  return isObject(v) || (typeof v === 'number' && !Number.isInteger(v));
+}
+
 function fits(rule: Rule, v: unknown): boolean {
   switch (rule) {
     case 'string':
@@ -46,11 +57,11 @@ function fits(rule: Rule, v: unknown): boolean {
     case 'bool':
       return typeof v === 'boolean';
     case 'object':
-      return isObject(v);
+      return codexReadsAsObject(v);
     case 'array':
       return Array.isArray(v);
     case 'objectOfObjects':
-      return isObject(v) && Object.values(v).every(isObject);
+      return codexReadsAsObject(v) && (!isObject(v) || Object.values(v).every(codexReadsAsObject));
   }
 }
 
@@ -61,7 +72,7 @@ function optional(out: ShapeProblem[], obj: Record<string, unknown>, path: strin
     const v = obj[key];
     if (fits(rule, v)) continue;
     if (rule === 'objectOfObjects' && isObject(v)) {
-      const [k, bad] = Object.entries(v).find(([, x]) => !isObject(x))!;
+      const [k, bad] = Object.entries(v).find(([, x]) => !codexReadsAsObject(x))!;
       out.push({ path: `${path}${key}.${k}`, expected: 'an object', got: typeName(bad) });
     } else out.push({ path: `${path}${key}`, expected: EXPECTED[rule], got: typeName(v) });
   }

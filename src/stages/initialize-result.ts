@@ -2,7 +2,7 @@ import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, ServerInfo } from '../types.ts';
 import { VERSION } from '../version.ts';
-import { initializeShapeProblems, shapeFinding } from './codex-shape.ts';
+import { codexReadsAsObject, initializeShapeProblems, shapeFinding } from './codex-shape.ts';
 
 /** What Codex sends (`ProtocolVersion::V_2025_06_18`, codex-mcp/src/rmcp_client.rs). */
 export const CODEX_PROTOCOL_VERSION = '2025-06-18';
@@ -116,7 +116,7 @@ export function classifyInitializeResponse(response: unknown, serverName: string
   if (!isObject(result)) missing.push('result (not an object)');
   else {
     if (typeof result.protocolVersion !== 'string') missing.push('protocolVersion');
-    if (!isObject(result.capabilities)) missing.push('capabilities');
+    if (!codexReadsAsObject(result.capabilities)) missing.push('capabilities');
     if (!isObject(result.serverInfo)) missing.push('serverInfo');
     else {
       if (typeof result.serverInfo.name !== 'string') missing.push('serverInfo.name');

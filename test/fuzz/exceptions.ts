@@ -11,8 +11,8 @@ export interface FuzzException {
 
 export const FUZZ_EXCEPTIONS: FuzzException[] = [
   {
-    match: (c) => /inputSchema\.type = /.test(c.what),
-    why: 'A tool whose `inputSchema.type` is not "object": Codex starts the server (it reads the schema as a free-form object), but the model API refuses the tool, so every turn fails; mcp-doctor reports `tools.invalid-schema` as an error (a deliberate verdict, see that code).',
+    match: (c) => /inputSchema(\.type)? (=|nested) /.test(c.what),
+    why: 'A tool whose `inputSchema` is not an object schema (its `type` is not "object", or the schema is a fractional number, which Codex reads as an object): Codex starts the server, but the model API refuses the tool, so every turn fails; mcp-doctor reports `tools.invalid-schema` as an error (a deliberate verdict, see that code).',
   },
 
 ];

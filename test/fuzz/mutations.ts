@@ -70,6 +70,12 @@ export function catalogue(): FuzzCase[] {
   r.capabilities.tools = [];
   add('tools_cap_array', 'type', 'initialize: `capabilities.tools` is an array', withResult('initialize', r));
   r = init();
+  r.capabilities = 2.5;
+  add('capabilities_float', 'type', 'initialize: `capabilities` is the number 2.5', withResult('initialize', r));
+  r = init();
+  r.capabilities = 1;
+  add('capabilities_int', 'type', 'initialize: `capabilities` is the number 1', withResult('initialize', r));
+  r = init();
   r.instructions = 42;
   add('instructions_number', 'type', 'initialize: `instructions` is a number', withResult('initialize', r));
   r = init();

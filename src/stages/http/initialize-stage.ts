@@ -14,7 +14,7 @@ import { noteSessionChange, sessionHeaders, sessionTarget, type HttpExchangeStat
 import { getStreamProbe, originProbe, staleSessionProbe } from './handshake-probes.ts';
 import { fail } from './stage-outcome.ts';
 import { httpAnswerLimits } from '../../transports/http/answer-limits.ts';
-import { initializeShapeProblems, shapeFinding } from '../codex-shape.ts';
+import { codexReadsAsObject, initializeShapeProblems, shapeFinding } from '../codex-shape.ts';
 
 /**
  * The initialize stage of a Streamable HTTP server: judges the InitializeResult discovery (or
@@ -98,7 +98,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
   if (!isObject(result)) problems.push('the result is not an object');
   const r = isObject(result) ? result : {};
   if (typeof r.protocolVersion !== 'string') problems.push('no protocolVersion');
-  if (!isObject(r.capabilities)) problems.push('no capabilities object');
+  if (!codexReadsAsObject(r.capabilities)) problems.push('no capabilities object');
   if (!isObject(r.serverInfo)) problems.push('no serverInfo');
   else {
     if (typeof r.serverInfo.name !== 'string') problems.push('serverInfo has no name');
