@@ -44,7 +44,8 @@ const EXPECTED: Record<Rule, string> = {
  * Codex also takes a number with a fraction or an exponent: serde_json's `arbitrary_precision`
  * carries such a number as a one-field map, which the struct ignores (measured: `capabilities:
  * 2.5`, `capabilities.tools: 2.5`, `experimental.x: 2.5` connect; `1`, `-1`, strings, booleans,
- * arrays and null do not). JSON.parse turns `1.0` into 1, so such a literal is judged an integer.
+ * arrays and null do not). JSON.parse turns `1.0` and `1e300` into integers, so such literals are
+ * judged integers here (Codex reads them as objects): a known, documented gap.
  */
 export function codexReadsAsObject(v: unknown): boolean {
   return isObject(v) || (typeof v === 'number' && !Number.isInteger(v));
