@@ -491,7 +491,7 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
       failure = listFailed(ctx, cursorType, {});
       break;
     }
-    tools.push(...result.tools);
+    for (const tool of result.tools) tools.push(tool); // not push(...): a page can hold 100 000s of tools
     if (typeof result.nextCursor !== 'string') {
       cursor = undefined;
       break;

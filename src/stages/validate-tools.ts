@@ -64,8 +64,13 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
     entries.push({ index, name: tool.name, ...schemaProblem(tool) });
   });
 
-  // What Codex's typed reader refuses beyond name and schema, and its catalog limit (codex-shape.ts).
-  for (const f of [shapeFinding(toolsShapeProblems(input.tools), 'tools/list', server.name, redact, stage), catalogLimitFinding(input.tools.length, server.name, stage)]) if (f) findings.push(f);
+  // Past Codex's catalog limit Codex fails the server whatever the tools are: that is the finding
+  // (and the per-tool checks of a list of any length would only cost time).
+  const overLimit = catalogLimitFinding(input.tools.length, server.name, stage);
+  if (overLimit) return { findings: [overLimit], names: [], count: 0, codexNames: new Map() };
+  // What Codex's typed reader refuses beyond name and schema (codex-shape.ts).
+  const refused = shapeFinding(toolsShapeProblems(input.tools), 'tools/list', server.name, redact, stage);
+  if (refused) findings.push(refused);
 
   const schemaFinding = invalidSchemaFinding(entries, unnamed, server.name, redact, stage);
   if (schemaFinding) findings.push(...schemaFinding);

@@ -108,7 +108,7 @@ export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, inpu
     }
     const cursorType = cursorTypeProblem(result);
     if (cursorType) return listFailed(cursorType, {}, 'Codex fails to start the server ("MCP startup failed: Unexpected response type")');
-    all.push(...result.tools);
+    for (const tool of result.tools) all.push(tool); // not push(...): a page can hold 100 000s of tools
     const next = result.nextCursor;
     if (typeof next !== 'string' || next === '') break;
     if (seenCursors.has(next)) return listFailed(`nextCursor "${next}" came back again (a cursor cycle)`, { cursors: [...seenCursors, next] });

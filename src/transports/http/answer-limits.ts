@@ -1,5 +1,5 @@
 import { makeFinding } from '../../findings/make-finding.ts';
-import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, mib, SSE_MAX_EVENTS } from '../../limits.ts';
+import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, mib, SSE_MAX_EVENTS } from '../../limits.ts';
 import type { ServerContext, StageOutcome } from '../../pipeline/context.ts';
 import { describeWireProblem, wireProblems, type WireProblem } from '../../stages/codex-wire.ts';
 import type { StageName } from '../../types.ts';
@@ -30,7 +30,12 @@ export function httpAnswerLimits(ctx: ServerContext, exchange: Exchange, id: Rpc
         ],
       };
     }
-    const what = res.cutBy === 'events' ? `after ${SSE_MAX_EVENTS} events without the answer` : `at ${mib(HTTP_MAX_BODY_BYTES)}`;
+    const what =
+      res.cutBy === 'events'
+        ? `after ${SSE_MAX_EVENTS} events without the answer`
+        : res.cutBy === 'budget'
+          ? `at ${mib(res.cutAtBytes ?? 0)}, when the answers held by all the servers checked at once reached mcp-doctor's memory budget (${mib(HTTP_MAX_HELD_BYTES)}; check this server alone or with --concurrency 1 to read up to ${mib(HTTP_MAX_BODY_BYTES)})`
+          : `at ${mib(HTTP_MAX_BODY_BYTES)}`;
     return {
       summary: `the answer was cut off ${what} (not verified past it)`,
       findings: [

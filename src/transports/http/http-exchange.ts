@@ -4,7 +4,7 @@ import { classifyNetworkError, RequestTimeout, type NetFailure } from './classif
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, SSE_MAX_EVENTS } from '../../limits.ts';
+import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, SSE_MAX_EVENTS } from '../../limits.ts';
 
 /**
  * One HTTP request and its response, bounded in time and size, recorded (redacted) in the
@@ -44,7 +44,7 @@ export interface HttpResponse {
   /** Bytes read when the body was cut off (decoded bytes for a compressed body). */
   cutAtBytes?: number;
   /** Why it was cut off. */
-  cutBy?: 'size' | 'events' | 'compression-bomb';
+  cutBy?: 'size' | 'events' | 'compression-bomb' | 'budget';
   /** `Content-Encoding` that was decoded (gzip). */
   decoded?: string;
   /** Another `Content-Encoding` (deflate, br…): left as sent, since Codex does not decode it. */
@@ -129,8 +129,31 @@ function abortWith(abort: Abort, reason: Error): void {
   abort.hook?.(reason);
 }
 
+/** Answer bytes held by every client of this process (HTTP_MAX_HELD_BYTES bounds the sum). */
+let heldByAll = 0;
+
+/** A client's share of HTTP_MAX_HELD_BYTES: reserved as bytes arrive, released at cleanup (abortAll). */
+export interface HeldBytes {
+  reserve(n: number): boolean;
+  release(n: number): void;
+}
+
 export function createHttpClient(ctx: ServerContext): HttpClient {
   const inflight = new Map<Abort, number>();
+  let heldByMe = 0;
+  const held: HeldBytes = {
+    reserve(n) {
+      if (heldByAll + n > HTTP_MAX_HELD_BYTES) return false;
+      heldByAll += n;
+      heldByMe += n;
+      return true;
+    },
+    release(n) {
+      const k = Math.min(n, heldByMe);
+      heldByMe -= k;
+      heldByAll -= k;
+    },
+  };
   // One listener for the server's deadline, whatever the number of requests.
   const onDeadline = () => {
     for (const [abort, limit] of inflight) abortWith(abort, new RequestTimeout(true, limit));
@@ -155,7 +178,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
       ...(spec.method === 'POST' && { 'Content-Type': 'application/json' }),
     };
     if (ctx.transcript.enabled) recordRequest(ctx, spec, headers);
-    const out = await dispatchExchange(base, spec, headers, abort, now, (event) => {
+    const out = await dispatchExchange(base, spec, headers, abort, now, held, (event) => {
       if (ctx.transcript.enabled) ctx.transcript.add('sse-event', `${spec.label}: ${describeSseEvent(event)}`);
     });
     clearTimeout(timer);
@@ -183,6 +206,8 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     abortAll() {
       for (const abort of inflight.keys()) abortWith(abort, new RequestTimeout(true, 0));
       inflight.clear();
+      // The check is over: its answers no longer count against the shared budget.
+      held.release(heldByMe);
     },
   };
 }
@@ -209,6 +234,7 @@ function dispatchExchange(
   headers: Record<string, string>,
   abort: Abort,
   now: () => number,
+  held: HeldBytes,
   onEvent: (event: SseEvent) => void,
 ): Promise<Dispatched> {
   const started = now();
@@ -258,17 +284,40 @@ function dispatchExchange(
       settle();
     };
 
-    const cut = (by: 'size' | 'events' | 'compression-bomb', bytes: number) => {
+    const cut = (by: 'size' | 'events' | 'compression-bomb' | 'budget', bytes: number) => {
       response!.truncated = true;
       response!.cutBy = by;
       response!.cutAtBytes = bytes;
+      const bounded = max >= HTTP_MAX_BODY_BYTES;
+      if (bounded) {
+        // Only the preview is decoded (a 16 MiB body would be copied twice more).
+        const kept: Buffer[] = [];
+        let n = 0;
+        for (const part of parts) {
+          if (n >= HTTP_CUT_PREVIEW_BYTES) break;
+          kept.push(part.subarray(0, HTTP_CUT_PREVIEW_BYTES - n));
+          n += kept[kept.length - 1]!.length;
+        }
+        parts.length = 0;
+        parts.push(...kept);
+      }
       finishBody(false);
+      if (bounded) {
+        // An answer cut at a bound is not parsed: keep a preview, give the rest back.
+        const res = response!;
+        if (res.body.length > HTTP_CUT_PREVIEW_BYTES) res.body = res.body.slice(0, HTTP_CUT_PREVIEW_BYTES);
+        if (res.sse) {
+          res.sse.events = res.sse.events.slice(0, 50).map((e) => (e.data.length > HTTP_CUT_PREVIEW_BYTES ? { ...e, data: e.data.slice(0, HTTP_CUT_PREVIEW_BYTES), message: undefined, invalidJson: true } : e));
+        }
+        held.release(Math.max(0, size - HTTP_CUT_PREVIEW_BYTES));
+      }
       inflater?.destroy();
       upstream?.abort(new Error('body cut off'));
     };
     // Every byte of the body (decoded, when compressed) passes here, bounded by the limits.
     const consume = (chunk: Buffer) => {
       if (settled) return;
+      if (!held.reserve(chunk.length)) return cut('budget', size);
       size += chunk.length;
       if (reader) {
         if (size > HTTP_MAX_BODY_BYTES) return cut(inflater ? 'compression-bomb' : 'size', size);
