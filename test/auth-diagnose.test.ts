@@ -263,8 +263,13 @@ describe('diagnoseAuth: stored credentials', () => {
     assert.equal(d.cause, 'auth.token-not-resource-bound');
     const f = d.findings[0]!;
     assert.equal((f.evidence as any).tokenClaims.aud, 'client-123');
-    assert.match(f.message, /rejected it \(401 invalid_token/);
-    assert.equal((parseToml(f.fix!.toml!) as any).mcp_servers.fx.oauth_resource, fx.url);
+    assert.match(f.message, /answered 401 invalid_token/);
+    // The client id as audience: `resource` was left out of the token request (not "another server").
+    assert.match(f.message, /left out the RFC 8707 `resource`/);
+    assert.doesNotMatch(f.message, /another resource/);
+    // Codex 0.171 sends the PRM's resource itself: logging in again is the whole fix.
+    assert.equal(f.fix!.command, 'codex mcp login fx');
+    assert.equal(f.fix!.toml, undefined);
     assertNoSecrets(d);
   });
 

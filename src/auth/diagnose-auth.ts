@@ -31,7 +31,9 @@ import {
 } from './credential-store.ts';
 import { createHttpGet, type HttpGet, type UrlTried } from './http-get.ts';
 import { discoverProtectedResource, type PrmDiscovery } from './protected-resource.ts';
-import { checkTokenAudience, type AudienceCheck } from './token-audience.ts';
+import { boundElsewhereFinding, claimsFinding, tokenWhere } from './claims-findings.ts';
+import { checkWithIssuer, type IssuerCheck } from './issuer-check.ts';
+import { readingEvidence, readToken, type TokenReading } from './token-claims.ts';
 
 export { codexAuthorizationFor, type CodexAuthorization, type CredentialSource };
 
@@ -69,6 +71,7 @@ export interface AuthEvidence {
   codex?: Record<string, unknown>;
   credentials?: Record<string, unknown>;
   audience?: Record<string, unknown>;
+  issuerCheck?: Record<string, unknown>;
 }
 
 export interface AuthDiagnosis {
@@ -169,21 +172,55 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   evidence.urlsTried.push(...codex.urlsTried);
   evidence.codex = { predictedAuthStatus: codex.codex.status, reason: codex.codex.reason, ...(codex.getChallengeDiffers ? { getChallengeDiffers: true } : {}) };
 
-  // The token whose audience matters: the one sent, else the stored one Codex would use.
+  // The token whose claims matter: the one sent, else the stored one Codex would use.
   const token = tokenFrom(sent.authorization) ?? creds.entry?.accessToken;
-  let audience: AudienceCheck | undefined;
+  const prmResource = typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : undefined;
+  const resource = prmResource ?? server.oauthResource ?? url;
+  const asIssuer = typeof as.found?.metadata.issuer === 'string' ? as.found.metadata.issuer : issuer;
+  let reading: TokenReading | undefined;
   if (token) {
-    audience = checkTokenAudience({
-      serverName: name,
+    reading = readToken({
       token,
-      resource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : undefined,
+      nowMs: input.nowMs,
+      resource: prmResource,
       configuredUrl: url,
       oauthResource: server.oauthResource,
-      serverAnswer: tokenSent ? { status: first.status, error: challenge.error, errorDescription: challenge.errorDescription } : undefined,
+      issuer: asIssuer,
+      requiredScopes: challenge.scopes,
+      clientId: sent.source === 'oauth' || !tokenSent ? creds.entry?.clientId : undefined,
       redact,
     });
-    evidence.audience = { verdict: audience.verdict, ...(audience.claims ? { claims: audience.claims } : {}), expected: audience.expected };
+    evidence.audience = {
+      verdict: reading.format === 'opaque' ? 'opaque' : reading.audience.kind,
+      ...(reading.claims ? { claims: reading.claims } : {}),
+      expected: reading.audience.expected,
+      ...(reading.expired ? { expired: reading.expired.expIso } : {}),
+      ...(reading.issuer ? { issuer: reading.issuer } : {}),
+    };
   }
+  const answer = { status: first.status, error: challenge.error, errorDescription: challenge.errorDescription };
+  const storedEntry = sent.source === 'oauth' ? creds.entry : undefined;
+  const claimsInput = reading && { server, source: sent.source, reading, answer, entry: storedEntry, resource, prmFound: !!prm.found, redact };
+  // Claims first: a rejected token whose own claims name the cause.
+  const fromClaims = tokenSent && claimsInput ? claimsFinding(claimsInput) : undefined;
+  // No cause in the claims (opaque, or no `aud`): ask the AS that issued it whether it is alive.
+  let issuerCheck: IssuerCheck | undefined;
+  if (tokenSent && token && claimsInput && !fromClaims && (reading!.format === 'opaque' || reading!.audience.kind === 'absent') && as.found) {
+    issuerCheck = await checkWithIssuer({
+      token,
+      reading: reading!,
+      metadata: as.found.metadata,
+      recordedIssuer: storedEntry?.issuer,
+      clientId: storedEntry?.clientId || undefined,
+      dispatcher: input.deps.dispatcher,
+      signal: input.signal,
+      timeoutMs: Math.min(3000, input.requestTimeoutMs ?? 3000),
+      record: input.record,
+      redact,
+    });
+    evidence.issuerCheck = { ...issuerCheck };
+  }
+  const fromIssuer = issuerCheck?.verdict === 'alive' && claimsInput ? boundElsewhereFinding({ ...claimsInput, check: issuerCheck }) : undefined;
 
   // ── Choose the cause ────────────────────────────────────────────────────────────────────────
   const discoveryFindings = [...prm.findings, ...as.findings];
@@ -192,11 +229,12 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   let summary: string;
 
   if (tokenSent) {
-    if (sent.source === 'oauth' && audience?.finding) {
-      primary.push(audience.finding);
-      summary = '401: the stored token is for another audience';
+    const cause = fromClaims ?? fromIssuer;
+    if (cause) {
+      primary.push(cause);
+      summary = `401: the ${sourceWords(sent.source)} was rejected (${cause.code})`;
     } else {
-      primary.push(tokenRejectedFinding(server, sent.source, challenge, oauthDiscoverable, audience));
+      primary.push(tokenRejectedFinding(server, sent.source, challenge, oauthDiscoverable, reading, issuerCheck));
       summary = `401: the ${sourceWords(sent.source)} was rejected`;
     }
     primary.push(...blockers);
@@ -214,8 +252,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
     } else if (entry && state === 'refreshable') {
       summary = '401 without a token: the stored token has expired and Codex refreshes it at startup';
     } else if (entry && state === 'usable') {
-      if (audience?.finding) primary.push(audience.finding);
-      summary = audience?.finding ? '401: the stored token is for another audience' : '401 without a token; stored OAuth credentials look usable';
+      summary = '401 without a token; stored OAuth credentials look usable';
     } else if (!entry && creds.keyring?.state === 'present-unread') {
       summary = '401 without a token; Codex has a keychain item for this server (not read)';
     } else {
@@ -384,31 +421,38 @@ function tokenRejectedFinding(
   source: CredentialSource,
   challenge: ChallengeAnalysis,
   oauthDiscoverable: boolean,
-  audience: AudienceCheck | undefined,
+  reading: TokenReading | undefined,
+  issuerCheck: IssuerCheck | undefined,
 ): Finding {
   const name = server.name;
   const said = challenge.error ? ` (${challenge.error}${challenge.errorDescription ? `: ${challenge.errorDescription}` : ''})` : '';
-  const evidence: Record<string, unknown> = { tokenSource: source };
-  if (audience?.claims) evidence.tokenClaims = audience.claims;
-  if (audience?.verdict === 'unbound') evidence.audience = 'the token names another audience';
+  const evidence: Record<string, unknown> = { tokenSource: source, ...(reading ? readingEvidence(reading) : {}) };
+  if (issuerCheck) evidence.issuerCheck = issuerCheck;
+  // What the token itself shows, when its claims name no cause.
+  const dead = issuerCheck?.verdict === 'rejected';
+  const shows = dead
+    ? ` The authorization server that issued it rejects it too (${issuerCheck!.asked === 'introspection' ? 'introspection: active false' : `its userinfo endpoint answered ${issuerCheck!.status}${issuerCheck!.said ? ` ${issuerCheck!.said}` : ''}`}): it was revoked or has expired.`
+    : reading?.format === 'opaque'
+      ? ' It is an opaque token (not a JWT), so its expiry and audience cannot be read.'
+      : reading?.format === 'jwt'
+        ? reading.audience.kind === 'bound'
+          ? ` Its claims look right (audience ${reading.audience.matched}${reading.claims?.expIso ? `, expires ${reading.claims.expIso}` : ''}), so the server refuses it for something the claims do not show: revoked, signed with a key it does not trust, or a token type it does not take.`
+          : ' It is a JWT without an `aud` claim, so its audience cannot be read.'
+        : '';
   if (source === 'oauth') {
     return makeFinding('auth.token-rejected', {
-      message: `"${name}" rejected Codex's stored OAuth token with 401${said}: it was revoked, or issued for another server or tenant.`,
+      message: `"${name}" rejected Codex's stored OAuth token with 401${said}.${shows}${dead || reading?.audience.kind === 'bound' ? '' : ' It was revoked, or issued for another server or tenant.'}`,
       evidence,
       fix: { summary: 'Log in again to get a new token.', command: `codex mcp login ${name}` },
     });
   }
-  const where =
-    source === 'bearer_token_env_var'
-      ? `the token in $${server.bearerTokenEnvVar}`
-      : source === 'env_http_headers'
-        ? 'the Authorization header from env_http_headers'
-        : 'the Authorization header in http_headers';
+  const where = tokenWhere(server, source);
   const oauthNote = oauthDiscoverable
     ? ` The server also supports OAuth, which Codex skips while a token is configured: remove bearer_token_env_var (or the Authorization header) and run \`codex mcp login ${name}\` to use it instead.`
     : '';
+  const causes = dead ? '' : reading?.format === 'jwt' && reading.audience.kind === 'bound' ? '' : ' The token is invalid, revoked, lacks access, or is for another server.';
   return makeFinding('auth.token-rejected', {
-    message: `"${name}" answered 401${said} although ${where} was sent: the token is invalid, expired, revoked, lacks access, or is for another server.${oauthNote}`,
+    message: `"${name}" answered 401${said} although ${where} was sent.${shows}${causes}${oauthNote}`,
     evidence,
     fix: {
       summary: `Create a new token with the provider and export it${server.bearerTokenEnvVar ? ` as ${server.bearerTokenEnvVar}` : ''} where Codex is started.${oauthNote}`,
