@@ -186,6 +186,19 @@ export interface CodexOAuthGlobals {
   callbackUrl?: string;
 }
 
+/** The top-level settings of a Codex config document (invalid values are left out: config checks report them). */
+export function codexOAuthGlobals(document: Record<string, unknown> | undefined): CodexOAuthGlobals {
+  const doc = document ?? {};
+  const store = doc.mcp_oauth_credentials_store;
+  const port = doc.mcp_oauth_callback_port;
+  const url = doc.mcp_oauth_callback_url;
+  return {
+    ...(store === 'auto' || store === 'file' || store === 'keyring' ? { credentialsStore: store } : {}),
+    ...(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? { callbackPort: port } : {}),
+    ...(typeof url === 'string' && url !== '' ? { callbackUrl: url } : {}),
+  };
+}
+
 export interface DiscoverAsInput {
   serverName: string;
   serverUrl: string;

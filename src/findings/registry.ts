@@ -658,13 +658,13 @@ export const REGISTRY = {
   },
   'auth.codex-discovery-differs': {
     title: 'Codex shows the server as not supporting OAuth',
-    severity: 'info',
+    severity: 'warning',
     severityNote:
-      'warning when Codex 0.169 itself (`codex mcp list`) reports the server as Unsupported although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints); info when only older Codex versions, whose probe read RFC 8414 metadata on the MCP server\'s own origin, misjudge it (authorization server on another origin).',
+      'Reported only where it changes what Codex does: Codex 0.171 (`codex mcp list`) shows the server as Unsupported and `codex mcp add` starts no login, although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints). Older releases that misjudged an authorization server on another origin are no longer reported.',
     stage: 'auth',
     explanation:
       'Codex decides whether a server "supports OAuth" with its own discovery, which decides what `codex mcp list` shows in the Auth column and whether `codex mcp add` starts a login. That discovery can fail while the login itself works, so users see `Unsupported` or "MCP server may or may not require login" and never run the login.',
-    detection: 'Codex\'s discovery is replayed (the 0.169 order, measured against local fixtures, and the older own-origin RFC 8414 probe) and compared with the full discovery.',
+    detection: 'Codex\'s discovery is replayed (the order measured on 0.169 and 0.171 against local fixtures) and compared with the full discovery.',
     fix: 'Run `codex mcp login NAME` anyway; the Auth column is misleading here.',
     codexSays: ['MCP server may or may not require login. Run `codex mcp login NAME` to login.', 'Unsupported'],
   },

@@ -212,7 +212,7 @@ async function discoverEndpoint(ctx: ServerContext, st: PlanState): Promise<Stag
   if (bundle) ctx.transcript.add('note', `trusting the CA certificates in $${bundle.variable} (${bundle.path}) besides the system roots, as Codex does`);
   for (const skipped of st.codex.skipped) ctx.transcript.add('note', `header ${skipped.header} not sent: ${skipped.reason}`);
   // With no credential in the config, Codex sends a stored OAuth login (read-only lookup).
-  const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: ctx.deps.clock.epochMs() });
+  const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: ctx.deps.clock.epochMs(), mode: ctx.options.codexGlobals?.credentialsStore });
   st.sent = { source: authorization.source, authorization: authorization.authorization };
   if (authorization.source === 'oauth' && authorization.authorization) {
     st.codex.headers.Authorization = authorization.authorization;
@@ -555,6 +555,7 @@ async function auth(ctx: ServerContext, st: PlanState): Promise<StageOutcome> {
     signal: ctx.signal,
     requestTimeoutMs: Math.min(5000, Math.max(500, ctx.remainingMs())),
     record: (kind, text) => ctx.transcript.add(kind, text),
+    globals: ctx.options.codexGlobals,
   });
   let findings = diagnosis.findings.map((f) => {
     const own = f.stage === 'file' ? f : { ...f, stage: 'auth' as const };
