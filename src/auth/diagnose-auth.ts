@@ -32,6 +32,7 @@ import {
 import { createHttpGet, type HttpGet, type UrlTried } from './http-get.ts';
 import { discoverProtectedResource, type PrmDiscovery } from './protected-resource.ts';
 import { boundElsewhereFinding, claimsFinding, tokenWhere } from './claims-findings.ts';
+import { loginScopeFinding } from './codex-scopes.ts';
 import { checkWithIssuer, type IssuerCheck } from './issuer-check.ts';
 import { readingEvidence, readToken, type TokenReading } from './token-claims.ts';
 
@@ -225,6 +226,13 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   // ── Choose the cause ────────────────────────────────────────────────────────────────────────
   const discoveryFindings = [...prm.findings, ...as.findings];
   const blockers = discoveryFindings.filter((f) => f.severity === 'error');
+  // Will `codex mcp login` itself be refused for the scopes it names? (metadata already fetched)
+  const renewsItself = creds.state === 'refreshable' || (!creds.entry && creds.keyring?.state === 'present-unread');
+  const scopeRisk =
+    !!as.found && (tokenSent ? sent.source === 'oauth' : true)
+      ? loginScopeFinding({ server, challenge: challenge.scopes, prmScopesSupported: prm.found?.check.scopesSupported, asMetadata: as.found.metadata, loggedIn: renewsItself })
+      : undefined;
+  if (scopeRisk?.severity === 'error') blockers.push(scopeRisk);
   const primary: Finding[] = [];
   let summary: string;
 
@@ -263,6 +271,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
 
   // ── Everything else, in order of weight ─────────────────────────────────────────────────────
   const secondary: Finding[] = [...discoveryFindings.filter((f) => !primary.includes(f)), ...codex.findings];
+  if (scopeRisk && !primary.includes(scopeRisk)) secondary.push(scopeRisk);
   if (creds.orphans.length || creds.renamed.length) secondary.push(orphanedFinding(server, creds, redact));
   const scopeGap = creds.entry ? missingScopes(creds.entry.scopes, challenge.scopes, prm.found?.check.scopesSupported) : undefined;
   if (creds.entry && scopeGap && scopeGap.missing.length && creds.entry.scopes.length) secondary.push(scopesNarrowerFinding(server, creds.entry.scopes, scopeGap));
