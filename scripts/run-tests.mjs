@@ -3,6 +3,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ensureGroup, TEST_DEPS } from './test-deps.mjs';
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
 const files = [];
@@ -18,6 +19,10 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
+// The test-only packages (Codex, bridges, real servers) are installed into the cache before the
+// first test starts, so no test's deadline pays for a download (scripts/test-deps.mjs).
+for (const group of Object.keys(TEST_DEPS)) ensureGroup(group);
+
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,

@@ -12,12 +12,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { askCodex, codexAvailable, summarizeCodexError, type AskCodexOptions, type CodexVerdict } from './helpers/codex-oracle.ts';
+import { PINNED } from './helpers/test-deps.ts';
+
+const codexPinned = () => PINNED.codex!['@openai/codex']!;
 
 const skip = codexAvailable() ? false : 'the Codex CLI (@openai/codex devDependency) is not installed';
 const T = { timeout: 30_000 };
@@ -172,8 +173,7 @@ describe('codex oracle: helper', { skip }, () => {
   });
 
   it('reports the installed Codex version and leaves no process behind, even when it gives up', T, async () => {
-    const pkg = createRequire(import.meta.url).resolve('@openai/codex/package.json');
-    const installed = JSON.parse(readFileSync(pkg, 'utf8')).version as string;
+    const installed = codexPinned();
     const v = await ask(stdio('s', 'ok'));
     assert.equal(v.version, installed);
     assert.ok(v.durationMs < 10_000, `one askCodex call took ${v.durationMs} ms`);

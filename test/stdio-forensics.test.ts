@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/cli.ts';
+import { testDepPath } from './helpers/test-deps.ts';
 import { checkServer, codes, fixture, isAlive, spawnedPid, stdioServer } from './helpers/stdio-check.ts';
 import { parseBridgeArgs, type BridgeSpec } from '../src/transports/stdio/bridge-args.ts';
 import { downloadSign, exitHints, literalVariables } from '../src/transports/stdio/exit-hints.ts';
@@ -38,7 +39,7 @@ async function spec(command: string, args: string[], env: Record<string, string 
  * the same file names for every combination of options.
  */
 function mcpRemoteOwnHash(): (...args: unknown[]) => string {
-  const source = readFileSync(join(ROOT, 'node_modules/mcp-remote/dist/chunk-KJCT2FXL.js'), 'utf8');
+  const source = readFileSync(testDepPath('bridges', 'mcp-remote', 'dist', 'chunk-KJCT2FXL.js'), 'utf8');
   const start = source.indexOf('function getServerUrlHash(');
   assert.ok(start >= 0, 'getServerUrlHash is in the installed mcp-remote');
   const end = source.indexOf('\n}\n', start) + 2;

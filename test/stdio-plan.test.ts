@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { ROOT } from './helpers/cli.ts';
+import { testDepPath } from './helpers/test-deps.ts';
 import { checkServer, codes, fixture, fixtureServer, isAlive, spawnedPid, stage, stdioServer } from './helpers/stdio-check.ts';
 import type { Finding, ServerReport } from '../src/types.ts';
 
@@ -56,7 +57,7 @@ describe('stdio plan: healthy servers', () => {
   });
 
   test('server-everything (stdio): ok with its 15 tools', T, async () => {
-    const everything = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+    const everything = testDepPath('everything', '@modelcontextprotocol/server-everything', 'dist', 'index.js');
     const report = await checkServer(stdioServer('everything', process.execPath, [everything, 'stdio']));
     assert.equal(report.status, 'ok', codes(report).join(', '));
     assert.equal(report.tools?.count, 15);
@@ -142,7 +143,7 @@ describe('stdio plan: start-up failures', () => {
     assert.deepEqual(finding.evidence?.hints, ['missing-module']);
     assert.match(finding.message, /Cannot find module 'better-sqlite3'/);
     assert.match(finding.fix!.summary, /npm install/);
-    assert.match(finding.fix!.command!, /^env -i HOME="\$HOME" .*server\.mjs exit-early/);
+    assert.match(finding.fix!.command!, /^env -i HOME="\$HOME" .*server\.mjs exit-early/s);
     assert.equal(stage(report, 'tools').status, 'skipped');
   });
 

@@ -46,14 +46,6 @@ function answerWords(a: ClaimsFindingInput['answer'], redact: Redactor): string 
   return `${a.status}${a.error ? ` ${a.error}` : ''}${a.errorDescription ? `: ${redact.text(a.errorDescription)}` : ''}`;
 }
 
-/** A stored login Codex may renew after the 401 (it holds a refresh token and records its issuer). */
-export function refreshableAfter401(entry: StoredCredential | undefined): boolean {
-  return !!entry?.refreshToken && !!entry.issuer;
-}
-
-const REFRESH_NOTE =
-  ' Codex holds a refresh token for this login and answers a 401 by refreshing (with `resource`) and retrying; whether that refresh succeeds was not verified (a passive check never uses a refresh token: many authorization servers rotate them).';
-
 export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
   const { server, source, reading, redact } = input;
   const cause = claimsCause(reading);
@@ -62,9 +54,9 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
   const where = tokenWhere(server, source);
   const said = `"${name}" answered ${answerWords(input.answer, redact)} to ${where}`;
   const oauth = source === 'oauth';
-  const renewable = oauth && refreshableAfter401(input.entry);
-  const severity = renewable ? ('warning' as const) : undefined;
-  const note = renewable ? REFRESH_NOTE : '';
+  // A stored login with a refresh token: refresh-diagnosis.ts models Codex's refresh after the
+  // 401 and puts its verdict first; this finding stays the cause of the rejection.
+  const note = '';
   const evidence: Record<string, unknown> = {
     tokenSource: source,
     ...readingEvidence(reading),
@@ -82,7 +74,6 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
             : ` Codex's record says it expires at ${new Date(input.entry.expiresAt).toISOString()}, later than the token itself.`
           : '';
       return makeFinding('auth.token-expired', {
-        ...(severity ? { severity } : {}),
         message: `${where[0]!.toUpperCase()}${where.slice(1)} of "${name}" has expired: its \`exp\` claim is ${reading.expired!.expIso}, and the server answered ${answerWords(input.answer, redact)}.${recorded}${note}`,
         evidence: { ...evidence, ...(oauth && input.entry ? { storedExpiresAt: input.entry.expiresAt === undefined ? null : new Date(input.entry.expiresAt).toISOString() } : {}) },
         fix: oauth ? login : { summary: `Create a new token with the provider (this one expired at ${reading.expired!.expIso})${exportVar}.` },
@@ -102,7 +93,6 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
             summary: `Create a token for this server (audience / RFC 8707 resource ${redact.url(input.resource)})${exportVar}${noResource ? '; when the provider issues tokens with OAuth, pass `resource` in the token request' : ''}.`,
           };
       return makeFinding('auth.token-not-resource-bound', {
-        ...(severity ? { severity } : {}),
         message: `${said}: the token is not bound to this server's resource ${redact.url(input.resource)} — ${audienceWords(reading)}.${note}`,
         evidence: { ...evidence, audience: reading.audience.kind },
         fix,
@@ -110,7 +100,6 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
     }
     case 'issuer':
       return makeFinding('auth.token-issuer-mismatch', {
-        ...(severity ? { severity } : {}),
         message: `${said}: the token was issued by ${JSON.stringify(reading.issuer!.iss)}, while the server's metadata names the authorization server ${reading.issuer!.expected}, whose tokens it accepts.${note}`,
         evidence,
         fix: oauth
@@ -120,7 +109,6 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
     case 'scope': {
       const s = reading.scope!;
       return makeFinding('auth.insufficient-scope', {
-        ...(severity ? { severity } : {}),
         message: `${said}: the token grants ${s.granted.length ? s.granted.join(' ') : 'no scope'}, but the server asks for ${s.required.join(' ')} (missing: ${s.missing.join(' ')}).${note}`,
         evidence: { ...evidence, missingScopes: s.missing },
         fix: oauth
@@ -140,15 +128,12 @@ export function boundElsewhereFinding(input: ClaimsFindingInput & { check: Issue
   const { server, source, reading, redact, check } = input;
   const name = server.name;
   const oauth = source === 'oauth';
-  const renewable = oauth && refreshableAfter401(input.entry);
   const kind = reading.format === 'opaque' ? 'an opaque token (not a JWT)' : 'a token without an `aud` claim';
   const how = check.asked === 'introspection' ? `its introspection endpoint answers \`active: true\`` : `its userinfo endpoint accepts it (HTTP ${check.status})`;
   return makeFinding('auth.token-not-resource-bound', {
-    ...(renewable ? { severity: 'warning' as const } : {}),
     message:
       `${tokenWhere(server, source)[0]!.toUpperCase()}${tokenWhere(server, source).slice(1)} of "${name}" is alive but not bound to this server: the authorization server that issued it still accepts it (${how}), while "${name}" answered ${answerWords(input.answer, redact)}. ` +
-      `It is ${kind}, which is what an authorization server issues when the token request leaves out the RFC 8707 \`resource\` parameter: a token for the authorization server itself, not for the resource ${redact.url(input.resource)}. Not revoked, not expired: resource binding.` +
-      (renewable ? REFRESH_NOTE : ''),
+      `It is ${kind}, which is what an authorization server issues when the token request leaves out the RFC 8707 \`resource\` parameter: a token for the authorization server itself, not for the resource ${redact.url(input.resource)}. Not revoked, not expired: resource binding.`,
     evidence: { tokenSource: source, ...readingEvidence(reading), serverAnswer: { status: input.answer.status, ...(input.answer.error ? { error: input.answer.error } : {}) }, issuerCheck: check },
     fix: oauth
       ? {

@@ -35,6 +35,8 @@ import { boundElsewhereFinding, claimsFinding, tokenWhere } from './claims-findi
 import { loginScopeFinding } from './codex-scopes.ts';
 import { checkWithIssuer, type IssuerCheck } from './issuer-check.ts';
 import { readingEvidence, readToken, type TokenReading } from './token-claims.ts';
+import { createOAuthHttp, type OAuthHttp } from './login/oauth-http.ts';
+import { diagnoseRefresh, type RefreshTrigger } from './refresh-diagnosis.ts';
 
 export { codexAuthorizationFor, type CodexAuthorization, type CredentialSource };
 
@@ -62,6 +64,8 @@ export interface AuthDiagnosisInput {
   record?: (kind: 'http-request' | 'http-response', text: string) => void;
   /** Top-level Codex settings: credential store mode, callback port / URL. */
   globals?: CodexOAuthGlobals;
+  /** Injected POSTs for the refresh prediction's introspection (default: undici through deps.dispatcher). */
+  post?: OAuthHttp;
 }
 
 export interface AuthEvidence {
@@ -236,6 +240,18 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   const primary: Finding[] = [];
   let summary: string;
 
+  // Codex's refresh (refresh-diagnosis.ts): after an expiry at startup, or after a 401 to the stored token.
+  const refreshFor = (trigger: RefreshTrigger) =>
+    diagnoseRefresh({
+      server,
+      entry: creds.entry!,
+      asMetadata: as.found?.metadata,
+      resource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : url,
+      trigger,
+      http: input.post ?? createOAuthHttp({ dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: input.requestTimeoutMs, record: input.record }),
+      redact,
+    });
+
   if (tokenSent) {
     const cause = fromClaims ?? fromIssuer;
     if (cause) {
@@ -244,6 +260,18 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
     } else {
       primary.push(tokenRejectedFinding(server, sent.source, challenge, oauthDiscoverable, reading, issuerCheck));
       summary = `401: the ${sourceWords(sent.source)} was rejected`;
+    }
+    if (sent.source === 'oauth' && creds.entry?.refreshToken && creds.entry.issuer) {
+      const refresh = await refreshFor('rejected');
+      if (refresh.finding.severity !== 'error') {
+        // Codex refreshes and retries: the rejection alone does not decide its verdict.
+        for (let i = 0; i < primary.length; i++) {
+          const f = primary[i]!;
+          primary[i] = { ...f, severity: 'info', message: `${f.message} Codex does not stop here: it refreshes the token and retries (${refresh.finding.code}).` };
+        }
+      }
+      primary.unshift(refresh.finding);
+      summary = `${summary}; ${refresh.summary}`;
     }
     primary.push(...blockers);
   } else if (!oauthDiscoverable && !prm.found && !prm.invalid) {
@@ -258,7 +286,9 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
       primary.push(tokenExpiredFinding(server, creds, input.nowMs, redact));
       summary = '401: the stored token has expired and cannot be refreshed';
     } else if (entry && state === 'refreshable') {
-      summary = '401 without a token: the stored token has expired and Codex refreshes it at startup';
+      const refresh = await refreshFor('expired');
+      primary.push(refresh.finding);
+      summary = `401 without a token: the stored token has expired; ${refresh.summary}`;
     } else if (entry && state === 'usable') {
       summary = '401 without a token; stored OAuth credentials look usable';
     } else if (!entry && creds.keyring?.state === 'present-unread') {

@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import { arch, release, type as osType } from 'node:os';
 import { codexOAuthGlobals } from '../auth/authorization-server.ts';
 import { createLoginSettings, loginBudgetMs, type LoginArgs } from '../auth/login/login-options.ts';
+import { refreshSettingsFrom } from '../auth/refresh-session.ts';
 import { adHocCommandConfig, adHocUrlConfig, loadConfig } from '../config/load-config.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { addCodexOpinion, askCodexAbout } from '../codex/codex-check.ts';
@@ -43,6 +44,8 @@ export interface CheckArgs {
   codexBin?: string;
   /** --login and its flags (src/auth/login/login-options.ts). */
   login?: LoginArgs;
+  /** --refresh: perform Codex's refresh of stored OAuth tokens and store the result (src/auth/refresh-session.ts). */
+  refresh?: boolean;
 }
 
 export interface Io {
@@ -154,7 +157,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
       deps,
       options,
       redact,
-      plans: { stdio: createStdioPlan, streamable_http: login ? (ctx) => createHttpPlan(ctx, { login }) : createHttpPlan },
+      plans: { stdio: createStdioPlan, streamable_http: login ? (ctx) => createHttpPlan(ctx, { login }) : args.refresh ? (ctx) => createHttpPlan(ctx, { refresh: refreshSettingsFrom(config) }) : createHttpPlan },
       progress,
     });
   } finally {

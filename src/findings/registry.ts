@@ -631,6 +631,65 @@ export const REGISTRY = {
     codexSays: ['OAuth authorization required, when send initialize request'],
   },
 
+  // ── Codex's token refresh (src/auth/refresh-model.ts, docs/refresh.md) ─────────────────────
+  'auth.refresh-will-fail': {
+    title: "Codex's token refresh will be refused",
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'Codex refreshes a stored OAuth token when it expires within 30 s (at startup) and after a 401 to a request that carried it. The refresh it will send cannot succeed: the authorization server says the refresh token is no longer active, the grant lacks a scope Codex asks for (Codex adds `offline_access` when the server lists it in `scopes_supported`), the token is bound to another resource than the one Codex names, or the server does not offer the refresh_token grant. Codex then fails the server.',
+    detection:
+      "Codex's refresh request is rebuilt from the stored entry and the metadata (grant, `scope`, `resource`, client_id, no client authentication) and compared with what can be known without using the refresh token: the access token's claims, `grant_types_supported`, and RFC 7662 introspection of the refresh token at the issuing authorization server (which does not consume it).",
+    fix: 'Run `codex mcp login NAME` for a new grant; when the grant lacks `offline_access`, the authorization server must grant it (or stop listing it) for refreshes to keep working.',
+    codexSays: ['OAuth token refresh failed: Server returned error response: invalid_scope: refresh token missing requested scope', 'OAuth token refresh failed: Server returned error response: invalid_grant: grant request is invalid'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-6', 'https://www.rfc-editor.org/rfc/rfc8707#section-2.2', 'https://www.rfc-editor.org/rfc/rfc7662'],
+  },
+  'auth.refresh-unverified': {
+    title: 'Refresh not verified',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      'Codex will refresh the stored token (it has expired, or the server refused it) and connects only if the refresh succeeds. A passive check never uses a refresh token (many authorization servers rotate them: using one would spend the user\'s login), and what could be known safely does not settle the outcome.',
+    detection: 'A stored token Codex would refresh, with no predicted refusal and no proof (introspection) that the grant covers the scope and resource Codex will ask for.',
+    fix: 'Run `mcp-doctor check --refresh` to perform Codex\'s exact refresh and store the rotated tokens where Codex reads them, or `codex mcp login NAME`.',
+  },
+  'auth.refresh-expected': {
+    title: "Codex's refresh is expected to succeed",
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      'The stored token will be refreshed by Codex, and the issuing authorization server confirms (by introspection, without consuming anything) that the refresh token is active and its grant covers the scope Codex asks for; the access token is bound to the resource Codex names.',
+    detection: 'RFC 7662 introspection of the stored refresh token at the issuer recorded with it, compared with the refresh request Codex will send.',
+    fix: 'Nothing to do; `mcp-doctor check --refresh` performs the refresh if you want it verified end to end.',
+  },
+  'auth.refreshed': {
+    title: 'Token refreshed and stored for Codex',
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      '`check --refresh` sent Codex\'s exact refresh request and wrote the new tokens (the rotated refresh token included) into Codex\'s credential store in Codex\'s shape, so the login is kept; the check continued with the new token.',
+    detection: '`--refresh`, a stored token with a refresh token, and a 200 from the token endpoint.',
+    fix: 'Nothing to do.',
+  },
+  'auth.refresh-failed': {
+    title: 'Token refresh refused',
+    severity: 'error',
+    stage: 'auth',
+    explanation: "`check --refresh` sent Codex's exact refresh request and the authorization server refused it; Codex's own refresh gets the same answer, so the server fails in Codex until you log in again.",
+    detection: '`--refresh` and a non-200 answer from the token endpoint (its `error` and `error_description` are shown).',
+    fix: 'Run `codex mcp login NAME`.',
+    codexSays: ['OAuth token refresh failed: Server returned error response: …'],
+  },
+  'auth.refresh-not-performed': {
+    title: '--refresh could not refresh',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      '`check --refresh` did not send a refresh because the result could not be stored where Codex reads it (the entry lives in the OS keyring, which mcp-doctor does not write), or there is nothing to refresh with (no refresh token, no token endpoint). Nothing was consumed.',
+    detection: '`--refresh` on a server whose stored entry cannot be refreshed and written back safely.',
+    fix: 'Use `mcp_oauth_credentials_store = "file"` (then `codex mcp login NAME` once), or let Codex refresh the token itself.',
+  },
+
   'auth.protected-resource-invalid': {
     title: 'Protected resource metadata unusable',
     severity: 'error',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { codexAuthorizationFor, diagnoseAuth, type CodexAuthorization } from '../auth/diagnose-auth.ts';
 import type { LoginSettings } from '../auth/login/login-flow.ts';
 import { createLoginSession, type LoginSession, type ServerAnswer } from '../auth/login/login-session.ts';
+import { createRefreshSession, type RefreshSettings } from '../auth/refresh-session.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
 import { timeoutFix, type PlanFactory } from '../pipeline/run-server.ts';
@@ -90,6 +91,8 @@ interface PlanState {
 export interface HttpPlanOptions {
   /** check --login (src/auth/login). */
   login?: LoginSettings;
+  /** check --refresh (src/auth/refresh-session.ts): takes the place of --login's session. */
+  refresh?: RefreshSettings;
 }
 
 export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): ReturnType<PlanFactory> => {
@@ -102,7 +105,7 @@ export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): 
     sessionClosed: false,
     sent: { source: 'none' },
     initRequests: { start: 0, end: 0 },
-    ...(opts.login && { login: createLoginSession(ctx, opts.login) }),
+    ...(opts.login ? { login: createLoginSession(ctx, opts.login) } : opts.refresh ? { login: createRefreshSession(ctx, opts.refresh) } : {}),
   };
   // Everything a stage reports passes the redactor once more: URLs, bodies and snippets are
   // assembled from server answers and config values. Findings of the auth forensics are

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixtureServer, type FixtureServer } from '../../fixtures/http/scenarios.ts';
 import { ROOT } from './cli.ts';
+import { testDepPath } from './test-deps.ts';
 import { checkServer, stdioServer } from './stdio-check.ts';
 import type { ServerConfig } from '../../src/config/server-config.ts';
 import type { Finding, ServerReport } from '../../src/types.ts';
@@ -19,7 +20,7 @@ import type { Finding, ServerReport } from '../../src/types.ts';
  */
 
 export const T = { timeout: 60_000 };
-export const PROXY = join(ROOT, 'node_modules', 'mcp-remote', 'dist', 'proxy.js');
+export const PROXY = testDepPath('bridges', 'mcp-remote', 'dist', 'proxy.js');
 export const marker = randomUUID();
 let scratch: string;
 const servers: FixtureServer[] = [];

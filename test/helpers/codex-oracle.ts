@@ -1,10 +1,10 @@
-// The "Codex oracle": ask the real Codex CLI (the `@openai/codex` devDependency) what it makes
+// The "Codex oracle": ask the real Codex CLI (`@openai/codex`, pinned in scripts/test-deps.mjs) what it makes
 // of a config.toml, so tests can pin mcp-doctor's verdicts to Codex's actual behaviour.
 //
 // A thin wrapper over the product's app-server client (src/codex/app-server.ts,
 // src/codex/server-status.ts: temp CODEX_HOME, offline `-c` overrides, `mcpServerStatus/list`,
 // the process tree ended afterwards; see docs/codex-behaviour-measured.md). What it adds for
-// tests: the `@openai/codex` devDependency as the binary (or CODEX_ORACLE_BIN), `process.env` as
+// tests: the pinned `@openai/codex` of the test-deps cache as the binary (or CODEX_ORACLE_BIN), `process.env` as
 // the base environment, and the session mode:
 //
 // With `session: true` it opens a real (ephemeral) thread: `thread/start` starts the servers in
@@ -29,9 +29,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { testDepPath } from './test-deps.ts';
 import { CodexAppServerError, withAppServer, type CodexCommand } from '../../src/codex/app-server.ts';
 import { listServerStatus, summarizeCodexError, verdictOf, warningsOf, type CodexServerVerdict } from '../../src/codex/server-status.ts';
 
@@ -87,7 +87,7 @@ const ORACLE_MODEL = 'mcp-doctor-oracle-model';
 
 let resolved: CodexCommand | null | undefined;
 
-/** How to run Codex: CODEX_ORACLE_BIN, else the `@openai/codex` package's bin script under this node. */
+/** How to run Codex: CODEX_ORACLE_BIN, else the pinned `@openai/codex` of the test-deps cache (scripts/test-deps.mjs) under this node. */
 export function resolveCodex(): CodexCommand | null {
   if (resolved !== undefined) return resolved;
   resolved = null;
@@ -97,12 +97,10 @@ export function resolveCodex(): CodexCommand | null {
     return resolved;
   }
   try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve('@openai/codex/package.json');
-    const script = join(dirname(pkg), 'bin', 'codex.js');
+    const script = testDepPath('codex', '@openai/codex', 'bin', 'codex.js');
     if (existsSync(script)) resolved = { command: process.execPath, args: [script] };
   } catch {
-    // not installed
+    // could not be installed (offline): the oracle tests say so and skip
   }
   return resolved;
 }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './cli.ts';
+import { testDepPath } from './test-deps.ts';
 
 /**
  * Real MCP servers from node_modules for end-to-end tests, all bound to 127.0.0.1 (through the
@@ -13,9 +14,9 @@ import { ROOT } from './cli.ts';
  */
 
 export const LOOPBACK_PRELOAD = join(ROOT, 'fixtures', 'http', 'loopback.cjs');
-export const EVERYTHING = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+export const EVERYTHING = testDepPath('everything', '@modelcontextprotocol/server-everything', 'dist', 'index.js');
 export const SDK_EXAMPLES = join(ROOT, 'node_modules', '@modelcontextprotocol', 'sdk', 'dist', 'esm', 'examples', 'server');
-export const MCP_REMOTE_PROXY = join(ROOT, 'node_modules', 'mcp-remote', 'dist', 'proxy.js');
+export const MCP_REMOTE_PROXY = testDepPath('bridges', 'mcp-remote', 'dist', 'proxy.js');
 
 export interface RealServer {
   port: number;
