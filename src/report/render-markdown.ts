@@ -1,6 +1,7 @@
 import type { BridgeReport, Finding, FixesReport, Report, ServerReport } from '../types.ts';
 import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
 import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
+import { CALIBRATED_CODEX_VERSION } from '../codex/codex-version.ts';
 import { REPO_URL, codeDocUrl, reportItAt } from './links.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel } from './symbols.ts';
 import { summaryParts } from './report-summary.ts';
@@ -30,6 +31,7 @@ export function renderMarkdown(report: Report, env: MarkdownEnvironment): string
   // --codex-bin may name a Codex that is not on the PATH.
   const codexVersion = env.codexVersion ?? (report.codex?.version ? `${report.codex.version} (${report.codex.path ?? 'asked with --codex'})` : env.codexVersion);
   if (codexVersion !== undefined) out.push(`- Codex: ${codexVersion === null ? 'not found on PATH' : mdText(codexVersion)}`);
+  out.push(`- Verdicts calibrated on: Codex ${CALIBRATED_CODEX_VERSION}`);
   if (report.deep !== undefined) out.push(`- Probes: ${report.deep ? 'with the spec-conformance probes (`check --deep`)' : 'default (`check --deep` adds the spec-conformance probes Codex does not depend on)'}`);
   if (report.config === null) out.push('- Config: none (ad-hoc check)');
   else for (const file of report.config.files?.length ? report.config.files : [report.config.path]) out.push(`- Config: ${mdCode(file)}`);
