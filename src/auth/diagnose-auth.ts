@@ -265,12 +265,15 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
       const refresh = await refreshFor('rejected');
       if (refresh.finding.severity !== 'error') {
         // Codex refreshes and retries: the rejection alone does not decide its verdict.
+        const severity = refresh.finding.severity === 'warning' ? 'warning' : 'info';
         for (let i = 0; i < primary.length; i++) {
           const f = primary[i]!;
-          primary[i] = { ...f, severity: 'info', message: `${f.message} Codex does not stop here: it refreshes the token and retries (${refresh.finding.code}).` };
+          primary[i] = { ...f, severity, message: `${f.message} Codex does not stop here: it refreshes the token and retries (${refresh.finding.code}).` };
         }
       }
-      primary.unshift(refresh.finding);
+      // A refusal or a confirmed refresh decides Codex's verdict: it comes first; an unverified one follows the rejection.
+      if (refresh.finding.severity === 'warning') primary.push(refresh.finding);
+      else primary.unshift(refresh.finding);
       summary = `${summary}; ${refresh.summary}`;
     }
     primary.push(...blockers);

@@ -153,10 +153,16 @@ export function predictRefresh(input: RefreshPredictionInput): RefreshPrediction
   }
 
   const aud = audiences(accessClaims?.aud);
+  const resourceAuds = aud.filter((a) => /^https?:\/\//i.test(a));
   if (accessClaims && aud.length) {
     checked.accessTokenAudience = aud;
-    if (!aud.some((a) => sameResource(a, request.resource))) {
-      refused.push({ error: 'invalid_target', reason: `the stored token was issued for ${aud.join(', ')}, and Codex's refresh asks for resource ${request.resource}, which that grant was not made for` });
+    if (aud.some((a) => sameResource(a, request.resource))) {
+      // bound to the resource Codex names
+    } else if (resourceAuds.length) {
+      // Bound to other resources (RFC 8707): a refresh may narrow to the grant's resources, never add one.
+      refused.push({ error: 'invalid_target', reason: `the stored token was issued for ${resourceAuds.join(', ')}, and Codex's refresh asks for resource ${request.resource}, which that grant was not made for` });
+    } else {
+      open.push(`the access token's audience (${aud.join(', ')}) names no resource, so whether its grant covers ${request.resource} is unknown`);
     }
   } else {
     open.push(accessClaims ? 'the access token names no audience, so the resource its grant is bound to is unknown' : 'the access token is opaque, so the resource its grant is bound to is unknown');
