@@ -137,12 +137,24 @@ export function readToken(input: ReadTokenInput): TokenReading {
     reading.issuer = { verdict: sameResource(raw.iss, input.issuer) ? 'match' : 'other', iss: redact.text(raw.iss), expected: redact.url(input.issuer) };
   }
 
-  const granted = raw.scope !== undefined ? splitScopeClaim(raw.scope) : raw.scp !== undefined ? splitScopeClaim(raw.scp) : undefined;
+  // An RFC 9068 access token (`typ: at+jwt`) carries its scopes in `scope`: without one it grants none.
+  const granted = raw.scope !== undefined ? splitScopeClaim(raw.scope) : raw.scp !== undefined ? splitScopeClaim(raw.scp) : isAtJwt(input.token) ? [] : undefined;
   if (granted && input.requiredScopes && input.requiredScopes.length > 0) {
     const missing = input.requiredScopes.filter((s) => !granted.includes(s));
     reading.scope = { granted, required: input.requiredScopes, missing };
   }
   return reading;
+}
+
+/** The JOSE header says `typ: at+jwt` (RFC 9068). */
+function isAtJwt(token: string): boolean {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    const typ = header && typeof header === 'object' ? (header as Record<string, unknown>).typ : undefined;
+    return typeof typ === 'string' && /^(?:application\/)?at\+jwt$/i.test(typ);
+  } catch {
+    return false;
+  }
 }
 
 export type ClaimsCause = 'expired' | 'audience' | 'issuer' | 'scope';
