@@ -4,7 +4,7 @@
  * registry (scripts/gen-docs.ts), and test/docs-codes.test.ts fails when a row names a code the
  * registry does not have or an auth code of the registry has no row.
  */
-import { REGISTRY, type FindingCode } from './registry.ts';
+import { REGISTRY, type FindingCode, type FindingSpec } from './registry.ts';
 
 export interface AuthDecision {
   /** What the doctor observes (the request, the answer, what the token or metadata shows). */
@@ -84,7 +84,7 @@ export function renderAuthDecisions(): string {
     '|---|---|---|---|',
   ];
   for (const row of AUTH_DECISIONS) {
-    const spec = REGISTRY[row.code];
+    const spec: FindingSpec = REGISTRY[row.code];
     const says = spec.codexSays?.[0] ? ` (“${spec.codexSays[0]}”)` : '';
     lines.push(`| ${cell(row.sees)} | [\`${row.code}\`](codes/${row.code}.md) (${spec.severity}): ${cell(spec.title)} | ${cell(spec.fix)} | ${cell(row.codex + says)} |`);
   }
