@@ -5,6 +5,7 @@
 // output format, and agreement with the startup verdict of real Codex (the oracle) given the same
 // config and stored credentials; where a fix is named, it is applied and Codex connects.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
 import { askCodex, codexAvailable, resolveCodex } from './helpers/codex-oracle.ts';
-import { checkJson, runCli } from './helpers/cli.ts';
+import { CLI, ROOT, checkJson, runCli } from './helpers/cli.ts';
 import {
+  browse,
   claimsOf,
   codexConfigToml,
   codexLogin,
@@ -77,6 +79,43 @@ async function doctorAndCodex(home: Home, env: Record<string, string> = {}, secr
   return { r, s, codex, text: text.stdout };
 }
 
+
+/** `check --login` in browser mode, with a scripted browser (cookies kept) following the URL it prints. */
+function checkWithBrowserLogin(home: Home): Promise<{ code: number | null; report: any; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, 'check', '--config', home.config, '--json', '-v', '--login', '--no-open', '--login-timeout', '30'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', CODEX_HOME: home.dir, DBUS_SESSION_BUS_ADDRESS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let followed = false;
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+      const url = /open this URL in a browser[^\n]*\n {2}(http\S+)/.exec(stderr)?.[1];
+      if (url && !followed) {
+        followed = true;
+        const redirect = new URL(url).searchParams.get('redirect_uri')!;
+        browse(url, redirect)
+          .then((back) => fetch(back, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text()))
+          .catch(() => undefined);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        resolvePromise({ code, report: JSON.parse(stdout), stderr });
+      } catch (error) {
+        reject(new Error(`not JSON (exit ${code}): ${stdout}\n${stderr}`));
+      }
+    });
+  });
+}
+
 function withAs(opts: RealAsOptions, mcpOpts: McpResourceOptions, body: (as: RealAs, mcp: McpResource, other: McpResource) => void): void {
   let as: RealAs;
   let mcp: McpResource;
@@ -124,6 +163,25 @@ for (const terse of [false, true]) {
             const v = await askCodex(readFileSync(home.config, 'utf8'), { credentialsJson: home.credentials() });
             assert.equal(v.servers[NAME]!.connected, true, JSON.stringify(v.servers[NAME]));
           }
+        } finally {
+          home.cleanup();
+        }
+      });
+
+      test('with check --login (browser, real AS): the fresh token obtained with `resource` is accepted, which confirms resource binding; still failed for Codex', async () => {
+        const t = await mintTokens(as, { scope: 'openid mcp:tools' });
+        const home = codexHome(mcp.url, { entry: entryFor(as, NAME, mcp.url, t, { refreshToken: null }) });
+        try {
+          const r = await checkWithBrowserLogin(home);
+          const s = r.report.servers[0];
+          assert.equal(r.code, 1, codes(s));
+          const f = s.findings[0];
+          assert.equal(f.code, 'auth.token-not-resource-bound', codes(s));
+          assert.doesNotMatch(f.message, /stored credentials are the problem/);
+          assert.match(f.message, /Confirmed: a token requested just now with resource=/);
+          assert.equal(f.evidence.confirmedByLogin.freshTokenClaims.aud, mcp.url);
+          assert.ok(finding(s, 'auth.login-succeeded'), codes(s));
+          assert.ok(!JSON.stringify(r.report).includes(t.accessToken) && !r.stderr.includes(t.accessToken));
         } finally {
           home.cleanup();
         }
