@@ -118,6 +118,13 @@ export function loginFailedFinding(
 function loginFailedFix(server: Pick<ServerConfig, 'name' | 'oauth'>, step: string, flow: LoginFlowResult) {
   switch (step) {
     case 'registration':
+      // A registration refused for the scope it names: registering by hand would not help.
+      if (/invalid_client_metadata|invalid_scope/.test(flow.problem ?? '') && /scope/i.test(flow.problem ?? '')) {
+        return {
+          summary:
+            'The authorization server refused the scope the registration names (see auth.login-scope-unsupported for the scopes Codex asks for): set `scopes = [...]` in the server table to scopes the authorization server lists, or, when the server requires a scope its authorization server does not offer, report it as a server-side misconfiguration.',
+        };
+      }
       return /pre-registered|client ID metadata/.test(flow.problem ?? '')
         ? {
             summary: 'Register an OAuth app with the provider and configure its client ID (see auth.registration-unavailable for the redirect URI Codex uses).',
