@@ -316,6 +316,26 @@ describe('codex mcp login predicted to fail for the scope it names', () => {
     });
   });
 
+  withAs({ offlineAccessWithoutConsent: true, scopes: ['openid', 'offline_access'] }, {}, (as, mcp) => {
+    test('with check --login: the registration is refused the same way, and the prediction stays first', async () => {
+      const home = codexHome(mcp.url);
+      try {
+        const r = await checkJson(['--config', home.config, '--login', '--login-auto'], { env: { CODEX_HOME: home.dir }, timeoutMs: 60_000 });
+        const s = r.report.servers[0];
+        assert.equal(r.code, 1);
+        assert.equal(s.findings[0].code, 'auth.login-scope-unsupported', codes(s));
+        const failed = finding(s, 'auth.login-failed');
+        assert.ok(failed, codes(s));
+        assert.equal(failed.evidence.failedAt, 'registration');
+        assert.match(failed.message, /invalid_client_metadata/);
+        assert.match(failed.fix.summary, /scopes = \[\.\.\.\]/);
+        assert.equal(as.registrations.at(-1)!.error, 'invalid_client_metadata');
+      } finally {
+        home.cleanup();
+      }
+    });
+  });
+
   withAs({ offlineAccessWithoutConsent: true, scopes: ['openid', 'offline_access', 'mcp:tools'] }, { requiredScope: '', scopesSupported: ['mcp:tools', 'mcp:admin'] }, (as, mcp) => {
     test('an extra scope from the metadata the AS does not offer: the fix is `scopes = [...]`, and applied, Codex logs in and connects', async () => {
       const home = codexHome(mcp.url);
