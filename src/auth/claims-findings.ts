@@ -8,7 +8,9 @@ import { serverSnippet } from '../config/toml-snippet.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, Fix } from '../types.ts';
+import type { ChallengeAnalysis } from './challenge.ts';
 import type { CredentialSource, StoredCredential } from './credential-store.ts';
+import type { IssuerCheck } from './issuer-check.ts';
 import { audienceWords, claimsCause, readingEvidence, type TokenReading } from './token-claims.ts';
 
 export interface ClaimsFindingInput {
@@ -124,7 +126,7 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
  * token is alive and bound to something else — for an opaque token or one without `aud`, a token
  * requested without the RFC 8707 `resource` (seed 002), not a revoked one.
  */
-export function boundElsewhereFinding(input: ClaimsFindingInput & { check: IssuerCheckEvidence }): Finding {
+export function boundElsewhereFinding(input: ClaimsFindingInput & { check: IssuerCheck }): Finding {
   const { server, source, reading, redact, check } = input;
   const name = server.name;
   const oauth = source === 'oauth';
@@ -149,12 +151,51 @@ export function boundElsewhereFinding(input: ClaimsFindingInput & { check: Issue
   });
 }
 
-/** issuer-check.ts's answer, as evidence. */
-export interface IssuerCheckEvidence {
-  asked: 'userinfo' | 'introspection' | 'none';
-  reason?: string;
-  url?: string;
-  status?: number | null;
-  verdict: 'alive' | 'rejected' | 'unknown';
-  said?: string;
+
+/**
+ * A 401 to a token whose claims name no cause: what the token shows (opaque, claims that look
+ * right, or dead at its own AS) and the fix for where it came from.
+ */
+export function tokenRejectedFinding(
+  server: ServerConfig,
+  source: CredentialSource,
+  challenge: ChallengeAnalysis,
+  oauthDiscoverable: boolean,
+  reading: TokenReading | undefined,
+  issuerCheck: IssuerCheck | undefined,
+): Finding {
+  const name = server.name;
+  const said = challenge.error ? ` (${challenge.error}${challenge.errorDescription ? `: ${challenge.errorDescription}` : ''})` : '';
+  const evidence: Record<string, unknown> = { tokenSource: source, ...(reading ? readingEvidence(reading) : {}) };
+  if (issuerCheck) evidence.issuerCheck = issuerCheck;
+  // What the token itself shows, when its claims name no cause.
+  const dead = issuerCheck?.verdict === 'rejected';
+  const shows = dead
+    ? ` The authorization server that issued it rejects it too (${issuerCheck!.asked === 'introspection' ? 'introspection: active false' : `its userinfo endpoint answered ${issuerCheck!.status}${issuerCheck!.said ? ` ${issuerCheck!.said}` : ''}`}): it was revoked or has expired.`
+    : reading?.format === 'opaque'
+      ? ' It is an opaque token (not a JWT), so its expiry and audience cannot be read.'
+      : reading?.format === 'jwt'
+        ? reading.audience.kind === 'bound'
+          ? ` Its claims look right (audience ${reading.audience.matched}${reading.claims?.expIso ? `, expires ${reading.claims.expIso}` : ''}), so the server refuses it for something the claims do not show: revoked, signed with a key it does not trust, or a token type it does not take.`
+          : ' It is a JWT without an `aud` claim, so its audience cannot be read.'
+        : '';
+  if (source === 'oauth') {
+    return makeFinding('auth.token-rejected', {
+      message: `"${name}" rejected Codex's stored OAuth token with 401${said}.${shows}${dead || reading?.audience.kind === 'bound' ? '' : ' It was revoked, or issued for another server or tenant.'}`,
+      evidence,
+      fix: { summary: 'Log in again to get a new token.', command: `codex mcp login ${name}` },
+    });
+  }
+  const where = tokenWhere(server, source);
+  const oauthNote = oauthDiscoverable
+    ? ` The server also supports OAuth, which Codex skips while a token is configured: remove bearer_token_env_var (or the Authorization header) and run \`codex mcp login ${name}\` to use it instead.`
+    : '';
+  const causes = dead ? '' : reading?.format === 'jwt' && reading.audience.kind === 'bound' ? '' : ' The token is invalid, revoked, lacks access, or is for another server.';
+  return makeFinding('auth.token-rejected', {
+    message: `"${name}" answered 401${said} although ${where} was sent.${shows}${causes}${oauthNote}`,
+    evidence,
+    fix: {
+      summary: `Create a new token with the provider and export it${server.bearerTokenEnvVar ? ` as ${server.bearerTokenEnvVar}` : ''} where Codex is started.${oauthNote}`,
+    },
+  });
 }

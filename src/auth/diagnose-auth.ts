@@ -31,10 +31,9 @@ import {
 } from './credential-store.ts';
 import { createHttpGet, type HttpGet, type UrlTried } from './http-get.ts';
 import { discoverProtectedResource, type PrmDiscovery } from './protected-resource.ts';
-import { boundElsewhereFinding, claimsFinding, tokenWhere } from './claims-findings.ts';
+import { tokenRejectedFinding } from './claims-findings.ts';
 import { loginScopeFinding } from './codex-scopes.ts';
-import { checkWithIssuer, type IssuerCheck } from './issuer-check.ts';
-import { readingEvidence, readToken, type TokenReading } from './token-claims.ts';
+import { judgeToken } from './token-cause.ts';
 import { createOAuthHttp, type OAuthHttp } from './login/oauth-http.ts';
 import { diagnoseRefresh, type RefreshTrigger } from './refresh-diagnosis.ts';
 
@@ -178,54 +177,23 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   evidence.codex = { predictedAuthStatus: codex.codex.status, reason: codex.codex.reason, ...(codex.getChallengeDiffers ? { getChallengeDiffers: true } : {}) };
 
   // The token whose claims matter: the one sent, else the stored one Codex would use.
-  const token = tokenFrom(sent.authorization) ?? creds.entry?.accessToken;
-  const prmResource = typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : undefined;
-  const resource = prmResource ?? server.oauthResource ?? url;
-  const asIssuer = typeof as.found?.metadata.issuer === 'string' ? as.found.metadata.issuer : issuer;
-  let reading: TokenReading | undefined;
-  if (token) {
-    reading = readToken({
-      token,
-      nowMs: input.nowMs,
-      resource: prmResource,
-      configuredUrl: url,
-      oauthResource: server.oauthResource,
-      issuer: asIssuer,
-      requiredScopes: challenge.scopes,
-      clientId: sent.source === 'oauth' || !tokenSent ? creds.entry?.clientId : undefined,
-      redact,
-    });
-    evidence.audience = {
-      verdict: reading.format === 'opaque' ? 'opaque' : reading.audience.kind,
-      ...(reading.claims ? { claims: reading.claims } : {}),
-      expected: reading.audience.expected,
-      ...(reading.expired ? { expired: reading.expired.expIso } : {}),
-      ...(reading.issuer ? { issuer: reading.issuer } : {}),
-    };
-  }
-  const answer = { status: first.status, error: challenge.error, errorDescription: challenge.errorDescription };
-  const storedEntry = sent.source === 'oauth' ? creds.entry : undefined;
-  const claimsInput = reading && { server, source: sent.source, reading, answer, entry: storedEntry, resource, prmFound: !!prm.found, redact };
-  // Claims first: a rejected token whose own claims name the cause.
-  const fromClaims = tokenSent && claimsInput ? claimsFinding(claimsInput) : undefined;
-  // No cause in the claims (opaque, or no `aud`): ask the AS that issued it whether it is alive.
-  let issuerCheck: IssuerCheck | undefined;
-  if (tokenSent && token && claimsInput && !fromClaims && (reading!.format === 'opaque' || reading!.audience.kind === 'absent') && as.found) {
-    issuerCheck = await checkWithIssuer({
-      token,
-      reading: reading!,
-      metadata: as.found.metadata,
-      recordedIssuer: storedEntry?.issuer,
-      clientId: storedEntry?.clientId || undefined,
-      dispatcher: input.deps.dispatcher,
-      signal: input.signal,
-      timeoutMs: Math.min(3000, input.requestTimeoutMs ?? 3000),
-      record: input.record,
-      redact,
-    });
-    evidence.issuerCheck = { ...issuerCheck };
-  }
-  const fromIssuer = issuerCheck?.verdict === 'alive' && claimsInput ? boundElsewhereFinding({ ...claimsInput, check: issuerCheck }) : undefined;
+  const judged = await judgeToken({
+    server,
+    token: tokenFrom(sent.authorization) ?? creds.entry?.accessToken,
+    sent: tokenSent,
+    source: sent.source,
+    entry: creds.entry,
+    answer: { status: first.status, error: challenge.error, errorDescription: challenge.errorDescription },
+    challengeScopes: challenge.scopes,
+    prmResource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : undefined,
+    issuer: typeof as.found?.metadata.issuer === 'string' ? as.found.metadata.issuer : issuer,
+    asMetadata: as.found?.metadata,
+    nowMs: input.nowMs,
+    net: { dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: Math.min(3000, input.requestTimeoutMs ?? 3000), record: input.record },
+    redact,
+  });
+  Object.assign(evidence, judged.evidence);
+  const { reading, issuerCheck } = judged;
 
   // ── Choose the cause ────────────────────────────────────────────────────────────────────────
   const discoveryFindings = [...prm.findings, ...as.findings];
@@ -253,7 +221,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
     });
 
   if (tokenSent) {
-    const cause = fromClaims ?? fromIssuer;
+    const cause = judged.finding;
     if (cause) {
       primary.push(cause);
       summary = `401: the ${sourceWords(sent.source)} was rejected (${cause.code})`;
@@ -455,50 +423,6 @@ function tokenExpiredFinding(server: ServerConfig, creds: CredentialInspection, 
     message: `The stored OAuth token of "${server.name}" expired at ${when}. ${why}`,
     evidence: { credential: describeCredential(entry, nowMs, redact) },
     fix: { summary: 'Log in again.', command: `codex mcp login ${server.name}` },
-  });
-}
-
-function tokenRejectedFinding(
-  server: ServerConfig,
-  source: CredentialSource,
-  challenge: ChallengeAnalysis,
-  oauthDiscoverable: boolean,
-  reading: TokenReading | undefined,
-  issuerCheck: IssuerCheck | undefined,
-): Finding {
-  const name = server.name;
-  const said = challenge.error ? ` (${challenge.error}${challenge.errorDescription ? `: ${challenge.errorDescription}` : ''})` : '';
-  const evidence: Record<string, unknown> = { tokenSource: source, ...(reading ? readingEvidence(reading) : {}) };
-  if (issuerCheck) evidence.issuerCheck = issuerCheck;
-  // What the token itself shows, when its claims name no cause.
-  const dead = issuerCheck?.verdict === 'rejected';
-  const shows = dead
-    ? ` The authorization server that issued it rejects it too (${issuerCheck!.asked === 'introspection' ? 'introspection: active false' : `its userinfo endpoint answered ${issuerCheck!.status}${issuerCheck!.said ? ` ${issuerCheck!.said}` : ''}`}): it was revoked or has expired.`
-    : reading?.format === 'opaque'
-      ? ' It is an opaque token (not a JWT), so its expiry and audience cannot be read.'
-      : reading?.format === 'jwt'
-        ? reading.audience.kind === 'bound'
-          ? ` Its claims look right (audience ${reading.audience.matched}${reading.claims?.expIso ? `, expires ${reading.claims.expIso}` : ''}), so the server refuses it for something the claims do not show: revoked, signed with a key it does not trust, or a token type it does not take.`
-          : ' It is a JWT without an `aud` claim, so its audience cannot be read.'
-        : '';
-  if (source === 'oauth') {
-    return makeFinding('auth.token-rejected', {
-      message: `"${name}" rejected Codex's stored OAuth token with 401${said}.${shows}${dead || reading?.audience.kind === 'bound' ? '' : ' It was revoked, or issued for another server or tenant.'}`,
-      evidence,
-      fix: { summary: 'Log in again to get a new token.', command: `codex mcp login ${name}` },
-    });
-  }
-  const where = tokenWhere(server, source);
-  const oauthNote = oauthDiscoverable
-    ? ` The server also supports OAuth, which Codex skips while a token is configured: remove bearer_token_env_var (or the Authorization header) and run \`codex mcp login ${name}\` to use it instead.`
-    : '';
-  const causes = dead ? '' : reading?.format === 'jwt' && reading.audience.kind === 'bound' ? '' : ' The token is invalid, revoked, lacks access, or is for another server.';
-  return makeFinding('auth.token-rejected', {
-    message: `"${name}" answered 401${said} although ${where} was sent.${shows}${causes}${oauthNote}`,
-    evidence,
-    fix: {
-      summary: `Create a new token with the provider and export it${server.bearerTokenEnvVar ? ` as ${server.bearerTokenEnvVar}` : ''} where Codex is started.${oauthNote}`,
-    },
   });
 }
 
