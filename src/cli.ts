@@ -28,12 +28,20 @@ function colorWanted(flag: boolean | undefined): boolean {
   return true;
 }
 
+/** A string flag given once or several times (yargs makes repeats an array). */
+function toStrings(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
 function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
   const format: Format = argv.json === true ? 'json' : ((argv.format as Format | undefined) ?? 'text');
   const dashDash = (argv['--'] as string[] | undefined) ?? [];
   return {
     names: ((argv.names as string[] | undefined) ?? []).map(String),
     config: argv.config as string | undefined,
+    overrides: toStrings(argv.c),
+    profile: argv.profile as string | undefined,
     format,
     timeout: argv.timeout as number | undefined,
     verbose: argv.verbose === true,
@@ -79,6 +87,9 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
       y
         .positional('names', { type: 'string', array: true, describe: 'Server names ([mcp_servers.NAME]); default: all' })
         .option('config', { type: 'string', describe: 'Config file (default: $CODEX_HOME/config.toml, CODEX_HOME defaults to ~/.codex)' })
+        // Not `array: true`: that would swallow the server names after it. Repeats still collect.
+        .option('c', { type: 'string', requiresArg: true, describe: 'Override a config value as `codex -c key=value` does (repeatable): a dotted key, the value parsed as TOML (a string when it does not parse), above every config file but managed_config.toml' })
+        .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'As `codex --profile NAME`: layer $CODEX_HOME/NAME.config.toml on top of config.toml' })
         .option('format', { choices: FORMATS, default: 'text' as Format, describe: 'Output format' })
         .option('json', { type: 'boolean', describe: 'Short for --format json' })
         .option('timeout', { type: 'number', describe: "Upper bound in seconds for one server's whole check (default: its startup_timeout_sec)" })

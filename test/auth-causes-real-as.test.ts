@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
@@ -50,6 +51,16 @@ function codexHome(url: string, opts: { entry?: CodexEntry; extra?: string; top?
   if (opts.entry) writeCodexCredentials(dir, [opts.entry]);
   else writeFileSync(join(dir, '.credentials.json'), '{}');
   return { dir, config, credentials: () => readFileSync(join(dir, '.credentials.json'), 'utf8'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+
+/** A port nothing listens on right now (bound and released), for a fixed callback port. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }
 
 const codes = (s: any) => s.findings.map((f: any) => `${f.severity}:${f.code}`).join(', ');
@@ -366,7 +377,10 @@ describe('codex mcp login predicted to fail for the scope it names', () => {
 
 describe('check --login with a pre-registered client whose redirect URI does not match', () => {
   withAs({ offlineAccessWithoutConsent: true }, {}, (as, mcp) => {
-    const port = 40000 + Math.floor(Math.random() * 20000);
+    let port = 0;
+    before(async () => {
+      port = await freePort();
+    });
     const codexUri = () => `http://127.0.0.1:${port}/callback/${codexCallbackId(mcp.url)}`;
     for (const mode of [['--login-auto'], ['--no-open', '--login-timeout', '30']]) {
       test(`${mode[0]}: the AS's invalid_redirect_uri is read and named (auth.redirect-uri-rejected), with Codex's redirect URI to register`, async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { askCodex, codexAvailable, resolveCodex } from './helpers/codex-oracle.ts';
-import { claimsOf, codexConfigToml, codexLogin, mintTokens, readCodexCredential, refreshTokens, startMcpResource, startRealAs, type McpResource, type RealAs } from './helpers/real-as.ts';
+import { claimsOf, codexConfigToml, codexLogin, mintTokens, readCodexCredential, refreshTokens, registerClient, startMcpResource, startRealAs, type McpResource, type RealAs } from './helpers/real-as.ts';
 
 async function initialize(url: string, token?: string): Promise<Response> {
   return fetch(url, {
@@ -79,6 +79,44 @@ describe('real authorization server harness', () => {
       assert.equal(v.servers.rs!.connected, true, JSON.stringify(v.servers.rs));
     } finally {
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('real authorization server variants', () => {
+  test('pre-registered client with another redirect URI: the AS refuses with invalid_redirect_uri', async () => {
+    const as = await startRealAs({
+      clients: [{ client_id: 'pre-registered', token_endpoint_auth_method: 'none', application_type: 'native', redirect_uris: ['http://127.0.0.1:9/registered'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
+    });
+    try {
+      await assert.rejects(mintTokens(as, { clientId: 'pre-registered', redirectUri: 'http://127.0.0.1:9/other' }), /invalid_redirect_uri/);
+      const ok = await mintTokens(as, { clientId: 'pre-registered', redirectUri: 'http://127.0.0.1:9/registered', scope: 'openid' });
+      assert.ok(ok.accessToken);
+    } finally {
+      await as.close();
+    }
+  });
+
+  test('no registration endpoint; strict scope list refuses a registration naming other scopes', async () => {
+    const noReg = await startRealAs({ registration: false });
+    const strict = await startRealAs({ scopes: ['openid', 'mcp:tools'] });
+    try {
+      assert.equal(noReg.metadata.registration_endpoint, undefined);
+      assert.deepEqual(strict.metadata.scopes_supported, ['openid', 'mcp:tools']);
+      await assert.rejects(registerClient(strict, undefined, { scope: 'mcp:tools offline_access' }), /invalid_client_metadata/);
+    } finally {
+      await noReg.close();
+      await strict.close();
+    }
+  });
+
+  test('resource indicators off: every access token is opaque', async () => {
+    const as = await startRealAs({ resourceIndicators: false });
+    try {
+      const t = await mintTokens(as, { scope: 'openid mcp:tools' });
+      assert.equal(claimsOf(t.accessToken), undefined);
+    } finally {
+      await as.close();
     }
   });
 });

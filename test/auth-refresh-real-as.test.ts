@@ -103,6 +103,10 @@ describe('refresh at startup: an expired stored token with a refresh token (AS l
         assert.equal(f.evidence.codexRefreshRequest.form.scope, 'mcp:tools offline_access');
         assert.equal(f.evidence.codexRefreshRequest.form.refresh_token, '<redacted>');
         assert.ok(!r.stdout.includes(t.refreshToken!), 'the refresh token never appears');
+        // Not in the wire transcript either (the introspection request carries it as `token`).
+        const verbose = await checkJson(['--config', home.config, '-v'], { env: { CODEX_HOME: home.dir } });
+        for (const secret of [t.refreshToken!, t.accessToken, t.accessToken.split('.')[2]!]) assert.ok(!verbose.stdout.includes(secret) && !verbose.stderr.includes(secret), 'no token in the -v report');
+        assert.ok(verbose.report.servers[0].transcript.some((e: any) => /introspection/.test(e.text ?? '')), 'the introspection request is in the transcript');
         assertAgrees(s, codex);
         if (codex) {
           assert.match(codex.error ?? '', /invalid_scope: refresh token missing requested scope/);
@@ -273,6 +277,32 @@ describe('refresh after a 401: the server rejects the stored token, Codex refres
         }
       });
     }
+
+    test('check --refresh after a 401: refreshes as Codex would after it, stores the rotated token, initialize accepts the new one; Codex then connects from the store', async () => {
+      const t = await mintTokens(as, { resource: mcp.url, scope: 'mcp:tools offline_access', prompt: 'consent' });
+      await sleep(3500);
+      const home = codexHome(mcp, entryFor(as, NAME, mcp.url, t, { expiresAt: null }));
+      try {
+        const before = as.tokenRequests.length;
+        const r = await checkJson(['--config', home.config, '--refresh'], { env: { CODEX_HOME: home.dir } });
+        const s = r.report.servers[0];
+        assert.equal(r.code, 0, codes(s));
+        const f = finding(s, 'auth.refreshed');
+        assert.match(f.message, /initialize then answered HTTP 200/);
+        assert.ok(!s.findings.some((x: any) => x.severity === 'error'), codes(s));
+        const sent = as.tokenRequests.slice(before).filter((x) => x.grantType === 'refresh_token');
+        assert.equal(sent.length, 1);
+        assert.equal(sent[0]!.params.resource, mcp.url);
+        const stored = readCodexCredential(home.dir, NAME, mcp.url)!;
+        assert.notEqual(stored.refresh_token, t.refreshToken);
+        if (oracle) {
+          const v = await askCodex(readFileSync(home.config, 'utf8'), { credentialsJson: home.credentials() });
+          assert.equal(v.servers[NAME]!.connected, true, JSON.stringify(v.servers[NAME]));
+        }
+      } finally {
+        home.cleanup();
+      }
+    });
 
     test('token and grant for another resource: the refresh asks for this one and is refused; fail, as in Codex', async () => {
       const t = await mintTokens(as, { resource: other.url, scope: 'mcp:tools offline_access', prompt: 'consent' });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import { checkJson } from './helpers/cli.ts';
 import { startOAuthFixture } from '../fixtures/oauth/oauth-fixtures.ts';
@@ -26,6 +27,16 @@ function home(toml: string): { dir: string; config: string } {
   return { dir, config: join(dir, 'config.toml') };
 }
 
+
+/** A port nothing listens on right now (bound and released), for a fixed callback port. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
 const codes = (s: any) => s.findings.map((f: any) => `${f.severity}:${f.code}`).join(', ');
 
 describe('check --login: the authorization server refuses the redirect URI', () => {
@@ -34,14 +45,14 @@ describe('check --login: the authorization server refuses the redirect URI', () 
       test(`${mode[0]}, ${fixedPort ? 'callback port configured' : 'no callback port'}: auth.redirect-uri-rejected names the AS's error and the URI to register`, async () => {
         const fx = await startOAuthFixture({ separateAs: true, allowedRedirectUris: ['http://127.0.0.1:9/elsewhere'] });
         try {
-          const port = 40000 + Math.floor(Math.random() * 20000);
+          const port = await freePort();
           const h = home(`mcp_oauth_credentials_store = "file"\n${fixedPort ? `mcp_oauth_callback_port = ${port}\n` : ''}[mcp_servers.fx]\nurl = "${fx.url}"\n[mcp_servers.fx.oauth]\nclient_id = "pre-registered"\n`);
           const started = Date.now();
           const r = await checkJson(['--config', h.config, '--login', ...mode], { env: { CODEX_HOME: h.dir }, timeoutMs: 60_000 });
           const s = r.report.servers[0];
           assert.equal(r.code, 1);
           const f = s.findings.find((x: any) => x.code === 'auth.redirect-uri-rejected');
-          assert.ok(f, codes(s));
+          assert.ok(f, `${codes(s)}: ${JSON.stringify(s.findings.map((x: any) => x.message))}`);
           assert.match(f.message, /invalid_redirect_uri \("redirect_uri did not match any of the client's registered redirect_uris"\)/);
           assert.match(f.message, /pre-registered client "pre-registered"/);
           assert.doesNotMatch(JSON.stringify(s), /does not approve without a person/);

@@ -21,6 +21,7 @@
  *   OIDC fields missing (the SDK's schema rejects them; Codex logs in), non-https endpoints.
  */
 import { createHash } from 'node:crypto';
+import type { CodexOAuthGlobals } from '../config/oauth-globals.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import { serverHeader, serverSnippet, tomlKey, tomlValue } from '../config/toml-snippet.ts';
 import { makeFinding } from '../findings/make-finding.ts';
@@ -179,25 +180,8 @@ export interface AsDiscovery {
   findings: Finding[];
 }
 
-/** Top-level Codex settings that shape the login (not part of a server table). */
-export interface CodexOAuthGlobals {
-  credentialsStore?: 'auto' | 'file' | 'keyring';
-  callbackPort?: number;
-  callbackUrl?: string;
-}
-
-/** The top-level settings of a Codex config document (invalid values are left out: config checks report them). */
-export function codexOAuthGlobals(document: Record<string, unknown> | undefined): CodexOAuthGlobals {
-  const doc = document ?? {};
-  const store = doc.mcp_oauth_credentials_store;
-  const port = doc.mcp_oauth_callback_port;
-  const url = doc.mcp_oauth_callback_url;
-  return {
-    ...(store === 'auto' || store === 'file' || store === 'keyring' ? { credentialsStore: store } : {}),
-    ...(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? { callbackPort: port } : {}),
-    ...(typeof url === 'string' && url !== '' ? { callbackUrl: url } : {}),
-  };
-}
+/** Top-level Codex settings that shape the login (src/config/oauth-globals.ts). */
+export type { CodexOAuthGlobals };
 
 export interface DiscoverAsInput {
   serverName: string;

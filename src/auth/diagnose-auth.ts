@@ -214,6 +214,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
       server,
       entry: creds.entry!,
       asMetadata: as.found?.metadata,
+      asMetadataUrl: as.found?.url,
       resource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : url,
       trigger,
       http: input.post ?? createOAuthHttp({ dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: input.requestTimeoutMs, record: input.record }),

@@ -27,6 +27,8 @@ export interface RefreshDiagnosisInput {
   entry: StoredCredential;
   /** The authorization server metadata discovered for the server (undefined: none usable). */
   asMetadata: Record<string, unknown> | undefined;
+  /** The URL that metadata was fetched from. */
+  asMetadataUrl?: string;
   /** The resource Codex names: the protected resource metadata's `resource`, else the URL. */
   resource: string;
   trigger: RefreshTrigger;
@@ -46,12 +48,23 @@ export interface RefreshDiagnosis {
 const sameIssuer = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
 /** Introspects the refresh token at its own issuer, as Codex's public client. */
-export async function introspectRefreshToken(http: OAuthHttp, entry: StoredCredential, asMetadata: Record<string, unknown> | undefined): Promise<RefreshTokenIntrospection> {
+export async function introspectRefreshToken(
+  http: OAuthHttp,
+  entry: StoredCredential,
+  asMetadata: Record<string, unknown> | undefined,
+  /** Where the metadata was fetched: it must be the stored issuer's own origin. */
+  metadataUrl: string | undefined,
+): Promise<RefreshTokenIntrospection> {
   const endpoint = typeof asMetadata?.introspection_endpoint === 'string' ? asMetadata.introspection_endpoint : undefined;
   if (!endpoint) return { status: 0, unusable: 'the authorization server publishes no introspection_endpoint' };
   const issuer = typeof asMetadata?.issuer === 'string' ? asMetadata.issuer : undefined;
-  if (!issuer || !entry.issuer || !sameIssuer(issuer, entry.issuer)) {
-    return { status: 0, unusable: 'the discovered authorization server is not the issuer the token was stored with, so the token is not sent to it' };
+  // The token goes back only to the authorization server that issued it: metadata served by the
+  // stored issuer's origin, naming that issuer, with the endpoint on that origin too (a server's
+  // protected resource metadata could otherwise point the doctor anywhere).
+  const origin = (u: string | undefined) => (u && URL.canParse(u) ? new URL(u).origin : undefined);
+  const own = origin(entry.issuer);
+  if (!issuer || !entry.issuer || !sameIssuer(issuer, entry.issuer) || !own || origin(metadataUrl) !== own || origin(endpoint) !== own) {
+    return { status: 0, unusable: 'the introspection endpoint is not that of the issuer the token was stored with (same origin), so the token is not sent to it' };
   }
   if (!entry.refreshToken) return { status: 0, unusable: 'no refresh token' };
   const res = await http.postForm(endpoint, { token: entry.refreshToken, token_type_hint: 'refresh_token', client_id: entry.clientId });
@@ -94,7 +107,7 @@ export async function diagnoseRefresh(input: RefreshDiagnosisInput): Promise<Ref
       summary: 'Codex will refresh the stored token; refresh not verified',
     };
   }
-  const introspection = input.http ? await introspectRefreshToken(input.http, entry, input.asMetadata) : { status: 0, unusable: 'not attempted' };
+  const introspection = input.http ? await introspectRefreshToken(input.http, entry, input.asMetadata, input.asMetadataUrl) : { status: 0, unusable: 'not attempted' };
   const claims = entry.accessToken ? decodeJwtClaims(entry.accessToken) : undefined;
   const prediction = predictRefresh({ request, entry, asMetadata: input.asMetadata, ...(claims ? { accessClaims: claims } : {}), introspection });
   const evidence: Record<string, unknown> = {

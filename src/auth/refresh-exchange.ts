@@ -71,7 +71,24 @@ export async function performCodexRefresh(input: RefreshExchangeInput): Promise<
   return { ok: true, tokens: parsed, rotated, stored, status: res.status };
 }
 
-async function writeBack(input: RefreshExchangeInput, tokens: RefreshedTokens): Promise<'written' | 'superseded'> {
+/**
+ * Servers are checked concurrently, and each write-back is a read-modify-write of the same file:
+ * without this queue two refreshes could each write a document lacking the other's new tokens,
+ * and a rotated refresh token would be lost.
+ */
+let writeQueue: Promise<unknown> = Promise.resolve();
+
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const run = writeQueue.then(fn, fn);
+  writeQueue = run.catch(() => undefined);
+  return run;
+}
+
+function writeBack(input: RefreshExchangeInput, tokens: RefreshedTokens): Promise<'written' | 'superseded'> {
+  return serialized(() => writeBackNow(input, tokens));
+}
+
+async function writeBackNow(input: RefreshExchangeInput, tokens: RefreshedTokens): Promise<'written' | 'superseded'> {
   const { entry } = input;
   const path = join(input.deps.codexHome, CREDENTIALS_FILE);
   const doc = JSON.parse(await input.deps.readFile(path)) as Record<string, Record<string, unknown>>;

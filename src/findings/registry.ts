@@ -193,6 +193,49 @@ export const REGISTRY = {
     fix: 'Forward the variable by name with `env_vars = ["NAME"]` (stdio) or use `bearer_token_env_var` / `env_http_headers` (HTTP).',
     refs: ['https://github.com/openai/codex/issues/7521'],
   },
+  // Config layers beyond the user file (issue 17 item 5).
+  'config.disabled-by-requirements': {
+    title: 'Server not allowed by requirements.toml',
+    severity: 'warning',
+    stage: 'config',
+    explanation:
+      "An administrator's `requirements.toml` (`/etc/codex/requirements.toml` on Unix) has an `[mcp_servers]` allow-list. A configured server it does not name, or whose `command` / `url` does not match the `identity` it names, is disabled: Codex does not start it and lists it as `disabled: requirements (<file>)`. Nothing fails, so a user only notices the tools are missing. mcp-doctor does not probe it either (status `skipped`).",
+    detection:
+      'requirements.toml is read and its `mcp_servers` entries matched against each server as Codex does: an exact `identity = { command = "…" }` or `{ url = "…" }`, or matchers (`{ command = { executable, args = [{ match = "exact" | "prefix", value } | { match = "regex", expression }] } }`, `{ url = { match, … } }`).',
+    fix: 'Configure the server with the command or URL the allow-list names, or ask the administrator to allow it.',
+    codexSays: ['<name> (disabled: requirements (/etc/codex/requirements.toml))'],
+  },
+  'config.requirements-invalid': {
+    title: 'requirements.toml has an invalid MCP server entry',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      'An `[mcp_servers.NAME]` entry of `requirements.toml` has no valid `identity`. Codex cannot load its requirements and does not start at all.',
+    detection: 'Each entry must be a table with `identity` = `{ command = "…" }`, `{ url = "…" }` or a matcher form.',
+    fix: 'Ask the administrator who manages requirements.toml to correct the entry.',
+    codexSays: ['failed to parse requirements layer /etc/codex/requirements.toml: missing field `identity`'],
+  },
+  'config.legacy-profile': {
+    title: 'Legacy profile selection',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      "Codex 0.171 replaced `[profiles.NAME]` tables selected with `profile = \"NAME\"` by profile files: `$CODEX_HOME/NAME.config.toml`, selected with `--profile NAME`. A `profile = \"NAME\"` key, or `--profile NAME` while config.toml still has `[profiles.NAME]`, makes Codex refuse the whole config: no MCP server starts.",
+    detection: 'A `profile` key in the effective config (project configs cannot set it), or a `[profiles.NAME]` table / `profile = "NAME"` in config.toml when --profile NAME is given.',
+    fix: 'Move the profile\'s settings into `$CODEX_HOME/NAME.config.toml`, delete the `profile` line and the `[profiles.NAME]` table, and start Codex with `--profile NAME`.',
+    codexSays: [
+      'legacy `profile = "NAME"` config is no longer supported; use `--profile NAME` with `NAME.config.toml` instead',
+      '--profile `NAME` cannot be used while …/config.toml contains legacy `profile = "NAME"` or `[profiles.NAME]` config',
+    ],
+  },
+  'config.profile-not-found': {
+    title: 'Profile file not found',
+    severity: 'warning',
+    stage: 'file',
+    explanation: '`--profile NAME` layers `$CODEX_HOME/NAME.config.toml` on top of config.toml. When that file does not exist Codex starts without a profile layer and says nothing, so a misspelt profile silently runs the base config.',
+    detection: 'The profile file named by --profile does not exist.',
+    fix: 'Check the name given to --profile, or create `$CODEX_HOME/NAME.config.toml`.',
+  },
 
   // ── stdio ───────────────────────────────────────────────────────────────────────────────────
   'stdio.command-not-found': {

@@ -1,8 +1,8 @@
 import type { spawn } from 'node:child_process';
 import type { Dispatcher } from 'undici';
-import type { CodexOAuthGlobals } from '../auth/authorization-server.ts';
+import type { CodexOAuthGlobals } from '../config/oauth-globals.ts';
 import type { ServerConfig } from '../config/server-config.ts';
-import type { NetworkEnv } from '../transports/http/network-env.ts';
+import type { NetworkEnv } from '../config/network-env.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, ServerInfo, ServerReport, StageName, ToolsSummary, TranscriptEntry } from '../types.ts';
 

@@ -599,4 +599,3 @@ export function codexConfigToml(servers: Record<string, { url: string; extra?: s
   return toml;
 }
 
-export { decodeJwt };
