@@ -1019,10 +1019,15 @@ export const REGISTRY = {
     title: '`tools/list` failed',
     severity: 'error',
     stage: 'tools',
-    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
-    detection: '`tools/list` is called (following `nextCursor`) and the result validated.',
+    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, or an answer nested deeper than Codex\'s JSON parser reads (a tool nested 125 levels or more, measured with 0.171), so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
+    detection: '`tools/list` is called (following `nextCursor`) and the result validated, including its nesting depth (docs/model-view.md).',
     fix: 'A server-side fix; the error is in the evidence.',
-    codexSays: ['MCP startup failed: Mcp error: -32601: Method not found', 'MCP startup failed: Unexpected response type', 'MCP startup failed: tools/list returned a repeated pagination cursor'],
+    codexSays: [
+      'MCP startup failed: Mcp error: -32601: Method not found',
+      'MCP startup failed: Unexpected response type',
+      'MCP startup failed: tools/list returned a repeated pagination cursor',
+      'MCP startup failed: Transport send error: … Deserialize error: recursion limit exceeded',
+    ],
   },
   'tools.invalid-name': {
     title: 'Tool name Codex rewrites',
@@ -1057,6 +1062,25 @@ export const REGISTRY = {
     explanation: 'The server answered `tools/list` with no tools (or the filters removed them all).',
     detection: 'The tool count after `enabled_tools` / `disabled_tools`.',
     fix: 'Check the server\'s own configuration, and the filters.',
+  },
+  'tools.model-rejects': {
+    title: 'Codex sends a tool the model API documents it refuses',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Codex starts the server and lists the tool, and sends it to the model as a function in the `mcp__<server>` namespace: the name after its own renaming, the `inputSchema` after its own rewriting (measured with Codex 0.171.0, see docs/model-view.md). The OpenAI API documents that a function\'s `parameters` is a JSON Schema object and that a function name is at most 64 characters of `[a-zA-Z0-9_-]`; Codex sends a root `"type": "string"` (or any other non-object root) as it is, and keeps names up to 128 characters with the namespace. Where the API enforces its documented rule, every request that carries the tool fails.',
+    detection: 'The `parameters` and name Codex sends are predicted from the tool list (docs/model-view.md) and checked against the documented rules.',
+    fix: 'A server-side fix (an object root schema, shorter names); meanwhile `disabled_tools` hides the tool from Codex.',
+    refs: ['https://platform.openai.com/docs/api-reference/responses/create#responses-create-tools', 'https://platform.openai.com/docs/guides/function-calling'],
+  },
+  'tools.codex-drops': {
+    title: 'Codex leaves a tool out of what the model sees',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Codex starts the server, but cannot turn some of its tools into a model tool and skips them (its log says "Skipping MCP tool …: failed to build tool spec"): a root schema of the single type `null`, `properties` that is not a map, `required` that is not a list, a property schema that is neither an object nor a boolean. Of several tools with the same name Codex keeps the first. The model never sees the skipped tools; the rest of the server works.',
+    detection: 'The tool list is read as Codex 0.171.0 reads it (docs/model-view.md).',
+    fix: 'A server-side fix: unique tool names and input schemas Codex can read.',
   },
   'codex.disagrees': {
     title: 'Codex itself disagrees with mcp-doctor',
