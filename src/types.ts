@@ -127,6 +127,30 @@ export interface ServerInfo {
 export interface ToolsSummary {
   count: number;
   names: string[];
+  /** Per kept tool, what the model is sent through Codex (docs/model-view.md). */
+  model?: ToolModelEntry[];
+}
+
+/** One tool as the model sees it through Codex: the `tools.model[]` entries of the JSON report. */
+export interface ToolModelEntry {
+  /** The raw name from tools/list. */
+  name: string;
+  /** The `mcp__<server>` namespace Codex sends it in. */
+  namespace: string;
+  /** The function name inside the namespace; absent when Codex leaves the tool out. */
+  modelName?: string;
+  /** The `parameters` Codex sends (absent when dropped, or when larger than the report's bound: see schemaBytes). */
+  schema?: unknown;
+  /** Size of the `parameters` JSON Codex sends. */
+  schemaBytes?: number;
+  /** Size of the description Codex sends (whole). */
+  descriptionBytes?: number;
+  /** Why Codex leaves the tool out of what the model sees. */
+  dropped?: string;
+  /** What Codex changes on the way, in words. */
+  notes: string[];
+  /** What the model API documents it refuses in what Codex sends. */
+  refusals?: { rule: string; detail: string }[];
 }
 
 /** One exchange or event on the wire, redacted when recorded. */
@@ -136,6 +160,9 @@ export interface TranscriptEntry {
   kind: 'http-request' | 'http-response' | 'sse-event' | 'stdio-out' | 'stdio-in' | 'stderr' | 'note' | 'process';
   text: string;
 }
+
+/** A config layer, as Codex orders them (src/config/config-layers.ts). */
+export type ConfigLayerKind = 'system' | 'user' | 'profile' | 'project' | 'cli' | 'managed';
 
 export interface ServerReport {
   name: string;
@@ -148,6 +175,12 @@ export interface ServerReport {
   tools: ToolsSummary | null;
   /** Which config file defined this server (user config or a trusted project's .codex/config.toml). */
   source?: string;
+  /**
+   * Where each effective value came from, when more than one config layer set this server's
+   * values: `{ "command": { "layer": "system", "file": "/etc/codex/config.toml" }, "args": { "layer":
+   * "cli", "flag": "-c mcp_servers.x.args" } }`. Keys are paths inside the server's table.
+   */
+  configSources?: Record<string, { layer: ConfigLayerKind; file?: string; flag?: string }>;
   /** Wire transcript; present in JSON only with --verbose. */
   transcript?: TranscriptEntry[];
   /** The stderr tail of a stdio server, redacted. */
@@ -180,7 +213,16 @@ export interface BridgeReport {
 export interface Report {
   schemaVersion: 1;
   tool: { name: 'mcp-doctor'; version: string };
-  config: { path: string; files?: string[] } | null;
+  config: {
+    path: string;
+    files?: string[];
+    /** The layers Codex reads, lowest precedence first, when more than the user config is in effect (`-c` as `{ layer: "cli", file: "-c" }`). */
+    layers?: Array<{ layer: ConfigLayerKind; file: string }>;
+    /** `--profile`, when given. */
+    profile?: string;
+    /** The requirements.toml that constrains MCP servers, when there is one. */
+    requirements?: string;
+  } | null;
   findings: Finding[];
   servers: ServerReport[];
   summary: { ok: number; warn: number; fail: number; skipped: number };

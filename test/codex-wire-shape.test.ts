@@ -1,4 +1,4 @@
-// Unit tests of what Codex's reader refuses (src/stages/codex-wire.ts, codex-shape.ts) and of the
+// Unit tests of what Codex's reader refuses (src/transports/codex-wire.ts, codex-shape.ts) and of the
 // stdout line bound (src/transports/stdio/stdout-lines.ts). The Codex verdicts behind each rule
 // are measured by test/fuzz/codex-fuzz.test.ts.
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { JSON_MAX_DEPTH, STDIO_MAX_LINE_BYTES } from '../src/limits.ts';
 import { createRedactor } from '../src/redact.ts';
 import { catalogLimitFinding, cursorTypeProblem, initializeShapeProblems, shapeFinding, toolsShapeProblems } from '../src/stages/codex-shape.ts';
-import { duplicateKeys, wireProblems } from '../src/stages/codex-wire.ts';
+import { duplicateKeys, wireProblems } from '../src/transports/codex-wire.ts';
 import { StdoutLineReader } from '../src/transports/stdio/stdout-lines.ts';
 
 const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;

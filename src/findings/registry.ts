@@ -193,6 +193,49 @@ export const REGISTRY = {
     fix: 'Forward the variable by name with `env_vars = ["NAME"]` (stdio) or use `bearer_token_env_var` / `env_http_headers` (HTTP).',
     refs: ['https://github.com/openai/codex/issues/7521'],
   },
+  // Config layers beyond the user file (issue 17 item 5).
+  'config.disabled-by-requirements': {
+    title: 'Server not allowed by requirements.toml',
+    severity: 'warning',
+    stage: 'config',
+    explanation:
+      "An administrator's `requirements.toml` (`/etc/codex/requirements.toml` on Unix) has an `[mcp_servers]` allow-list. A configured server it does not name, or whose `command` / `url` does not match the `identity` it names, is disabled: Codex does not start it and lists it as `disabled: requirements (<file>)`. Nothing fails, so a user only notices the tools are missing. mcp-doctor does not probe it either (status `skipped`).",
+    detection:
+      'requirements.toml is read and its `mcp_servers` entries matched against each server as Codex does: an exact `identity = { command = "…" }` or `{ url = "…" }`, or matchers (`{ command = { executable, args = [{ match = "exact" | "prefix", value } | { match = "regex", expression }] } }`, `{ url = { match, … } }`).',
+    fix: 'Configure the server with the command or URL the allow-list names, or ask the administrator to allow it.',
+    codexSays: ['<name> (disabled: requirements (/etc/codex/requirements.toml))'],
+  },
+  'config.requirements-invalid': {
+    title: 'requirements.toml has an invalid MCP server entry',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      'An `[mcp_servers.NAME]` entry of `requirements.toml` has no valid `identity`. Codex cannot load its requirements and does not start at all.',
+    detection: 'Each entry must be a table with `identity` = `{ command = "…" }`, `{ url = "…" }` or a matcher form.',
+    fix: 'Ask the administrator who manages requirements.toml to correct the entry.',
+    codexSays: ['failed to parse requirements layer /etc/codex/requirements.toml: missing field `identity`'],
+  },
+  'config.legacy-profile': {
+    title: 'Legacy profile selection',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      "Codex 0.171 replaced `[profiles.NAME]` tables selected with `profile = \"NAME\"` by profile files: `$CODEX_HOME/NAME.config.toml`, selected with `--profile NAME`. A `profile = \"NAME\"` key, or `--profile NAME` while config.toml still has `[profiles.NAME]`, makes Codex refuse the whole config: no MCP server starts.",
+    detection: 'A `profile` key in the effective config (project configs cannot set it), or a `[profiles.NAME]` table / `profile = "NAME"` in config.toml when --profile NAME is given.',
+    fix: 'Move the profile\'s settings into `$CODEX_HOME/NAME.config.toml`, delete the `profile` line and the `[profiles.NAME]` table, and start Codex with `--profile NAME`.',
+    codexSays: [
+      'legacy `profile = "NAME"` config is no longer supported; use `--profile NAME` with `NAME.config.toml` instead',
+      '--profile `NAME` cannot be used while …/config.toml contains legacy `profile = "NAME"` or `[profiles.NAME]` config',
+    ],
+  },
+  'config.profile-not-found': {
+    title: 'Profile file not found',
+    severity: 'warning',
+    stage: 'file',
+    explanation: '`--profile NAME` layers `$CODEX_HOME/NAME.config.toml` on top of config.toml. When that file does not exist Codex starts without a profile layer and says nothing, so a misspelt profile silently runs the base config.',
+    detection: 'The profile file named by --profile does not exist.',
+    fix: 'Check the name given to --profile, or create `$CODEX_HOME/NAME.config.toml`.',
+  },
 
   // ── stdio ───────────────────────────────────────────────────────────────────────────────────
   'stdio.command-not-found': {
@@ -563,8 +606,10 @@ export const REGISTRY = {
     title: 'Token rejected',
     severity: 'error',
     stage: 'auth',
-    explanation: 'A token was sent and the server answered 401: it is invalid, expired, revoked, or for another server.',
-    detection: '401 to a request that carried `Authorization`.',
+    explanation:
+      'A token was sent and the server answered 401, and neither its claims nor its authorization server name a more precise cause: an opaque token nobody can read, one whose claims look right (revoked, signed with a key the server does not trust), or one the issuing authorization server rejects too (revoked or expired).',
+    detection:
+      '401 to a request that carried `Authorization`, after the claims of the token (expiry, audience, issuer, scope) were read and, for an opaque token whose issuer is known, its own authorization server was asked (userinfo, or introspection where open to the client).',
     fix: 'Create a new token (or log in again) and check that it is for this server.',
     codexSays: ['MCP server rejected the access token with HTTP 401 Unauthorized'],
   },
@@ -572,8 +617,8 @@ export const REGISTRY = {
     title: 'Token lacks a required scope',
     severity: 'error',
     stage: 'auth',
-    explanation: 'The server answered 403 with `insufficient_scope`: the token is valid but does not grant what this call needs.',
-    detection: '403 with `WWW-Authenticate: Bearer error="insufficient_scope"`.',
+    explanation: 'The server answered 403 with `insufficient_scope`, or rejected a token whose `scope` claim lacks what its challenge names: the token does not grant what this call needs.',
+    detection: '403 with `WWW-Authenticate: Bearer error="insufficient_scope"`; or a 401 to a JWT whose `scope` (or `scp`) claim lacks a scope of the challenge\'s `scope`.',
     fix: 'Log in again requesting the scopes the server names (`scopes = [...]` in the server table), or create a token with them.',
   },
   'auth.resource-mismatch': {
@@ -605,23 +650,87 @@ export const REGISTRY = {
     refs: ['https://github.com/openai/codex/issues/13200', 'https://github.com/openai/codex/issues/19154'],
   },
   'auth.token-not-resource-bound': {
-    title: 'Stored token is for another audience',
+    title: 'Token is not bound to this server',
     severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token: Codex refreshes after the 401, which a passive check does not verify.',
     stage: 'auth',
-    explanation: 'The stored token\'s audience (`aud`) does not name this server\'s resource: it was obtained without the RFC 8707 `resource` parameter, so the server rejects it.',
-    detection: 'The JWT claims of the stored token are compared with the PRM `resource`, corroborated by the server\'s `invalid_token` answer.',
+    explanation:
+      'The rejected token is not for this server\'s resource: its `aud` names the client or the authorization server itself (the token request left out the RFC 8707 `resource` parameter), another resource (`resource` was sent for another server), or another API; or it is an opaque token its own authorization server still accepts (alive, so not revoked: bound to something else).',
+    detection:
+      'The `aud` claim of the rejected JWT (stored, `bearer_token_env_var`, `http_headers`, `env_http_headers`) is compared with the PRM `resource` as an RFC 8707 resource identifier; for an opaque token, the authorization server that issued it (the recorded issuer or the `iss` matching the metadata, never another origin) is asked through its userinfo endpoint or introspection.',
     fix: 'Set `oauth_resource` to the server\'s resource and run `codex mcp login NAME` again.',
     codexSays: ['Auth required, when send initialize request'],
     refs: ['https://github.com/openai/codex/issues/12589'],
   },
   'auth.token-expired': {
-    title: 'Stored token expired',
+    title: 'Token expired',
     severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token and an issuer: Codex refreshes after the 401, which a passive check does not verify.',
     stage: 'auth',
-    explanation: 'The stored OAuth token has expired and there is no refresh token to renew it.',
-    detection: '`expires_at` in the stored credentials is in the past and `refresh_token` is empty.',
+    explanation:
+      'The token has expired: a stored OAuth token without a refresh token Codex can use, or any rejected token (stored, `bearer_token_env_var`, an Authorization header) whose JWT `exp` has passed — also when Codex recorded no expiry (`expires_at` null) and sends it as is.',
+    detection: '`expires_at` in the stored credentials is in the past and there is no usable refresh token; or the `exp` claim of a rejected JWT is in the past.',
     fix: 'Run `codex mcp login NAME`.',
     codexSays: ['OAuth authorization required, when send initialize request'],
+  },
+
+  // ── Codex's token refresh (src/auth/refresh-model.ts, docs/refresh.md) ─────────────────────
+  'auth.refresh-will-fail': {
+    title: "Codex's token refresh will be refused",
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'Codex refreshes a stored OAuth token when it expires within 30 s (at startup) and after a 401 to a request that carried it. The refresh it will send cannot succeed: the authorization server says the refresh token is no longer active, the grant lacks a scope Codex asks for (Codex adds `offline_access` when the server lists it in `scopes_supported`), the token is bound to another resource than the one Codex names, or the server does not offer the refresh_token grant. Codex then fails the server.',
+    detection:
+      "Codex's refresh request is rebuilt from the stored entry and the metadata (grant, `scope`, `resource`, client_id, no client authentication) and compared with what can be known without using the refresh token: the access token's claims, `grant_types_supported`, and RFC 7662 introspection of the refresh token at the issuing authorization server (which does not consume it).",
+    fix: 'Run `codex mcp login NAME` for a new grant; when the grant lacks `offline_access`, the authorization server must grant it (or stop listing it) for refreshes to keep working.',
+    codexSays: ['OAuth token refresh failed: Server returned error response: invalid_scope: refresh token missing requested scope', 'OAuth token refresh failed: Server returned error response: invalid_grant: grant request is invalid'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-6', 'https://www.rfc-editor.org/rfc/rfc8707#section-2.2', 'https://www.rfc-editor.org/rfc/rfc7662'],
+  },
+  'auth.refresh-unverified': {
+    title: 'Refresh not verified',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      'Codex will refresh the stored token (it has expired, or the server refused it) and connects only if the refresh succeeds. A passive check never uses a refresh token (many authorization servers rotate them: using one would spend the user\'s login), and what could be known safely does not settle the outcome.',
+    detection: 'A stored token Codex would refresh, with no predicted refusal and no proof (introspection) that the grant covers the scope and resource Codex will ask for.',
+    fix: 'Run `mcp-doctor check --refresh` to perform Codex\'s exact refresh and store the rotated tokens where Codex reads them, or `codex mcp login NAME`.',
+  },
+  'auth.refresh-expected': {
+    title: "Codex's refresh is expected to succeed",
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      'The stored token will be refreshed by Codex, and the issuing authorization server confirms (by introspection, without consuming anything) that the refresh token is active and its grant covers the scope Codex asks for; the access token is bound to the resource Codex names.',
+    detection: 'RFC 7662 introspection of the stored refresh token at the issuer recorded with it, compared with the refresh request Codex will send.',
+    fix: 'Nothing to do; `mcp-doctor check --refresh` performs the refresh if you want it verified end to end.',
+  },
+  'auth.refreshed': {
+    title: 'Token refreshed and stored for Codex',
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      '`check --refresh` sent Codex\'s exact refresh request and wrote the new tokens (the rotated refresh token included) into Codex\'s credential store in Codex\'s shape, so the login is kept; the check continued with the new token.',
+    detection: '`--refresh`, a stored token with a refresh token, and a 200 from the token endpoint.',
+    fix: 'Nothing to do.',
+  },
+  'auth.refresh-failed': {
+    title: 'Token refresh refused',
+    severity: 'error',
+    stage: 'auth',
+    explanation: "`check --refresh` sent Codex's exact refresh request and the authorization server refused it; Codex's own refresh gets the same answer, so the server fails in Codex until you log in again.",
+    detection: '`--refresh` and a non-200 answer from the token endpoint (its `error` and `error_description` are shown).',
+    fix: 'Run `codex mcp login NAME`.',
+    codexSays: ['OAuth token refresh failed: Server returned error response: …'],
+  },
+  'auth.refresh-not-performed': {
+    title: '--refresh could not refresh',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      '`check --refresh` did not send a refresh because the result could not be stored where Codex reads it (the entry lives in the OS keyring, which mcp-doctor does not write), or there is nothing to refresh with (no refresh token, no token endpoint). Nothing was consumed.',
+    detection: '`--refresh` on a server whose stored entry cannot be refreshed and written back safely.',
+    fix: 'Use `mcp_oauth_credentials_store = "file"` (then `codex mcp login NAME` once), or let Codex refresh the token itself.',
   },
 
   'auth.protected-resource-invalid': {
@@ -651,13 +760,13 @@ export const REGISTRY = {
   },
   'auth.codex-discovery-differs': {
     title: 'Codex shows the server as not supporting OAuth',
-    severity: 'info',
+    severity: 'warning',
     severityNote:
-      'warning when Codex 0.169 itself (`codex mcp list`) reports the server as Unsupported although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints); info when only older Codex versions, whose probe read RFC 8414 metadata on the MCP server\'s own origin, misjudge it (authorization server on another origin).',
+      'Reported only where it changes what Codex does: Codex 0.171 (`codex mcp list`) shows the server as Unsupported and `codex mcp add` starts no login, although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints). Older releases that misjudged an authorization server on another origin are no longer reported.',
     stage: 'auth',
     explanation:
       'Codex decides whether a server "supports OAuth" with its own discovery, which decides what `codex mcp list` shows in the Auth column and whether `codex mcp add` starts a login. That discovery can fail while the login itself works, so users see `Unsupported` or "MCP server may or may not require login" and never run the login.',
-    detection: 'Codex\'s discovery is replayed (the 0.169 order, measured against local fixtures, and the older own-origin RFC 8414 probe) and compared with the full discovery.',
+    detection: 'Codex\'s discovery is replayed (the order measured on 0.169 and 0.171 against local fixtures) and compared with the full discovery.',
     fix: 'Run `codex mcp login NAME` anyway; the Auth column is misleading here.',
     codexSays: ['MCP server may or may not require login. Run `codex mcp login NAME` to login.', 'Unsupported'],
   },
@@ -731,6 +840,41 @@ export const REGISTRY = {
       '`check --login` logged in with the OAuth flow a spec-following client uses and the server accepted the fresh token; the check went on with it. The token stayed in memory: nothing was written to Codex\'s credential store.',
     detection: 'The flow completed and the refused request succeeded when re-sent with the fresh token.',
     fix: 'Nothing to fix here; the evidence lists every request of the flow (without secret values), for comparison with a client that fails.',
+  },
+  // ── auth: causes a token, the metadata or the authorization server states (issue 15) ──────
+  'auth.token-issuer-mismatch': {
+    title: 'Token issued by another authorization server',
+    severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token: Codex refreshes after the 401, which a passive check does not verify.',
+    stage: 'auth',
+    explanation:
+      'The rejected token\'s `iss` claim names another authorization server than the one the server\'s protected resource metadata names, whose tokens the server accepts: a token from another tenant, environment or provider.',
+    detection: 'The `iss` claim of the rejected JWT (read without verifying the signature) is compared with the `issuer` of the authorization server metadata.',
+    fix: 'Log in again (`codex mcp login NAME`), or create the token with the authorization server the metadata names.',
+    codexSays: ['MCP server rejected the access token with HTTP 401 Unauthorized', 'Auth required, when send initialize request'],
+  },
+  'auth.login-scope-unsupported': {
+    title: '`codex mcp login` asks for a scope the authorization server does not offer',
+    severity: 'error',
+    severityNote: 'warning when a stored login exists (only a new login is affected).',
+    stage: 'auth',
+    explanation:
+      'Codex 0.171 asks for the configured `scopes`, else the 401 challenge\'s `scope`, else the protected resource metadata\'s `scopes_supported`, else the authorization server\'s, and adds `offline_access` when the authorization server lists it; it names them in its dynamic client registration and in the authorization request (measured). An authorization server that validates them (oidc-provider and others: `invalid_client_metadata`, or `invalid_scope`) refuses the registration, so the login fails before the browser opens.',
+    detection: 'The scopes Codex will ask for are derived from the metadata already fetched and compared with the authorization server\'s `scopes_supported`; `check --login` shows the refusal itself.',
+    fix: 'Set `scopes = [...]` in the server table to scopes the authorization server lists (Codex then asks for exactly those, plus `offline_access` when listed), and run `codex mcp login NAME`; a server-side fix when the server requires a scope its authorization server does not issue.',
+    codexSays: ['Registration failed: Dynamic registration failed: Registration failed: HTTP 400 Bad Request: {"error":"invalid_client_metadata",…}'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2', `${SPEC}/2025-11-25/basic/authorization`],
+  },
+  'auth.redirect-uri-rejected': {
+    title: 'Authorization server refuses the redirect URI',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'The authorization request was refused because its `redirect_uri` is not one registered for the client: a pre-registered `client_id` whose app lists another callback URL, or Codex\'s callback port changing between logins (Codex listens on an ephemeral port unless `callback_port` / `mcp_oauth_callback_port` is set). The authorization server shows an error page instead of redirecting back, so the login never completes.',
+    detection: '`check --login`: the authorization endpoint answers the authorization request with `invalid_redirect_uri` (or `invalid_request` naming `redirect_uri`) in a 400 error page, JSON body, or an error redirect.',
+    fix: 'Register the redirect URI Codex uses (`http://127.0.0.1:PORT/callback/<callback id>`) with the provider for this client, and fix the port with `callback_port` (or `mcp_oauth_callback_port`).',
+    codexSays: ['timed out waiting for OAuth callback'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1', 'https://www.rfc-editor.org/rfc/rfc8252#section-7.3'],
   },
 
   // ── initialize and session ──────────────────────────────────────────────────────────────────
@@ -875,10 +1019,15 @@ export const REGISTRY = {
     title: '`tools/list` failed',
     severity: 'error',
     stage: 'tools',
-    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
-    detection: '`tools/list` is called (following `nextCursor`) and the result validated.',
+    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, or an answer nested deeper than Codex\'s JSON parser reads (a tool nested 125 levels or more, measured with 0.171), so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
+    detection: '`tools/list` is called (following `nextCursor`) and the result validated, including its nesting depth (docs/model-view.md).',
     fix: 'A server-side fix; the error is in the evidence.',
-    codexSays: ['MCP startup failed: Mcp error: -32601: Method not found', 'MCP startup failed: Unexpected response type', 'MCP startup failed: tools/list returned a repeated pagination cursor'],
+    codexSays: [
+      'MCP startup failed: Mcp error: -32601: Method not found',
+      'MCP startup failed: Unexpected response type',
+      'MCP startup failed: tools/list returned a repeated pagination cursor',
+      'MCP startup failed: Transport send error: … Deserialize error: recursion limit exceeded',
+    ],
   },
   'tools.invalid-name': {
     title: 'Tool name Codex rewrites',
@@ -913,6 +1062,25 @@ export const REGISTRY = {
     explanation: 'The server answered `tools/list` with no tools (or the filters removed them all).',
     detection: 'The tool count after `enabled_tools` / `disabled_tools`.',
     fix: 'Check the server\'s own configuration, and the filters.',
+  },
+  'tools.model-rejects': {
+    title: 'Codex sends a tool the model API documents it refuses',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Codex starts the server and lists the tool, and sends it to the model as a function in the `mcp__<server>` namespace: the name after its own renaming, the `inputSchema` after its own rewriting (measured with Codex 0.171.0, see docs/model-view.md). The OpenAI API documents that a function\'s `parameters` is a JSON Schema object and that a function name is at most 64 characters of `[a-zA-Z0-9_-]`; Codex sends a root `"type": "string"` (or any other non-object root) as it is, and keeps names up to 128 characters with the namespace. Where the API enforces its documented rule, every request that carries the tool fails.',
+    detection: 'The `parameters` and name Codex sends are predicted from the tool list (docs/model-view.md) and checked against the documented rules.',
+    fix: 'A server-side fix (an object root schema, shorter names); meanwhile `disabled_tools` hides the tool from Codex.',
+    refs: ['https://platform.openai.com/docs/api-reference/responses/create#responses-create-tools', 'https://platform.openai.com/docs/guides/function-calling'],
+  },
+  'tools.codex-drops': {
+    title: 'Codex leaves a tool out of what the model sees',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Codex starts the server, but cannot turn some of its tools into a model tool and skips them (its log says "Skipping MCP tool …: failed to build tool spec"): a root schema of the single type `null`, `properties` that is not a map, `required` that is not a list, a property schema that is neither an object nor a boolean. Of several tools with the same name Codex keeps the first. The model never sees the skipped tools; the rest of the server works.',
+    detection: 'The tool list is read as Codex 0.171.0 reads it (docs/model-view.md).',
+    fix: 'A server-side fix: unique tool names and input schemas Codex can read.',
   },
   // ── what Codex's reader refuses, and bounds (issue 14; see docs/limits.md) ────────────────────
   'wire.codex-unreadable': {

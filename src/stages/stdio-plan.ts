@@ -4,11 +4,11 @@ import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
 import type { PlanFactory } from '../pipeline/run-server.ts';
 import type { Finding, StageName } from '../types.ts';
 import { buildChildEnv, buildFullEnv, droppedVariables, lookupEnv } from '../transports/stdio/child-env.ts';
-import { searchNeededVariables } from '../transports/stdio/env-search.ts';
+import { searchNeededVariables } from './env-search.ts';
 import { exitHints, mentionedVariables, timeoutHints } from '../transports/stdio/exit-hints.ts';
 import { parseBridgeArgs, type BridgeSpec } from '../transports/stdio/bridge-args.ts';
 import { bridgeCause, bridgeNoteFinding, cacheFindings, headerVariableFinding, staleClientFromStderr, type CacheVerdict } from '../transports/stdio/bridge-findings.ts';
-import { detectBridge, detectLauncher, type Bridge, type Launcher } from '../transports/stdio/launchers.ts';
+import { detectBridge, detectLauncher, type Bridge, type Launcher } from '../config/launchers.ts';
 import { inspectMcpRemoteCache, type McpRemoteCache } from '../transports/stdio/mcp-remote-cache.ts';
 import { envInterpreter, realFileProbe, resolveCommand } from '../transports/stdio/resolve-command.ts';
 import { observeEof, shutdown } from '../transports/stdio/shutdown.ts';
@@ -28,7 +28,7 @@ import {
 import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../transports/stdio/stdio-session.ts';
 import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
-import { checkTools } from './validate-tools.ts';
+import { checkTools, toolsSummary } from './validate-tools.ts';
 import { cursorTypeProblem } from './codex-shape.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
@@ -531,7 +531,7 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
   return {
     summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}`,
     findings,
-    tools: { count: checked.count, names: checked.names.map((n) => redact.text(n)) },
+    tools: toolsSummary(checked, redact),
   };
 }
 

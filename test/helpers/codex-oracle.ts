@@ -27,11 +27,13 @@
 // `env_vars`, then its literal `env`.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { testDepPath } from './test-deps.ts';
 import { CodexAppServerError, withAppServer, type CodexCommand } from '../../src/codex/app-server.ts';
+import { codexNamespace } from '../../src/stages/model-view.ts';
 import { listServerStatus, summarizeCodexError, verdictOf, warningsOf, type CodexServerVerdict } from '../../src/codex/server-status.ts';
 
 export { summarizeCodexError, type CodexServerVerdict };
@@ -53,6 +55,8 @@ export interface CodexVerdict {
   stderr: string;
   /** Everything Codex answered: initialize result, list pages, notifications, model request tools. */
   raw: unknown;
+  /** With `credentialsJson`: the temp home's `.credentials.json` after the run (what Codex wrote back), or null. */
+  credentialsAfter?: Record<string, any> | null;
 }
 
 export interface AskCodexOptions {
@@ -66,6 +70,8 @@ export interface AskCodexOptions {
   session?: boolean;
   /** Only these servers are started (one `serverName` request each). */
   names?: string[];
+  /** `.credentials.json` for Codex's temp home, verbatim (refresh tokens kept: Codex may refresh and rotate them). */
+  credentialsJson?: string;
 }
 
 export class CodexOracleError extends Error {
@@ -188,6 +194,7 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
         env: opts.env,
         cwd: opts.cwd,
         timeoutMs,
+        ...(opts.credentialsJson !== undefined ? { credentialsJson: opts.credentialsJson } : {}),
         clientName: 'mcp-doctor-tests',
       },
       async (s) => {
@@ -262,7 +269,7 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
             const tools: any[] = (body as any)?.tools ?? [];
             raw.modelTools = tools.map((t) => ({ type: t.type, name: t.name, tools: t.tools?.map((x: any) => x.name) }));
             for (const [name, v] of Object.entries(verdict.servers)) {
-              const ns = `mcp__${name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
+              const ns = codexNamespace(name); // `-` too becomes `_` (measured with 0.171: my-server → mcp__my_server)
               const entry = tools.find((t) => t.type === 'namespace' && t.name === ns);
               if (entry) {
                 v.modelNamespace = ns;
@@ -276,6 +283,10 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
         verdict.warnings = warningsOf(s).filter((w) => !w.includes(ORACLE_MODEL));
         raw.notifications = s.notifications.filter((n) => !/^(item|turn|thread)\//.test(n.method ?? ''));
         verdict.raw = raw;
+        if (opts.credentialsJson !== undefined) {
+          const path = join(s.home, '.credentials.json');
+          verdict.credentialsAfter = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>) : null;
+        }
         return verdict;
       },
     );

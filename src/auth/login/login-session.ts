@@ -128,7 +128,7 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
       flows.push(flow);
       if (!flow.ok || !flow.token) {
         givenUp = true;
-        findings.push(clean(loginFailedFinding(ctx.server, flow, flows.slice(0, -1))));
+        findings.push(clean(loginFailedFinding(ctx.server, flow, flows.slice(0, -1), settings)));
         return { answer, findings, loggedIn, summary: `check --login failed at ${flow.failedAt}` };
       }
       target = flow.target;
@@ -159,7 +159,6 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
 function tokenFromLaterRequest(ctx: ServerContext, request: string): Finding {
   const name = ctx.server.name;
   return makeFinding('auth.login-required', {
-    severity: 'warning',
     message: `"${name}" lets initialize through without a token but answers ${request} with 401, so Codex cannot list its tools without a stored login. check --login logged in and the server accepted the fresh token, so \`codex mcp login ${name}\` will work.`,
     evidence: { refusedRequest: request, initializeNeedsToken: false },
     fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },

@@ -1,7 +1,7 @@
 import { makeFinding } from '../../findings/make-finding.ts';
 import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, mib, SSE_MAX_EVENTS } from '../../limits.ts';
 import type { ServerContext, StageOutcome } from '../../pipeline/context.ts';
-import { describeWireProblem, wireProblems, type WireProblem } from '../../stages/codex-wire.ts';
+import { describeWireProblem, wireProblems, type WireProblem } from '../codex-wire.ts';
 import type { StageName } from '../../types.ts';
 import type { Exchange } from './http-exchange.ts';
 import { isObject, type RpcId } from './jsonrpc.ts';

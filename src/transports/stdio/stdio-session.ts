@@ -3,7 +3,7 @@ import type { Clock, Deps, Transcript } from '../../pipeline/context.ts';
 import type { Redactor } from '../../redact.ts';
 import { trackGroup } from './process-groups.ts';
 import { STDERR_LINE_CHARS, STDERR_TAIL_LINES, STDIO_MAX_NOISE_RECORDS } from '../../limits.ts';
-import type { WireProblem } from '../../stages/codex-wire.ts';
+import type { WireProblem } from '../codex-wire.ts';
 import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
 
 export interface SpawnSpec {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { STDIO_MAX_LINE_BYTES } from '../../limits.ts';
-import { wireProblems, type WireProblem } from '../../stages/codex-wire.ts';
+import { wireProblems, type WireProblem } from '../codex-wire.ts';
 
 export type JsonRpcMessage = Record<string, unknown> & { jsonrpc: '2.0' };
 
