@@ -1150,7 +1150,7 @@ export const REGISTRY = {
     explanation:
       'Codex 0.171.0 accepts at most 2048 tools from one server (all pages together, codex-mcp `MAX_MCP_CATALOG_ITEMS`) and fails the whole server past that, instead of keeping the first 2048.',
     detection: 'The tools of all `tools/list` pages are counted.',
-    fix: 'Offer fewer tools from the server (split it into several servers, or let it expose a subset by configuration); `enabled_tools` does not help, Codex counts before filtering.',
+    fix: 'Offer fewer tools from the server (split it into several servers, or let it expose a subset by configuration). `enabled_tools` is not expected to help: the limit applies while Codex collects the listing (codex-mcp pagination), before its tool filters (read in the source, not measured).',
     codexSays: ['tools/list exceeded the catalog limit of 2048 items'],
   },
   'codex.disagrees': {
