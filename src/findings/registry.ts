@@ -666,8 +666,10 @@ export const REGISTRY = {
     title: 'Token rejected',
     severity: 'error',
     stage: 'auth',
-    explanation: 'A token was sent and the server answered 401: it is invalid, expired, revoked, or for another server.',
-    detection: '401 to a request that carried `Authorization`.',
+    explanation:
+      'A token was sent and the server answered 401, and neither its claims nor its authorization server name a more precise cause: an opaque token nobody can read, one whose claims look right (revoked, signed with a key the server does not trust), or one the issuing authorization server rejects too (revoked or expired).',
+    detection:
+      '401 to a request that carried `Authorization`, after the claims of the token (expiry, audience, issuer, scope) were read and, for an opaque token whose issuer is known, its own authorization server was asked (userinfo, or introspection where open to the client).',
     fix: 'Create a new token (or log in again) and check that it is for this server.',
     codexSays: ['MCP server rejected the access token with HTTP 401 Unauthorized'],
   },
@@ -675,8 +677,8 @@ export const REGISTRY = {
     title: 'Token lacks a required scope',
     severity: 'error',
     stage: 'auth',
-    explanation: 'The server answered 403 with `insufficient_scope`: the token is valid but does not grant what this call needs.',
-    detection: '403 with `WWW-Authenticate: Bearer error="insufficient_scope"`.',
+    explanation: 'The server answered 403 with `insufficient_scope`, or rejected a token whose `scope` claim lacks what its challenge names: the token does not grant what this call needs.',
+    detection: '403 with `WWW-Authenticate: Bearer error="insufficient_scope"`; or a 401 to a JWT whose `scope` (or `scp`) claim lacks a scope of the challenge\'s `scope`.',
     fix: 'Log in again requesting the scopes the server names (`scopes = [...]` in the server table), or create a token with them.',
   },
   'auth.resource-mismatch': {
@@ -708,21 +710,26 @@ export const REGISTRY = {
     refs: ['https://github.com/openai/codex/issues/13200', 'https://github.com/openai/codex/issues/19154'],
   },
   'auth.token-not-resource-bound': {
-    title: 'Stored token is for another audience',
+    title: 'Token is not bound to this server',
     severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token: Codex refreshes after the 401, which a passive check does not verify.',
     stage: 'auth',
-    explanation: 'The stored token\'s audience (`aud`) does not name this server\'s resource: it was obtained without the RFC 8707 `resource` parameter, so the server rejects it.',
-    detection: 'The JWT claims of the stored token are compared with the PRM `resource`, corroborated by the server\'s `invalid_token` answer.',
+    explanation:
+      'The rejected token is not for this server\'s resource: its `aud` names the client or the authorization server itself (the token request left out the RFC 8707 `resource` parameter), another resource (`resource` was sent for another server), or another API; or it is an opaque token its own authorization server still accepts (alive, so not revoked: bound to something else).',
+    detection:
+      'The `aud` claim of the rejected JWT (stored, `bearer_token_env_var`, `http_headers`, `env_http_headers`) is compared with the PRM `resource` as an RFC 8707 resource identifier; for an opaque token, the authorization server that issued it (the recorded issuer or the `iss` matching the metadata, never another origin) is asked through its userinfo endpoint or introspection.',
     fix: 'Set `oauth_resource` to the server\'s resource and run `codex mcp login NAME` again.',
     codexSays: ['Auth required, when send initialize request'],
     refs: ['https://github.com/openai/codex/issues/12589'],
   },
   'auth.token-expired': {
-    title: 'Stored token expired',
+    title: 'Token expired',
     severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token and an issuer: Codex refreshes after the 401, which a passive check does not verify.',
     stage: 'auth',
-    explanation: 'The stored OAuth token has expired and there is no refresh token to renew it.',
-    detection: '`expires_at` in the stored credentials is in the past and `refresh_token` is empty.',
+    explanation:
+      'The token has expired: a stored OAuth token without a refresh token Codex can use, or any rejected token (stored, `bearer_token_env_var`, an Authorization header) whose JWT `exp` has passed — also when Codex recorded no expiry (`expires_at` null) and sends it as is.',
+    detection: '`expires_at` in the stored credentials is in the past and there is no usable refresh token; or the `exp` claim of a rejected JWT is in the past.',
     fix: 'Run `codex mcp login NAME`.',
     codexSays: ['OAuth authorization required, when send initialize request'],
   },
@@ -813,13 +820,13 @@ export const REGISTRY = {
   },
   'auth.codex-discovery-differs': {
     title: 'Codex shows the server as not supporting OAuth',
-    severity: 'info',
+    severity: 'warning',
     severityNote:
-      'warning when Codex 0.169 itself (`codex mcp list`) reports the server as Unsupported although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints); info when only older Codex versions, whose probe read RFC 8414 metadata on the MCP server\'s own origin, misjudge it (authorization server on another origin).',
+      'Reported only where it changes what Codex does: Codex 0.171 (`codex mcp list`) shows the server as Unsupported and `codex mcp add` starts no login, although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints). Older releases that misjudged an authorization server on another origin are no longer reported.',
     stage: 'auth',
     explanation:
       'Codex decides whether a server "supports OAuth" with its own discovery, which decides what `codex mcp list` shows in the Auth column and whether `codex mcp add` starts a login. That discovery can fail while the login itself works, so users see `Unsupported` or "MCP server may or may not require login" and never run the login.',
-    detection: 'Codex\'s discovery is replayed (the 0.169 order, measured against local fixtures, and the older own-origin RFC 8414 probe) and compared with the full discovery.',
+    detection: 'Codex\'s discovery is replayed (the order measured on 0.169 and 0.171 against local fixtures) and compared with the full discovery.',
     fix: 'Run `codex mcp login NAME` anyway; the Auth column is misleading here.',
     codexSays: ['MCP server may or may not require login. Run `codex mcp login NAME` to login.', 'Unsupported'],
   },
@@ -893,6 +900,41 @@ export const REGISTRY = {
       '`check --login` logged in with the OAuth flow a spec-following client uses and the server accepted the fresh token; the check went on with it. The token stayed in memory: nothing was written to Codex\'s credential store.',
     detection: 'The flow completed and the refused request succeeded when re-sent with the fresh token.',
     fix: 'Nothing to fix here; the evidence lists every request of the flow (without secret values), for comparison with a client that fails.',
+  },
+  // ── auth: causes a token, the metadata or the authorization server states (issue 15) ──────
+  'auth.token-issuer-mismatch': {
+    title: 'Token issued by another authorization server',
+    severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token: Codex refreshes after the 401, which a passive check does not verify.',
+    stage: 'auth',
+    explanation:
+      'The rejected token\'s `iss` claim names another authorization server than the one the server\'s protected resource metadata names, whose tokens the server accepts: a token from another tenant, environment or provider.',
+    detection: 'The `iss` claim of the rejected JWT (read without verifying the signature) is compared with the `issuer` of the authorization server metadata.',
+    fix: 'Log in again (`codex mcp login NAME`), or create the token with the authorization server the metadata names.',
+    codexSays: ['MCP server rejected the access token with HTTP 401 Unauthorized', 'Auth required, when send initialize request'],
+  },
+  'auth.login-scope-unsupported': {
+    title: '`codex mcp login` asks for a scope the authorization server does not offer',
+    severity: 'error',
+    severityNote: 'warning when a stored login exists (only a new login is affected).',
+    stage: 'auth',
+    explanation:
+      'Codex 0.171 asks for the configured `scopes`, else the 401 challenge\'s `scope`, else the protected resource metadata\'s `scopes_supported`, else the authorization server\'s, and adds `offline_access` when the authorization server lists it; it names them in its dynamic client registration and in the authorization request (measured). An authorization server that validates them (oidc-provider and others: `invalid_client_metadata`, or `invalid_scope`) refuses the registration, so the login fails before the browser opens.',
+    detection: 'The scopes Codex will ask for are derived from the metadata already fetched and compared with the authorization server\'s `scopes_supported`; `check --login` shows the refusal itself.',
+    fix: 'Set `scopes = [...]` in the server table to scopes the authorization server lists (Codex then asks for exactly those, plus `offline_access` when listed), and run `codex mcp login NAME`; a server-side fix when the server requires a scope its authorization server does not issue.',
+    codexSays: ['Registration failed: Dynamic registration failed: Registration failed: HTTP 400 Bad Request: {"error":"invalid_client_metadata",…}'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2', `${SPEC}/2025-11-25/basic/authorization`],
+  },
+  'auth.redirect-uri-rejected': {
+    title: 'Authorization server refuses the redirect URI',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'The authorization request was refused because its `redirect_uri` is not one registered for the client: a pre-registered `client_id` whose app lists another callback URL, or Codex\'s callback port changing between logins (Codex listens on an ephemeral port unless `callback_port` / `mcp_oauth_callback_port` is set). The authorization server shows an error page instead of redirecting back, so the login never completes.',
+    detection: '`check --login`: the authorization endpoint answers the authorization request with `invalid_redirect_uri` (or `invalid_request` naming `redirect_uri`) in a 400 error page, JSON body, or an error redirect.',
+    fix: 'Register the redirect URI Codex uses (`http://127.0.0.1:PORT/callback/<callback id>`) with the provider for this client, and fix the port with `callback_port` (or `mcp_oauth_callback_port`).',
+    codexSays: ['timed out waiting for OAuth callback'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1', 'https://www.rfc-editor.org/rfc/rfc8252#section-7.3'],
   },
 
   // ── initialize and session ──────────────────────────────────────────────────────────────────
@@ -1099,6 +1141,77 @@ export const REGISTRY = {
       'Codex starts the server, but cannot turn some of its tools into a model tool and skips them (its log says "Skipping MCP tool …: failed to build tool spec"): a root schema of the single type `null`, `properties` that is not a map, `required` that is not a list, a property schema that is neither an object nor a boolean. Of several tools with the same name Codex keeps the first. The model never sees the skipped tools; the rest of the server works.',
     detection: 'The tool list is read as Codex 0.171.0 reads it (docs/model-view.md).',
     fix: 'A server-side fix: unique tool names and input schemas Codex can read.',
+  },
+  // ── what Codex's reader refuses, and bounds (issue 14; see docs/limits.md) ────────────────────
+  'wire.codex-unreadable': {
+    title: 'An answer Codex\'s JSON reader refuses',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The answer is JSON that JavaScript reads, but Codex reads messages with serde_json, which is stricter: it refuses nesting deeper than 127 levels, a lone UTF-16 surrogate escape such as `"\\ud800"`, and bytes that are not valid UTF-8, wherever they are in the message (also in fields Codex otherwise ignores). Over stdio Codex drops the line and times out waiting for the answer; over HTTP the request fails. Either way Codex cannot use the server (measured with Codex 0.171.0).',
+    detection: 'Each JSON-RPC message is scanned as received: its deepest nesting, its `\\u` escapes, and (from the raw bytes) its UTF-8 validity.',
+    fix: 'A server-side fix: send valid UTF-8, encode characters outside the BMP as surrogate pairs (or raw UTF-8), and keep JSON nesting (input schemas included) under 127 levels.',
+    codexSays: ['recursion limit exceeded', 'unexpected end of hex escape', 'lone leading surrogate in hex escape', 'invalid unicode code point', 'timed out handshaking with MCP server after …'],
+  },
+  'wire.answer-too-large': {
+    title: 'Answer cut off at the size limit',
+    severity: 'error',
+    severityNote:
+      'error for a stdio line of 16 MiB or more: Codex discards it too (rmcp max_line_length) and times out; warning for an HTTP body past 16 MiB: Codex reads it all, mcp-doctor stops and cannot say whether the rest is valid.',
+    stage: 'initialize',
+    explanation:
+      'mcp-doctor reads at most a bounded number of bytes of each answer (docs/limits.md), so a server cannot exhaust its memory. Over stdio the bound is Codex\'s own: rmcp drops a line of 16 MiB or more and Codex waits for an answer that never comes. Over HTTP Codex reads any size, so mcp-doctor reports what it did not verify instead of a verdict Codex would contradict.',
+    detection: 'The byte count of the stdout line or the HTTP body passes the bound; the rest is discarded unread.',
+    fix: 'A server-side fix: keep answers small (page `tools/list` with `nextCursor`, shorten descriptions and schemas).',
+    codexSays: ['timed out handshaking with MCP server after …', 'timed out awaiting tools/list after …'],
+  },
+  'wire.compression-bomb': {
+    title: 'Compressed answer expands past the limit',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'The server sent a gzip-compressed body (`Content-Encoding: gzip`) that expands past mcp-doctor\'s decoded-size bound of 16 MiB: a compression bomb, or an answer far larger than any client should need. mcp-doctor stops decoding there. Codex (reqwest) decodes gzip without a bound (measured: it decoded 200 MiB of a bomb), so it may spend that memory, and fails unless the expanded text is a valid answer.',
+    detection: 'The decoded byte count passes the bound while the body is decoded.',
+    fix: 'A server-side fix: send the answer uncompressed or small; never compress a response to a size a client must trust.',
+  },
+  'wire.content-encoding': {
+    title: 'Answer compressed in a way Codex does not decode',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The server compressed its answer with a `Content-Encoding` other than gzip (deflate, br, zstd…). Codex 0.171.0 decodes gzip only; it reads other encodings\' bytes as JSON and fails (measured).',
+    detection: 'The response\'s `Content-Encoding` header names an encoding other than gzip or identity.',
+    fix: 'A server-side fix: send the answer uncompressed, or compressed with gzip only.',
+    codexSays: ['Deserialize error: expected value at line 1 column 1, when send initialize request'],
+  },
+  'wire.invalid-header': {
+    title: 'Response header with invalid characters',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'A response header (name or value) holds control characters (other than tab) or other bytes HTTP forbids. HTTP parsers refuse the whole response: Codex\'s (hyper) fails the request, and so does mcp-doctor\'s (undici).',
+    detection: 'The HTTP parser rejects the response head; the parser\'s error code names the cause.',
+    fix: 'A server-side fix: never put raw control characters (CR, LF, NUL, ESC…) into a header value; encode them.',
+  },
+  'wire.type-refused': {
+    title: 'An answer whose field types Codex refuses',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'Codex (rmcp) reads the initialize result and the tool list into typed structures. A field of the wrong type (for example `capabilities.experimental` values that are not objects, `capabilities.tools.listChanged` that is not a boolean, a tool without an object `inputSchema`, a duplicated field name) makes the whole answer unreadable to Codex although the doctor\'s own checks, and many other clients, accept it.',
+    detection: 'The answer is checked against the types of rmcp\'s InitializeResult, ServerCapabilities, Implementation, Tool and ListToolsResult, as Codex 0.171.0 pins them (src/stages/codex-shape.ts; every rule confirmed by the differential fuzzer, test/fuzz/).',
+    fix: 'A server-side fix: give the field the type the MCP schema gives it (objects where objects go, booleans for the *Changed flags, strings for names and versions).',
+    codexSays: ['expect initialized result, but received: Some(CustomResult(…))'],
+  },
+  'tools.catalog-limit': {
+    title: 'More tools than Codex accepts',
+    severity: 'error',
+    stage: 'tools',
+    explanation:
+      'Codex 0.171.0 accepts at most 2048 tools from one server (all pages together, codex-mcp `MAX_MCP_CATALOG_ITEMS`) and fails the whole server past that, instead of keeping the first 2048.',
+    detection: 'The tools of all `tools/list` pages are counted.',
+    fix: 'Offer fewer tools from the server (split it into several servers, or let it expose a subset by configuration). `enabled_tools` is not expected to help: the limit applies while Codex collects the listing (codex-mcp pagination), before its tool filters (read in the source, not measured).',
+    codexSays: ['tools/list exceeded the catalog limit of 2048 items'],
   },
   'codex.disagrees': {
     title: 'Codex itself disagrees with mcp-doctor',

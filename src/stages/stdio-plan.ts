@@ -32,6 +32,7 @@ import { checkTools, toolsSummary } from './validate-tools.ts';
 import { setDelay } from '../deadline.ts';
 import { commandIsDirectoryFinding } from '../transports/stdio/command-directory.ts';
 import { idAsStringFinding, idMismatchFinding, untilIdMismatch } from '../transports/stdio/response-id.ts';
+import { cursorTypeProblem } from './codex-shape.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
 
@@ -497,7 +498,12 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
       failure = listFailed(ctx, 'the tools/list result has no "tools" array', { result: truncateJson(redact.value(message.result)) });
       break;
     }
-    tools.push(...result.tools);
+    const cursorType = cursorTypeProblem(result);
+    if (cursorType) {
+      failure = listFailed(ctx, cursorType, {});
+      break;
+    }
+    for (const tool of result.tools) tools.push(tool); // not push(...): a page can hold 100 000s of tools
     if (typeof result.nextCursor !== 'string') {
       cursor = undefined;
       break;
