@@ -64,6 +64,18 @@ export const TRANSCRIPT_MAX_ENTRIES = 2000;
 export const TRANSCRIPT_ENTRY_CHARS = 4000;
 export const TRANSCRIPT_MAX_CHARS = 1 * MiB;
 
+/** The largest config file read (larger: config.unreadable, exit 2, without reading it). */
+export const CONFIG_MAX_BYTES = 4 * MiB;
+
+/** Unknown keys reported one by one per server; the rest in one summary finding. */
+export const CONFIG_MAX_UNKNOWN_KEY_FINDINGS = 20;
+
+/** After a stdio answer with an id no request has, how long a matching answer may still come. */
+export const STDIO_ID_MISMATCH_GRACE_MS = 1000;
+
+/** How often the descendants of running stdio servers are looked up in /proc (Linux). */
+export const PROCESS_TREE_POLL_MS = 100;
+
 /** `n MiB` for messages. */
 export function mib(bytes: number): string {
   const v = bytes / MiB;

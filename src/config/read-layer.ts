@@ -2,6 +2,7 @@ import { parse, TomlError } from 'smol-toml';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
+import { CONFIG_MAX_BYTES } from '../limits.ts';
 
 /** Reads one TOML file of the config: its document, or why it is missing, or a parse-error finding. */
 
@@ -37,8 +38,8 @@ function parseErrorHint(reason: string, text: string, line: number): string | un
   return undefined;
 }
 
-/** The largest config file read (see docs/limits.md): real configs are a few KB. */
-export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** The largest config file read (docs/limits.md): real configs are a few KB. */
+const MAX_CONFIG_BYTES = CONFIG_MAX_BYTES;
 
 export async function readLayer(path: string, deps: LayerReader, redact: Redactor): Promise<Parsed> {
   let text: string;

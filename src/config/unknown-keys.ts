@@ -4,6 +4,7 @@ import { FOREIGN_SERVER_KEYS, KNOWN_SERVER_KEYS, LEGACY_SERVER_KEYS, OAUTH_KEYS,
 import { didYouMean } from './did-you-mean.ts';
 import { secretShape, suggestedVarName, exportCommand } from './env-checks.ts';
 import { serverHeader, serverSnippet, serverTableKey, tomlKey, tomlValue } from './toml-snippet.ts';
+import { CONFIG_MAX_UNKNOWN_KEY_FINDINGS } from '../limits.ts';
 
 /** Headers whose values are credentials: they go to env vars, never into a suggested snippet. */
 const SECRET_HEADER = /^(?:authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token|x-access-token|private-token)$/i;
@@ -47,7 +48,7 @@ export function checkUnknownKeys(ctx: ServerCheckContext): void {
 }
 
 /** Unknown keys reported one by one per server; the rest are summed up in one finding. */
-export const MAX_UNKNOWN_KEY_FINDINGS = 20;
+const MAX_UNKNOWN_KEY_FINDINGS = CONFIG_MAX_UNKNOWN_KEY_FINDINGS;
 const SHOWN_MORE_KEYS = 10;
 
 function moreUnknownKeys(ctx: ServerCheckContext, keys: string[]): void {

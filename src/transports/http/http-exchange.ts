@@ -4,7 +4,7 @@ import { classifyNetworkError, RequestTimeout, type NetFailure } from './classif
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, SSE_MAX_EVENTS } from '../../limits.ts';
+import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, HTTP_MAX_REDIRECTS, SSE_MAX_EVENTS } from '../../limits.ts';
 import { setDelay } from '../../deadline.ts';
 
 /**
@@ -516,7 +516,7 @@ export interface FollowedExchange {
  * Hops Codex follows (measured with Codex 0.171: a chain of 10 connects, 11 fails with "MCP HTTP
  * request exceeded the redirect limit"; reqwest's default limit).
  */
-export const MAX_REDIRECTS = 10;
+export const MAX_REDIRECTS = HTTP_MAX_REDIRECTS;
 
 /** Same scheme, host and port (the URL standard's origin; default ports compare equal). */
 export function sameOrigin(a: URL, b: URL): boolean {

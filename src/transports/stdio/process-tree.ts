@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { PROCESS_TREE_POLL_MS } from '../../limits.ts';
 
 /**
  * Every process a stdio server starts, found while it runs, so that the check can end them all.
@@ -15,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  * the process group (shutdown.ts) is what is ended.
  */
 
-export const POLL_MS = 100;
+export const POLL_MS = PROCESS_TREE_POLL_MS;
 
 interface Proc {
   ppid: number;

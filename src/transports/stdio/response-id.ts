@@ -9,10 +9,11 @@ import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import type { Finding } from '../../types.ts';
 import { setDelay } from '../../deadline.ts';
+import { STDIO_ID_MISMATCH_GRACE_MS } from '../../limits.ts';
 import type { StdioSession } from './stdio-session.ts';
 
 /** How long a matching answer may still follow an unmatched one. */
-export const MISMATCH_GRACE_MS = 1000;
+export const MISMATCH_GRACE_MS = STDIO_ID_MISMATCH_GRACE_MS;
 
 /**
  * A signal for one request: aborted by `signal`, or MISMATCH_GRACE_MS after the session saw a
