@@ -22,6 +22,7 @@ import { createHttpPlan } from '../stages/http-plan.ts';
 import { createStdioPlan } from '../stages/stdio-plan.ts';
 import type { Format, Report } from '../types.ts';
 import { setDelay } from '../deadline.ts';
+import { inertLine } from '../report/inert-report.ts';
 
 export interface CheckArgs {
   names: string[];
@@ -147,7 +148,8 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
         const close = known.filter((k) => distance(n.toLowerCase(), k.toLowerCase()) <= 2);
         return `no server named "${n}" in ${config.path}${close.length ? ` (did you mean ${close.map((c) => `"${c}"`).join(', ')}?)` : ''}`;
       });
-      throw new UsageError(`${hints.join('; ')}. Servers: ${known.join(', ') || '(none)'}`);
+      // Names come from the config (and the command line): inert on the terminal, like the report.
+      throw new UsageError(inertLine(`${hints.join('; ')}. Servers: ${known.join(', ') || '(none)'}`));
     }
   }
 

@@ -2,7 +2,7 @@ import ora from 'ora';
 import type { ProgressSink } from '../pipeline/run-checks.ts';
 import type { ServerReport, StageName } from '../types.ts';
 import { plural } from './symbols.ts';
-import { inert } from './wrap.ts';
+import { inertLine } from './inert-report.ts';
 
 /** Flutter's slowWarning: after this long in one stage, the spinner says which server is slow. */
 export const SLOW_AFTER_MS = 10_000;
@@ -42,7 +42,7 @@ export function progressText(state: ProgressState, now: number, slowAfterMs = SL
     .filter((s) => s.elapsed >= slowAfterMs)
     .sort((a, b) => b.elapsed - a.elapsed);
   if (slow.length > 0) {
-    const shown = slow.slice(0, SLOW_NAMES_SHOWN).map((s) => `${inert(s.name)} (${s.stage}, ${Math.floor(s.elapsed / 1000)} s)`);
+    const shown = slow.slice(0, SLOW_NAMES_SHOWN).map((s) => `${inertLine(s.name)} (${s.stage}, ${Math.floor(s.elapsed / 1000)} s)`);
     const more = slow.length > SLOW_NAMES_SHOWN ? ` and ${slow.length - SLOW_NAMES_SHOWN} more` : '';
     text += ` — slow: ${shown.join(', ')}${more} — this is taking an unexpectedly long time`;
   }

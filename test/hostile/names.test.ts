@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../helpers/cli.ts';
 import { askCodex, codexAvailable } from '../helpers/codex-oracle.ts';
-import { checkAllFormats, hostileMarker } from '../helpers/hostile.ts';
+import { assertHostileInvariants, checkAllFormats, hostileMarker, runHostile } from '../helpers/hostile.ts';
 import { renderJson } from '../../src/report/render-json.ts';
 import { sampleReport } from '../../fixtures/reports/sample-report.ts';
 
@@ -80,6 +80,15 @@ describe('hostile: names for what the wire shows', { timeout: 240_000 }, () => {
     assert.equal(codex.servers.d!.connected, false);
     assert.match(codex.servers.d!.error ?? '', /Permission denied/);
   });
+});
+
+test('a server name that is not found: the usage error lists the configured names inert (stderr, exit 2)', async () => {
+  const config = join(dir, 'usage.toml');
+  writeFileSync(config, '[mcp_servers."two\\nFORGED x\\u001b[2J"]\ncommand = "node"\n');
+  const run = await runHostile(['check', '--config', config, 'nope'], { env: { CODEX_HOME: dir } });
+  assertHostileInvariants(run, { timeoutS: 5, forged: ['FORGED'], exitCodes: [2] });
+  assert.doesNotMatch(run.stderr, /\u001b/);
+  assert.match(run.stderr, /two\\nFORGED x\\x1b\[2J/);
 });
 
 test('the JSON report escapes DEL, C1 controls (CSI U+009B) and U+2028/2029 too, and stays the same data', () => {
