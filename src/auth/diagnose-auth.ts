@@ -36,6 +36,7 @@ import { loginScopeFinding } from './codex-scopes.ts';
 import { judgeToken } from './token-cause.ts';
 import { createOAuthHttp, type OAuthHttp } from './login/oauth-http.ts';
 import { diagnoseRefresh, type RefreshTrigger } from './refresh-diagnosis.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 export { codexAuthorizationFor, type CodexAuthorization, type CredentialSource };
 
@@ -418,7 +419,7 @@ function tokenExpiredFinding(server: ServerConfig, creds: CredentialInspection, 
   const when = entry.expiresAt !== undefined ? new Date(entry.expiresAt).toISOString() : 'an unknown time';
   const why =
     creds.state === 'expired-refresh-without-issuer'
-      ? 'It has a refresh token, but the entry records no authorization server issuer (written by an older Codex, or by a login through the 2025-03-26 fallback), and Codex 0.169 does not refresh such entries ("OAuth refresh credentials … are missing an authorization server issuer").'
+      ? `It has a refresh token, but the entry records no authorization server issuer (written by an older Codex, or by a login through the 2025-03-26 fallback), and ${CODEX} does not refresh such entries ("OAuth refresh credentials … are missing an authorization server issuer").`
       : 'There is no refresh token, so Codex cannot renew it and stops at startup (it reports the token as expired).';
   return makeFinding('auth.token-expired', {
     message: `The stored OAuth token of "${server.name}" expired at ${when}. ${why}`,
