@@ -733,6 +733,38 @@ export const REGISTRY = {
     fix: 'Nothing to fix here; the evidence lists every request of the flow (without secret values), for comparison with a client that fails.',
   },
 
+  // ── API-key gateways (issue 16) ──────────────────────────────────────────────────────────────
+  'auth.api-key-required': {
+    title: 'The server wants an API key in a header, not an OAuth login',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'The server answered 401, its answer asks for an API key (`Invalid or missing API key`, `missing X-API-Key header`, a `WWW-Authenticate: ApiKey` challenge), and it publishes no OAuth metadata: an API-key gateway such as `mcp-proxy --apiKey`, which guards every path, its OAuth default endpoints included. `codex mcp login` fails there (Codex 0.171: "Dynamic registration failed: HTTP 401"), and `bearer_token_env_var` sends the key as `Authorization: Bearer`, which such a server ignores.',
+    detection: '401 without a credential; no protected resource or authorization server metadata, `/authorize` not a login page (401/404); the challenge parameters or the body speak of an API key, and name the header when they can (else `X-API-Key`, the convention mcp-proxy follows).',
+    fix: 'Export the key in an environment variable where Codex starts and send it in the header the server names: `env_http_headers = { "X-API-Key" = "VAR" }`.',
+    codexSays: ['Auth required, when send initialize request', 'Dynamic registration failed: HTTP 401'],
+    refs: ['https://github.com/punkpeye/mcp-proxy#readme'],
+  },
+  'auth.api-key-wrong-header': {
+    title: 'The key is sent as a bearer token; the server wants it in another header',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'A credential went out in `Authorization` (bearer_token_env_var, or an Authorization entry of http_headers / env_http_headers), the server answered 401 and asks for an API key in a header of its own (`X-API-Key`, or the one it names), and it publishes no OAuth metadata. The key may be right; it is in the wrong place.',
+    detection: 'As `auth.api-key-required`, with an Authorization header sent.',
+    fix: 'Name the same variable in `env_http_headers` under the header the server wants, and remove `bearer_token_env_var`.',
+    codexSays: ['Auth required, when send initialize request'],
+  },
+  'auth.api-key-rejected': {
+    title: 'The API key sent in the header was refused',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The header the server asks for was sent (from `http_headers` or `env_http_headers`) and the server still answered 401 asking for a valid key: the key is wrong, revoked or for another deployment.',
+    detection: 'As `auth.api-key-required`, with the named header configured.',
+    fix: 'Export the right key where Codex starts.',
+    codexSays: ['Auth required, when send initialize request'],
+  },
+
   // ── initialize and session ──────────────────────────────────────────────────────────────────
   'init.protocol-error': {
     title: 'Invalid answer to `initialize`',
