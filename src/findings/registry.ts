@@ -299,17 +299,18 @@ export const REGISTRY = {
   },
   'bridge.tokens-missing': {
     title: 'mcp-remote has no tokens for an OAuth remote',
-    severity: 'warning',
+    severity: 'error',
     stage: 'discovery',
     explanation:
-      'The remote asks for an OAuth sign-in, and mcp-remote has no tokens for it in its store (`~/.mcp-auth/mcp-remote-v1/<hash>_tokens.json`, or under `$MCP_REMOTE_CONFIG_DIR`; the hash is md5 of the URL plus `--resource`, `--authorize-param`, `--header` values, `--client-metadata-url`, `--token-endpoint`). At its next start mcp-remote opens a browser and waits (`--auth-timeout`, 30 s) for the sign-in before it answers anything, so under Codex the start usually times out; once the sign-in completes, the tokens are cached and later starts work. mcp-doctor does not start the bridge in this state: it would open a browser tab and register a client.',
+      'The remote asks for an OAuth sign-in, and mcp-remote has no tokens for it in its store (`~/.mcp-auth/mcp-remote-v1/<hash>_tokens.json`, or under `$MCP_REMOTE_CONFIG_DIR`; the hash is md5 of the URL plus `--resource`, `--authorize-param`, `--header` values, `--client-metadata-url`, `--token-endpoint`). At its next start mcp-remote opens a browser and waits (`--auth-timeout`, 30 s) for the sign-in before it answers anything, so Codex\'s start times out (measured with Codex 0.171: "timed out handshaking with MCP server after N seconds"): Codex cannot use the server until a sign-in has been cached, hence an error. Once the sign-in completes, the tokens are cached and later starts work. mcp-doctor does not start the bridge in this state: it would open a browser tab and register a client.',
     detection: 'The direct check of the remote gets a 401 with usable OAuth metadata, and no `tokens.json` for the key mcp-remote derives from the arguments (or one mcp-remote cannot read). Tokens kept by another mcp-remote version, or under a `MCP_REMOTE_CONFIG_DIR` Codex does not pass on, are named.',
-    fix: 'Sign in once from a terminal with the same arguments (`npx -y mcp-remote URL …`), finish the browser page, then stop it (Ctrl-C): Codex\'s next start uses the cached tokens.',
+    fix: 'Sign in once from a terminal with the same arguments (`npx -y mcp-remote URL …`), finish the browser page, then stop it (Ctrl-C): Codex\'s next start uses the cached tokens. Where the remote speaks Streamable HTTP with OAuth metadata Codex can use, the bridge can go: `url = "URL"` and `codex mcp login NAME`.',
+    codexSays: ['timed out handshaking with MCP server after …'],
     refs: ['https://github.com/punkpeye/mcp-remote#readme'],
   },
   'bridge.tokens-expired': {
     title: 'mcp-remote\'s cached token has expired',
-    severity: 'warning',
+    severity: 'error',
     stage: 'discovery',
     explanation:
       'The access token in mcp-remote\'s `tokens.json` is past its expiry — `expires_at` as mcp-remote 0.15.1 stores it (minus its 60 s margin), or, for files written by older releases, `expires_in` counted from the file\'s modification time — and there is no refresh token. mcp-remote sends the stale token anyway, gets a 401 from a remote that checks expiry, and starts a browser sign-in, which under Codex blocks the start until the timeout. mcp-doctor does not start the bridge in that state.',
@@ -330,6 +331,7 @@ export const REGISTRY = {
   'bridge.tokens-rejected': {
     title: 'Remote refuses mcp-remote\'s cached token',
     severity: 'warning',
+    severityNote: 'error when mcp-doctor did not start the bridge because mcp-remote would start a browser sign-in (Codex\'s start then times out); warning when the token is only refused by the direct check.',
     stage: 'discovery',
     explanation:
       'mcp-remote\'s cached access token is not expired, but the remote answers 401 (or 403) to it: revoked, issued for another resource or scope, or by an older client registration. mcp-remote then discards it and starts a browser sign-in, which under Codex blocks the start until the timeout.',

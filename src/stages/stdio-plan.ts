@@ -26,7 +26,7 @@ import {
   type BridgeCauseText,
 } from '../transports/stdio/stdio-findings.ts';
 import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../transports/stdio/stdio-session.ts';
-import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.ts';
+import { startBridgeCheck, wouldSignIn, type BridgeCheck, type RemoteAuth } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools } from './validate-tools.ts';
 
@@ -164,7 +164,13 @@ async function signInGate(ctx: ServerContext, state: StdioState): Promise<CacheV
   const signIn = auth !== undefined && wouldSignIn(spec, auth) && tokens?.state !== 'expired-refreshable';
   if (auth === undefined) ctx.transcript.add('note', 'the direct check of the remote had not decided in time; starting the bridge');
   const rejectedCachedToken = bridge.cachedToken && (auth?.findings.some((f) => f.code === 'auth.token-rejected') ?? false);
-  return cacheFindings(ctx, spec, cache, { signIn, rejectedCachedToken });
+  return cacheFindings(ctx, spec, cache, { signIn, rejectedCachedToken, directLogin: signIn && directLoginWorks(auth) });
+}
+
+/** Codex could log in to the remote itself: it asks for an OAuth login and nothing else blocks it. */
+function directLoginWorks(auth: RemoteAuth | undefined): boolean {
+  if (!auth?.findings.some((f) => f.code === 'auth.login-required')) return false;
+  return !auth.findings.some((f) => f.severity === 'error' && f.code !== 'auth.login-required');
 }
 
 /** The remote's first error, in words, once the direct check has ended (bounded wait). */

@@ -66,6 +66,8 @@ export interface AskCodexOptions {
   session?: boolean;
   /** Only these servers are started (one `serverName` request each). */
   names?: string[];
+  /** A CODEX_HOME whose `.credentials.json` (OAuth logins) Codex starts with (copied, minus refresh tokens). */
+  credentialsFrom?: string;
 }
 
 export class CodexOracleError extends Error {
@@ -188,6 +190,7 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
         env: opts.env,
         cwd: opts.cwd,
         timeoutMs,
+        credentialsFrom: opts.credentialsFrom,
         clientName: 'mcp-doctor-tests',
       },
       async (s) => {
