@@ -381,10 +381,12 @@ export const REGISTRY = {
     title: 'TLS certificate not accepted',
     severity: 'error',
     stage: 'discovery',
-    explanation: 'The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies).',
-    detection: 'The TLS error code from the connection.',
-    fix: 'Use a valid certificate, or point Codex at the CA bundle: `CODEX_CA_CERTIFICATE=/path/ca.pem` (or `SSL_CERT_FILE`).',
-    codexSays: ['invalid peer certificate: UnknownIssuer'],
+    explanation:
+      'The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies). Trusting the certificate (or its CA) with `CODEX_CA_CERTIFICATE` helps only if Codex\'s TLS library (rustls/webpki) accepts it as a server certificate at all, and webpki refuses, even when trusted, what Node and browsers let pass: a CA certificate (basicConstraints CA:TRUE, the default of `openssl req -x509`) as the server\'s own certificate (CaUsedAsEndEntity), an X.509 v1 certificate (UnsupportedCertVersion), an extendedKeyUsage without serverAuth (RequiredEkuNotFound), a host name only in the subject CN with no subjectAltName, an IP URL whose address is not an IP entry of the subjectAltName (NotValidForName); the names are webpki\'s error variants, Codex 0.171 shows each as "error sending request for url". Each measured against Codex 0.171.',
+    detection:
+      'The TLS error code from the connection; then the certificate itself, read with a second handshake that verifies nothing (not through a proxy): version, basicConstraints, keyUsage, extendedKeyUsage, subjectAltName, validity (evidence `certificate`, with `codexRefuses` naming what webpki refuses). With a CA bundle set, the check refuses what webpki refuses, as Codex does.',
+    fix: 'A certificate webpki accepts and nothing vouches for: trust it (`CODEX_CA_CERTIFICATE=/path/cert.pem`, or `SSL_CERT_FILE`). One it refuses: issue a v3 leaf (CA:FALSE, extendedKeyUsage serverAuth, the host in subjectAltName) from a local CA and trust the CA; the finding gives the openssl commands.',
+    codexSays: ['invalid peer certificate: UnknownIssuer', 'error sending request for url (…), when send initialize request'],
   },
   'net.timeout': {
     title: 'Connected, but no response in time',

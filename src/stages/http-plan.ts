@@ -35,6 +35,7 @@ import {
 } from '../transports/http/session-probes.ts';
 import { MODERN_PROTOCOL_VERSION, probeLegacySse, probeModern, probeSiblings, type SiblingProbe } from '../transports/http/transport-probes.ts';
 import { checkTools } from './validate-tools.ts';
+import { refineTlsFinding } from '../transports/http/tls-findings.ts';
 
 /**
  * The Streamable HTTP pipeline: discovery posts `initialize` exactly as Codex 0.169.0 does and
@@ -235,7 +236,7 @@ async function discoverEndpoint(ctx: ServerContext, st: PlanState): Promise<Stag
   if (followed.loop) return fail('redirect loop', findings);
 
   if (ex.failure) {
-    const finding = networkFinding(ctx, ex.failure, followed.finalUrl, 'initialize', 'discovery', ex.elapsedMs);
+    const finding = await refineTlsFinding(ctx, networkFinding(ctx, ex.failure, followed.finalUrl, 'initialize', 'discovery', ex.elapsedMs), followed.finalUrl);
     return fail(`${failureWords(ex.failure.kind)} (${ex.failure.phase})`, [...findings, finding]);
   }
   if (!res) return fail('no response', findings);

@@ -41,7 +41,7 @@ describe('API-key gateways: the key goes in a header, not an OAuth login', { ski
         res.end('{"error":"missing or invalid X-Service-Key header"}');
         return;
       }
-      const headers = { ...req.headers, 'x-api-key': KEY, host: `127.0.0.1:${port}` };
+      const headers: Record<string, string | string[] | undefined> = { ...req.headers, 'x-api-key': KEY, host: `127.0.0.1:${port}` };
       delete headers['x-service-key'];
       const up = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
