@@ -52,7 +52,10 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
-  define: { __MCP_DOCTOR_VERSION__: JSON.stringify(pkg.version) },
+  define: {
+    __MCP_DOCTOR_VERSION__: JSON.stringify(pkg.version),
+    __MCP_DOCTOR_PACKAGE_LINKS__: JSON.stringify({ repository: pkg.repository ?? null, bugs: pkg.bugs ?? null }),
+  },
   // Some CommonJS dependencies call require(); give every ESM output file one.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __mcpDoctorCreateRequire } from 'node:module';\nconst require = __mcpDoctorCreateRequire(import.meta.url);",

@@ -8,9 +8,17 @@
 //
 //   npm run build && node --import tsx scripts/gen-codex-behaviour.ts    (then: npm run docs)
 //
+// Versions: the run uses the oracle's Codex (the pinned one of scripts/test-deps.mjs, or
+// CODEX_ORACLE_BIN). `--snapshot FILE` writes the run's verdicts as JSON and nothing else; each
+// `--compare FILE` (a snapshot of another Codex release, e.g. docs/codex-behaviour-0.169.0.json)
+// adds a section listing the fixtures on which that release behaved differently, with both
+// verdicts. Racy texts (a stdio server that exits early gives "Broken pipe" or "connection
+// closed: initialize response" depending on timing; a deadline names whichever step it cut) are
+// compared as one.
+//
 // Needs Codex and takes about a minute. Ports, temp paths and sub-second timings in Codex's
 // errors are normalised so that a re-run changes the files only when Codex's behaviour changes.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { askCodex, codexAvailable, type CodexVerdict } from '../test/helpers/codex-oracle.ts';
 import { checkJson, tempConfig, ROOT } from '../test/helpers/cli.ts';
@@ -29,8 +37,12 @@ interface Row {
   primary: boolean;
 }
 
+const argv = process.argv.slice(2);
+const snapshotOut = argv.includes('--snapshot') ? argv[argv.indexOf('--snapshot') + 1] : undefined;
+const compareWith = argv.flatMap((a, i) => (a === '--compare' && argv[i + 1] ? [argv[i + 1]!] : []));
+
 if (!codexAvailable()) {
-  console.error('gen-codex-behaviour: the Codex CLI (@openai/codex devDependency) is not installed');
+  console.error('gen-codex-behaviour: the Codex CLI could not be found (scripts/test-deps.mjs installs it; CODEX_ORACLE_BIN overrides)');
   process.exit(1);
 }
 
@@ -97,6 +109,34 @@ for (const [name, c] of Object.entries(REFUSED_CONFIGS)) {
   }
 }
 
+const cleanServers: Record<string, { connects: boolean; error?: string }> = {};
+for (const s of doctor.servers.filter((s: any) => s.findings.length === 0 && codex.servers[s.name] && !codex.servers[s.name]!.disabled)) {
+  const v = codex.servers[s.name]!;
+  cleanServers[s.name] = { connects: v.connected, ...(v.connected ? {} : { error: normalise(v.errorSummary ?? '') }) };
+}
+
+interface Snapshot {
+  version: string;
+  rows: Row[];
+  clean: typeof cleanServers;
+}
+if (snapshotOut) {
+  const snapshot: Snapshot = { version, rows, clean: cleanServers };
+  writeFileSync(snapshotOut, `${JSON.stringify(snapshot, null, 1)}\n`);
+  console.log(`Codex ${version}: snapshot of ${rows.length} rows written to ${snapshotOut}`);
+  process.exit(0);
+}
+
+/** Errors whose wording depends on timing, not on the Codex release: compared as one. */
+function comparable(error: string | undefined): string {
+  // Which step a startup deadline interrupts (the handshake, tools/list, the client's own
+  // startup timer) depends on the machine's load, not on the release.
+  if (/timed out/.test(error ?? '')) return 'timed out';
+  return (error ?? '')
+    .replace(/Broken pipe \(os error 32\)(, when send initialize request)?/g, 'connection closed: initialize response')
+    .replace(/: deadline has elapsed/g, '');
+}
+
 // ------------------------------------------------------------------ src/codex/codex-says.generated.ts
 const codes = [...new Set(rows.map((r) => r.code))].sort();
 const says: Record<string, Array<{ severity: string; outcome: Outcome; error?: string; example: string }>> = {};
@@ -159,8 +199,29 @@ md.push('', '## Configs Codex refuses as a whole', '', 'No server starts, not ev
 md.push('| case | code | mcp-doctor | Codex ' + version + ' says |', '|---|---|---|---|');
 for (const r of refusals) md.push(`| ${cell(r.name)} | ${code(r.code)} | ${r.doctorSeverity} | ${code(`failed to reload config: ${r.configError}`)} |`);
 md.push('', '## Servers without a finding', '', 'Servers mcp-doctor found nothing wrong with, and what Codex did:', '');
-const clean = doctor.servers.filter((s: any) => s.findings.length === 0 && codex.servers[s.name] && !codex.servers[s.name]!.disabled);
-md.push(clean.map((s: any) => `${code(s.name)} (${codex.servers[s.name]!.connected ? 'connects' : `**fails**: ${code(normalise(codex.servers[s.name]!.errorSummary ?? ''))}`})`).join(', ') + '.', '');
+md.push(Object.entries(cleanServers).map(([name, v]) => `${code(name)} (${v.connects ? 'connects' : `**fails**: ${code(v.error ?? '')}`})`).join(', ') + '.', '');
+for (const file of compareWith) {
+  const other = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const say = (r: { outcome?: Outcome; connects?: boolean; error?: string } | undefined) =>
+    !r ? 'not measured' : `${r.outcome ? outcomeWord[r.outcome] : r.connects ? 'connects' : '**fails**'}${r.error ? `: ${code(r.error)}` : ''}`;
+  const diffs: string[] = [];
+  for (const r of rows) {
+    const o = other.rows.find((x) => x.code === r.code && x.server === r.server);
+    if (!o) continue;
+    if (o.outcome !== r.outcome || comparable(o.error) !== comparable(r.error)) diffs.push(`| ${code(r.code)} | ${code(r.server)} | ${say(o)} | ${say(r)} |`);
+  }
+  for (const [name, now] of Object.entries(cleanServers)) {
+    const before = other.clean[name];
+    if (before && (before.connects !== now.connects || comparable(before.error) !== comparable(now.error))) diffs.push(`| — | ${code(name)} | ${say(before)} | ${say(now)} |`);
+  }
+  md.push(`## Where Codex ${other.version} differed`, '');
+  md.push(
+    `The same fixtures measured with Codex ${other.version} (\`${file.replace(`${ROOT}/`, '')}\`, a snapshot of \`--snapshot\`). ` +
+      (diffs.length ? 'Only the fixtures whose outcome or error differ are listed.' : `None: Codex ${other.version} did the same on every fixture both runs measured.`),
+    '',
+  );
+  if (diffs.length) md.push(`| code | fixture | Codex ${other.version} | Codex ${version} |`, '|---|---|---|---|', ...diffs, '');
+}
 md.push('## Documented exceptions', '');
 const exceptions = Object.entries(EXCEPTIONS);
 if (exceptions.length === 0) {

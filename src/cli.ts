@@ -3,7 +3,7 @@
 // bundle a module reached only through import() is evaluated only when that import() runs.
 import type { CheckArgs } from './commands/check-command.ts';
 import { REGISTRY } from './findings/registry.ts';
-import { ISSUES_URL } from './report/links.ts';
+import { reportItAt } from './report/links.ts';
 import { FORMATS, type Format } from './types.ts';
 import { VERSION } from './version.ts';
 
@@ -18,7 +18,7 @@ async function internalError(error: unknown): Promise<void> {
   const { createRedactor } = await import('./redact.ts');
   // The config's own secrets are unknown here; shape-based redaction still catches tokens and URL secrets.
   const message = createRedactor().text(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.stderr.write(`☠ mcp-doctor crashed: this is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} with this output:\n${message}\n`);
+  process.stderr.write(`☠ mcp-doctor crashed: this is a bug in mcp-doctor, not in your setup. ${reportItAt()} with this output:\n${message}\n`);
   finish(3);
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { codexAvailable, codexBinPath } from './helpers/codex-oracle.ts';
 import { checkJson, runCli, tempConfig, ROOT } from './helpers/cli.ts';
 import { STDIO_FIXTURE } from './helpers/stdio-check.ts';
+import { CALIBRATED_CODEX_VERSION } from '../src/codex/codex-version.ts';
 
 const FAKE = join(ROOT, 'fixtures', 'codex', 'fake-app-server.mjs');
 const T = { timeout: 60_000 };
@@ -134,6 +135,7 @@ describe('check --codex with a fake app-server', () => {
       const verdicts = { healthy: { connected: false, error: 'MCP startup failed: the fake says no' }, early: { connected: true, tools: ['a', 'b', 'c'] } };
       const { report, code } = await checkJson(['--config', cfg.path, '--codex-bin', FAKE], { env: fakeEnv({ FAKE_CODEX_VERDICTS: JSON.stringify(verdicts) }), timeoutMs: 30_000 });
       assert.equal(report.codex.version, '9.9.9');
+      assert.equal(report.codex.calibratedVersion, CALIBRATED_CODEX_VERSION);
       const healthy = report.servers.find((s: any) => s.name === 'healthy');
       const disagree = healthy.findings.find((f: any) => f.code === 'codex.disagrees');
       assert.equal(disagree.severity, 'error');

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Marked, type Token, type Tokens } from 'marked';
 import { renderMarkdown, type MarkdownEnvironment } from '../src/report/render-markdown.ts';
-import { DOCS_CODES_BASE_URL } from '../src/report/links.ts';
+import { DOCS_CODES_BASE_URL, ISSUES_URL } from '../src/report/links.ts';
 import type { Report } from '../src/types.ts';
 import { SAMPLE_ENVIRONMENT, sampleReport } from '../fixtures/reports/sample-report.ts';
 import { runCli } from './helpers/cli.ts';
@@ -76,7 +76,14 @@ describe('renderMarkdown', () => {
       .filter((t): t is Tokens.Link => t.type === 'link')
       .map((l) => [l.text, l.href]);
     const codes = report.servers.flatMap((s) => s.findings.map((f) => f.code));
-    for (const code of codes) assert.ok(links.some(([text, href]) => text === `\`${code}\`` && href === `${DOCS_CODES_BASE_URL}/${code}.md`), `no link for ${code}`);
+    // With a repository in package.json each code links to its page; with none, no link at all
+    // (a link to a repository that does not exist is worse than none).
+    if (DOCS_CODES_BASE_URL) {
+      for (const code of codes) assert.ok(links.some(([text, href]) => text === `\`${code}\`` && href === `${DOCS_CODES_BASE_URL}/${code}.md`), `no link for ${code}`);
+    } else {
+      assert.deepEqual(links.filter(([, href]) => /\/docs\/codes\//.test(href ?? '')), []);
+      for (const code of codes) assert.ok(md(report).includes(`\`${code}\``), `no ${code}`);
+    }
   });
 
   test('fixes: the summary, TOML in toml fences, the command in a sh fence', () => {
@@ -155,7 +162,7 @@ describe('renderMarkdown', () => {
   test('a crashed mcp-doctor says so and asks for a report', () => {
     const out = md({ ...sampleReport(), internalError: 'TypeError: boom\n    at x (y.ts:1:1)' });
     assert.match(out, /^### ☠ mcp-doctor crashed$/m);
-    assert.match(out, /please report it at https:\/\/github\.com\//);
+    assert.match(out, ISSUES_URL ? /please report it at https:\/\// : /please report it to the mcp-doctor maintainers with/);
     assert.match(out, /```text\nTypeError: boom\n {4}at x \(y\.ts:1:1\)\n```/);
   });
 

@@ -143,7 +143,7 @@ describe('stdio plan: start-up failures', () => {
     assert.deepEqual(finding.evidence?.hints, ['missing-module']);
     assert.match(finding.message, /Cannot find module 'better-sqlite3'/);
     assert.match(finding.fix!.summary, /npm install/);
-    assert.match(finding.fix!.command!, /^env -i HOME="\$HOME" .*server\.mjs exit-early/);
+    assert.match(finding.fix!.command!, /^env -i HOME="\$HOME" .*server\.mjs exit-early/s);
     assert.equal(stage(report, 'tools').status, 'skipped');
   });
 

@@ -12,6 +12,7 @@ import type { Deps } from '../pipeline/context.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, Report, ServerReport } from '../types.ts';
 import { CodexAppServerError } from './app-server.ts';
+import { CALIBRATED_CODEX_VERSION } from './codex-version.ts';
 import { locateCodex } from './locate-codex.ts';
 import { codexServerStatus, type CodexStatus, type CodexServerVerdict } from './server-status.ts';
 import type { CodexRunReport, CodexServerOpinion } from './types.ts';
@@ -79,7 +80,7 @@ export async function askCodexAbout(input: CodexCheckInput): Promise<CodexCheckO
       if (!(error instanceof CodexAppServerError && error.kind === 'exited' && prepared.overrides.length > 0)) throw error;
       status = await ask([]);
     }
-    const run: CodexRunReport = { version: status.version, path: where.path, durationMs: status.durationMs };
+    const run: CodexRunReport = { version: status.version, calibratedVersion: CALIBRATED_CODEX_VERSION, path: where.path, durationMs: status.durationMs };
     if (status.configError) run.configError = originalPosition(status.configError, prepared.inserted);
     if (status.warnings.length) run.warnings = status.warnings;
     return { run, status, configPath: input.adHoc ? undefined : config.path };

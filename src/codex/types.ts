@@ -23,6 +23,8 @@ export interface CodexServerOpinion {
 export interface CodexRunReport {
   /** The Codex version that answered; absent when it was unavailable. */
   version?: string;
+  /** The Codex release mcp-doctor's verdicts are calibrated on (src/codex/codex-version.ts). */
+  calibratedVersion?: string;
   /** Why Codex was not asked or gave no answer (not installed, no such app-server method, timed out…). */
   unavailable?: string;
   /** Codex refuses the whole config: its reason, e.g. "…/config.toml:5:1: bearer_token is not supported for streamable_http". */

@@ -3,7 +3,7 @@ import type { BridgeReport, Finding, FixesReport, Report, ServerReport, Stage, T
 import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
 import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
 import { evidenceFacts } from './evidence-facts.ts';
-import { ISSUES_URL } from './links.ts';
+import { ISSUES_URL, reportItAt } from './links.ts';
 import { summaryParts } from './report-summary.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel, type Mark } from './symbols.ts';
 import { transcriptLines } from './transcript-lines.ts';
@@ -159,7 +159,7 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
   if (finding.severity === 'info' && !options.verbose) return lines;
 
   if (crashed) {
-    lines.push(...wrapText(`This is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} with the output of:`, width, DETAIL, DETAIL));
+    lines.push(...wrapText(`This is a bug in mcp-doctor, not in your setup. ${reportItAt()} with the output of:`, width, DETAIL, DETAIL));
     lines.push(`${BLOCK}mcp-doctor check${server ? ` ${shellWord(server.name)}` : ''} --format markdown --verbose`);
     const stack = finding.evidence?.stack;
     if (Array.isArray(stack)) for (const line of stack) lines.push(`${BLOCK}${c.gray(inert(String(line).trim()))}`);
@@ -176,7 +176,8 @@ function findingLines(finding: Finding, server: ServerReport | undefined, option
       if (fix.template) lines.push(`${BLOCK}${c.gray(`# ${TEMPLATE_NOTE}`)}`);
       for (const line of fix.toml.split('\n')) lines.push(`${BLOCK}${c.cyan(inert(line))}`);
     }
-    if (fix.command) lines.push(`${BLOCK}${c.cyan(`$ ${inert(fix.command)}`)}`);
+    // A long command comes wrapped with backslash-newline continuations: each line indented alike.
+    if (fix.command) fix.command.split('\n').forEach((line, i) => lines.push(`${BLOCK}${c.cyan(`${i ? '  ' : '$ '}${inert(line)}`)}`));
     if (fix.verificationNote) lines.push(...wrapText(inert(fix.verificationNote), width, `${BLOCK}${c.gray('note:')} `, BLOCK));
   }
 
@@ -224,7 +225,7 @@ function internalErrorLines(error: string, c: ChalkInstance, width: number): str
   const [first = 'unknown error', ...rest] = inert(error).split('\n');
   return [
     ...wrapText(first, width, `${paint(c, CRASH_MARK)}  mcp-doctor crashed: `, DETAIL),
-    ...wrapText(`This is a bug in mcp-doctor, not in your setup. Please report it at ${ISSUES_URL} and include this output.`, width, DETAIL, DETAIL),
+    ...wrapText(`This is a bug in mcp-doctor, not in your setup. ${reportItAt()} and include this output.`, width, DETAIL, DETAIL),
     ...rest.slice(0, 12).map((line) => `${DETAIL}${c.gray(line.trim())}`),
   ];
 }
@@ -236,7 +237,7 @@ function closingLines(report: Report, options: TextOptions, width: number): stri
 
   const hints: string[] = [];
   const crashed = report.internalError !== undefined || all.some((f) => f.code === CRASH_CODE);
-  if (crashed) hints.push(`mcp-doctor itself crashed (☠ above): please report it at ${ISSUES_URL}.`);
+  if (crashed) hints.push(`mcp-doctor itself crashed (☠ above): ${ISSUES_URL ? `please report it at ${ISSUES_URL}` : 'please report it'}.`);
   if (report.servers.length === 0 && !report.findings.some((f) => f.severity === 'error') && report.config !== null) {
     hints.push('No MCP servers are configured. Add one with: codex mcp add NAME -- COMMAND (stdio), or codex mcp add NAME --url URL (HTTP).');
   }

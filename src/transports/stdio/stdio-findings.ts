@@ -3,7 +3,7 @@ import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import { timeoutFix } from '../../pipeline/run-server.ts';
 import type { Finding, StageName } from '../../types.ts';
-import { UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';
+import { CA_BUNDLE_VARIABLES, UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';
 import { downloadSign, type ExitHint } from './exit-hints.ts';
 import type { Launcher } from './launchers.ts';
 import type { CommandResolution } from './resolve-command.ts';
@@ -349,7 +349,7 @@ export function exitedEarlyFinding(
         ...(hintText.length || input.bridge ? hintText : ['Run the command yourself with the environment Codex gives it (`fix.command`) and read what it prints on stderr.']),
       ].join(' '),
       ...(lines.length ? snippet(serverTable(server.name, lines), redact) : {}),
-      ...(ctx.deps.platform !== 'win32' ? { command: reproduceCommand(ctx) } : {}),
+      ...(ctx.deps.platform !== 'win32' ? { command: reproduceCommand(ctx, { envRuledOut: input.fullEnvTried, stderr: input.stderr }) } : {}),
     },
   });
 }
@@ -421,16 +421,50 @@ export function slowShutdownFinding(ctx: ServerContext, input: { graceMs: number
   });
 }
 
-/** A shell command that starts the server with Codex's environment (names only, never values). */
-export function reproduceCommand(ctx: ServerContext): string {
+/**
+ * A shell command that starts the server the way Codex does, for a person to paste: names only,
+ * never values, and only the variables that bear on the failure. Codex hands a stdio server a dozen
+ * variables (child-env.ts); a line carrying all of them buries the command. HOME and PATH stay
+ * (the interpreter is found on PATH, and most runtimes read HOME); the rest of Codex's list stays
+ * only when the failure may depend on it: the CA-bundle variables when the stderr speaks of
+ * certificates, the locale/terminal/user ones only when the server was not also tried with the
+ * full environment (when it fails the same way with every variable, no variable is the cause).
+ * The variables of `env_vars` stay: Codex forwards them. Long commands are wrapped with
+ * backslash-newline continuations, which a shell reads as one line.
+ */
+export function reproduceCommand(ctx: ServerContext, input: { envRuledOut?: boolean; stderr?: string[] } = {}): string {
   const { server } = ctx;
-  const names = [...UNIX_ENV_WHITELIST.filter((n) => ctx.deps.env[n] !== undefined), ...server.envVars.filter((v) => v.source === 'local').map((v) => v.name)];
-  const assignments = unique(names).map((n) => `${n}="$${n}"`);
-  const quote = shellQuote;
-  const cd = server.cwd ? `cd ${quote(server.cwd)} && ` : '';
+  const tls = (input.stderr ?? []).some((line) => /certificate|CERT_|SSL|TLS|self[- ]signed/i.test(line));
+  const kept = UNIX_ENV_WHITELIST.filter((n) => {
+    if (n === 'HOME' || n === 'PATH') return true;
+    if ((CA_BUNDLE_VARIABLES as readonly string[]).includes(n)) return tls;
+    return !input.envRuledOut;
+  });
+  const names = [...kept.filter((n) => ctx.deps.env[n] !== undefined), ...server.envVars.filter((v) => v.source === 'local').map((v) => v.name)];
+  const words = [
+    ...(server.cwd ? [`cd ${shellQuote(server.cwd)} &&`] : []),
+    'env -i',
+    ...unique(names).map((n) => `${n}="$${n}"`),
+    ...[server.command ?? '', ...server.args].map(shellQuote),
+    '< /dev/null',
+  ];
   const literal = Object.keys(server.env);
   const note = literal.length ? `  # plus the values of the env table: ${literal.join(', ')}` : '';
-  return ctx.redact.text(`${cd}env -i ${assignments.join(' ')} ${[server.command ?? '', ...server.args].map(quote).join(' ')} < /dev/null${note}`);
+  return ctx.redact.text(`${wrapShellWords(words)}${note}`);
+}
+
+/** Joins shell words into lines of at most ~80 columns, continued with " \" and a 2-space indent. */
+export function wrapShellWords(words: string[], width = 80): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(`${line} \\`);
+      line = `  ${word}`;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join('\n');
 }
 
 /** A snippet that had to be redacted holds placeholders: shown, never applied as is. */

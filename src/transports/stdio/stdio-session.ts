@@ -1,7 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Clock, Deps, Transcript } from '../../pipeline/context.ts';
 import type { Redactor } from '../../redact.ts';
-import { trackGroup } from './shutdown.ts';
+import { trackGroup } from './process-groups.ts';
 import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
 
 export interface SpawnSpec {
