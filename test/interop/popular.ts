@@ -47,7 +47,12 @@ export function applyFixToml(table: Table, name: string, fixToml: string): Table
   const parsed = parse(fixToml) as { mcp_servers?: Record<string, Table> };
   const patch = parsed.mcp_servers?.[name];
   assert.ok(patch, `the fix is not a [mcp_servers.${name}] fragment:\n${fixToml}`);
-  return { ...table, ...patch };
+  // A fix that changes the transport (a bridge for a URL, a URL for a bridge) replaces the
+  // other transport's keys, as a user pasting it over the table would (Codex refuses a mix).
+  const base = { ...table };
+  if ('command' in patch) for (const k of ['url', 'bearer_token_env_var', 'http_headers', 'env_http_headers']) delete base[k];
+  if ('url' in patch) for (const k of ['command', 'args', 'env', 'env_vars', 'cwd']) delete base[k];
+  return { ...base, ...patch };
 }
 
 export interface DoctorRun {
