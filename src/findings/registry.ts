@@ -759,6 +759,16 @@ export const REGISTRY = {
     fix: 'Name the same variable in `env_http_headers` under the header the server wants, and remove `bearer_token_env_var`.',
     codexSays: ['Auth required, when send initialize request'],
   },
+  'bridge.api-key-required': {
+    title: 'mcp-remote in front of an API-key gateway, without the key',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The remote behind mcp-remote answers 401 and wants an API key in a header (`auth.api-key-required` in the bridge diagnosis). mcp-remote 0.15.1 takes the 401 for an OAuth sign-in: it opens a browser and waits ("Authentication required. Waiting for authorization..."), so Codex\'s start times out. mcp-doctor does not start the bridge in that state.',
+    detection: 'The direct check of the remote finds `auth.api-key-required` / `-wrong-header` / `-rejected`.',
+    fix: 'Pass the key as a header: `args = [..., "--header", "X-API-Key:${VAR}"]` and `env_vars = ["VAR"]` (mcp-remote expands `${VAR}` itself).',
+    codexSays: ['timed out handshaking with MCP server after …'],
+  },
   'auth.api-key-rejected': {
     title: 'The API key sent in the header was refused',
     severity: 'error',

@@ -7,7 +7,7 @@ import { buildChildEnv, buildFullEnv, droppedVariables, lookupEnv } from '../tra
 import { searchNeededVariables } from '../transports/stdio/env-search.ts';
 import { exitHints, mentionedVariables, timeoutHints } from '../transports/stdio/exit-hints.ts';
 import { parseBridgeArgs, type BridgeSpec } from '../transports/stdio/bridge-args.ts';
-import { bridgeCause, bridgeNoteFinding, cacheFindings, headerVariableFinding, staleClientFromStderr, type CacheVerdict } from '../transports/stdio/bridge-findings.ts';
+import { apiKeyBridgeFinding, bridgeCause, bridgeNoteFinding, cacheFindings, headerVariableFinding, staleClientFromStderr, type CacheVerdict } from '../transports/stdio/bridge-findings.ts';
 import { detectBridge, detectLauncher, type Bridge, type Launcher } from '../transports/stdio/launchers.ts';
 import { inspectMcpRemoteCache, type McpRemoteCache } from '../transports/stdio/mcp-remote-cache.ts';
 import { envInterpreter, realFileProbe, resolveCommand } from '../transports/stdio/resolve-command.ts';
@@ -160,6 +160,12 @@ async function signInGate(ctx: ServerContext, state: StdioState): Promise<CacheV
   const { spec, cache } = bridge;
   if (spec.kind !== 'mcp-remote') return { findings: [] };
   const auth = await within(bridge.check.auth, Math.min(SIGN_IN_GATE_MS, ctx.remainingMs() / 4));
+  // An API-key gateway: mcp-remote would take its 401 for an OAuth sign-in and open a browser.
+  const keyFinding = auth?.findings.find((f) => f.code.startsWith('auth.api-key-'));
+  if (keyFinding) {
+    const notStarted = apiKeyBridgeFinding(ctx, spec, keyFinding);
+    return { findings: [notStarted], notStarted };
+  }
   const tokens = cache?.tokens;
   const signIn = auth !== undefined && wouldSignIn(spec, auth) && tokens?.state !== 'expired-refreshable';
   if (auth === undefined) ctx.transcript.add('note', 'the direct check of the remote had not decided in time; starting the bridge');

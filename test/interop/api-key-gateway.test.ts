@@ -9,15 +9,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { codexAvailable, type CodexVerdict } from '../helpers/codex-oracle.ts';
-import { freePort, startServer, type InteropServer } from './interop-servers.ts';
+import { MCP_REMOTE_PROXY, freePort, startServer, type InteropServer } from './interop-servers.ts';
 import { POPULAR, applyFixToml, assertAgrees, codesOf, codex, configToml, doctor, type DoctorRun, type Table } from './popular.ts';
 
 const skip = codexAvailable() ? false : 'the Codex oracle is not installed';
 const KEY = `gw-key-${process.pid}-b7f1`;
 const HEADER_KEY = `svc-key-${process.pid}-09ac`;
-const env = { GW_KEY: KEY, GW_BAD: 'not-the-key', SVC_TOKEN: HEADER_KEY };
+const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-apikey-home-'));
+const env = { GW_KEY: KEY, GW_BAD: 'not-the-key', SVC_TOKEN: HEADER_KEY, HOME: home, MCP_REMOTE_CONFIG_DIR: undefined };
 const secrets = [KEY, HEADER_KEY];
 
 describe('API-key gateways: the key goes in a header, not an OAuth login', { skip, timeout: 170_000 }, () => {
@@ -59,12 +63,16 @@ describe('API-key gateways: the key goes in a header, not an OAuth login', { ski
       'gw-wrong-key': { url: gw, env_http_headers: { 'X-API-Key': 'GW_BAD' } },
       'svc-no-key': { url: svc },
       'svc-bearer': { url: svc, bearer_token_env_var: 'SVC_TOKEN' },
+      // mcp-remote in front of the gateway without the key: it takes the 401 for an OAuth
+      // sign-in and waits on a browser (BROWSER=true: one "opens", nobody signs in).
+      'bridge-no-key': { command: process.execPath, args: [MCP_REMOTE_PROXY, gw], env: { BROWSER: 'true' }, startup_timeout_sec: 12 },
     };
     const toml = configToml(tables);
     [before1, codex1] = await Promise.all([doctor(toml, env), codex(toml, env)]);
   });
 
   after(async () => {
+    rmSync(home, { recursive: true, force: true });
     await gateway?.close();
     if (named) {
       named.closeAllConnections();
@@ -80,6 +88,10 @@ describe('API-key gateways: the key goes in a header, not an OAuth login', { ski
       'svc-no-key': { code: 'auth.api-key-required', header: 'X-Service-Key' },
       'svc-bearer': { code: 'auth.api-key-wrong-header', header: 'X-Service-Key' },
     };
+    const bridged = before1.byName('bridge-no-key');
+    assert.equal(bridged.status, 'fail', codesOf(bridged).join(', '));
+    assert.ok(bridged.findings.some((x: any) => x.code === 'bridge.api-key-required'), codesOf(bridged).join(', '));
+    assertAgrees('bridge-no-key', bridged, codex1);
     for (const [name, e] of Object.entries(expect)) {
       const s = before1.byName(name);
       assert.equal(s.status, 'fail', `${name}: ${codesOf(s).join(', ')}`);
@@ -97,8 +109,8 @@ describe('API-key gateways: the key goes in a header, not an OAuth login', { ski
 
   test('the fixes (env_http_headers under the named header; bearer_token_env_var removed) make Codex connect', async () => {
     const fixed: Record<string, Table> = {};
-    for (const name of ['gw-no-key', 'gw-bearer', 'svc-no-key', 'svc-bearer']) {
-      const f = before1.byName(name).findings.find((x: any) => x.severity === 'error');
+    for (const name of ['gw-no-key', 'gw-bearer', 'svc-no-key', 'svc-bearer', 'bridge-no-key']) {
+      const f = before1.byName(name).findings.find((x: any) => x.severity === 'error' && x.fix?.toml);
       assert.ok(f?.fix?.toml, `${name}: a TOML fix`);
       let table = applyFixToml(tables[name]!, name, f.fix.toml);
       // The fix's summary says so for a key sent as a bearer token.
@@ -106,13 +118,15 @@ describe('API-key gateways: the key goes in a header, not an OAuth login', { ski
       fixed[name] = table;
     }
     // The fix names GW_NO_KEY_API_KEY / SVC_NO_KEY_API_KEY: export the keys under those names.
-    const fixEnv: Record<string, string> = { ...env };
+    const fixEnv: Record<string, string | undefined> = { ...env };
     for (const name of ['gw-no-key', 'svc-no-key']) {
       const variable = Object.values(fixed[name]!.env_http_headers as Record<string, string>)[0]!;
       fixEnv[variable] = name.startsWith('gw') ? KEY : HEADER_KEY;
     }
+    for (const variable of fixed['bridge-no-key']!.env_vars as string[]) fixEnv[variable] = KEY;
     const toml = configToml(fixed);
-    const [after1, codex2] = await Promise.all([doctor(toml, fixEnv), codex(toml, fixEnv)]);
+    const after1 = await doctor(toml, fixEnv);
+    const codex2 = await codex(toml, fixEnv);
     for (const name of Object.keys(fixed)) {
       assert.equal(codex2.servers[name]?.connected, true, `${name}: Codex after the fix: ${codex2.servers[name]?.errorSummary}`);
       assert.notEqual(after1.byName(name).status, 'fail', `${name}: ${codesOf(after1.byName(name)).join(', ')}`);

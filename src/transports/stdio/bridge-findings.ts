@@ -1,6 +1,7 @@
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
-import type { BridgeReport, Finding } from '../../types.ts';
+import { suggestedKeyVar } from '../../auth/api-key.ts';
+import type { BridgeReport, Finding, Fix } from '../../types.ts';
 import type { BridgeSpec } from './bridge-args.ts';
 import { UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';
 import { STALE_CLIENT_SIGNS, type McpRemoteCache } from './mcp-remote-cache.ts';
@@ -243,4 +244,31 @@ export function bridgeCause(spec: BridgeSpec, bridge: BridgeReport): { code: str
     return { code: 'transport', text: `the remote ${bridge.url} speaks Streamable HTTP, but ${spec.kind} is set to connect with legacy SSE: ${hint}` };
   }
   return undefined;
+}
+
+/**
+ * mcp-remote in front of an API-key gateway: the key goes in `--header NAME:${VAR}` (mcp-remote
+ * expands `${VAR}` from its own environment) and the variable is forwarded with env_vars.
+ */
+export function apiKeyBridgeFix(ctx: ServerContext, header: string): Fix {
+  const { server } = ctx;
+  const variable = suggestedKeyVar(server.name);
+  return {
+    summary: `Export ${variable}=<the key> where Codex is started, pass it to mcp-remote as the ${header} header (mcp-remote expands \${${variable}} itself) and forward the variable with env_vars.`,
+    toml: serverTable(server.name, [
+      ['args', [...server.args, '--header', `${header}:\${${variable}}`]],
+      ['env_vars', mergeEnvVars(server, [variable])],
+    ]),
+  };
+}
+
+/** The remote wants an API key in a header that mcp-remote does not send: mcp-remote starts an OAuth sign-in instead. */
+export function apiKeyBridgeFinding(ctx: ServerContext, spec: BridgeSpec, keyFinding: Finding): Finding {
+  const header = String(keyFinding.evidence?.header ?? 'X-API-Key');
+  const sent = Object.keys(spec.rawHeaders).some((h) => h.toLowerCase() === header.toLowerCase());
+  return makeFinding('bridge.api-key-required', {
+    message: `"${ctx.server.name}": the remote ${ctx.redact.url(spec.url)} answers 401 and wants an API key in the ${header} header (${keyFinding.code})${sent ? ', and refuses the one mcp-remote sends' : ', which mcp-remote does not send'}. mcp-remote takes the 401 for an OAuth sign-in, opens a browser and waits, so Codex's start times out. mcp-doctor did not start the bridge: it would open a browser tab.`,
+    evidence: { header, headerSent: sent, remoteCode: keyFinding.code },
+    fix: sent ? { summary: 'Export the right key where Codex is started (the variable the --header names, forwarded with env_vars).' } : apiKeyBridgeFix(ctx, header),
+  });
 }
