@@ -16,6 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../helpers/cli.ts';
 import { askCodex, codexAvailable, resolveCodex } from '../helpers/codex-oracle.ts';
 import { MCP_REMOTE_PROXY, SDK_EXAMPLES, freePort, killGroup, startServer, type InteropServer } from './interop-servers.ts';
 import { applyFixToml, assertAgrees, codesOf, codex, configToml, doctor, type Table } from './popular.ts';
@@ -100,5 +101,31 @@ describe('mcp-remote in front of an OAuth remote, no cached login', { skip, time
     assert.equal(login.status, 0, `codex mcp login: ${login.stdout}\n${login.stderr}`.slice(-3000));
     const verdict = await askCodex(directToml, { env: { HOME: home }, timeoutMs: 60_000, credentialsFrom: codexHome });
     assert.equal(verdict.servers.remote?.connected, true, verdict.servers.remote?.error);
+  });
+});
+
+describe('any stdio server that waits on an interactive sign-in at start', { skip, timeout: 120_000 }, () => {
+  test('doctor: fail with the sign-in named (as Codex times out); signing in once by hand makes Codex connect', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mcp-doctor-login-at-start-'));
+    try {
+      const script = join(ROOT, 'fixtures', 'interop', 'login-at-start.mjs');
+      const toml = configToml({ 'login-at-start': { command: process.execPath, args: [script], startup_timeout_sec: 4 } });
+      const env = { HOME: home };
+      const [d, c] = await Promise.all([doctor(toml, env), codex(toml, env)]);
+      const s = d.byName('login-at-start');
+      assertAgrees('login-at-start', s, c);
+      assert.equal(s.status, 'fail');
+      const f = s.findings.find((x: any) => x.code === 'timeout.startup');
+      assert.ok(f?.evidence?.hints?.includes('interactive-login'), codesOf(s).join(', '));
+      assert.match(f.fix.summary, /Run the same command once in a terminal/);
+      // The fix: the same command once by hand, the sign-in finished (the fixture's approve switch).
+      const byHand = spawnSync(process.execPath, [script], { env: { ...process.env, HOME: home, LOGIN_AT_START_APPROVE: '1' }, input: '', encoding: 'utf8', timeout: 20_000 });
+      assert.equal(byHand.status, 0, byHand.stderr);
+      const [d1, c1] = await Promise.all([doctor(toml, env), codex(toml, env)]);
+      assert.equal(c1.servers['login-at-start']?.connected, true, c1.servers['login-at-start']?.error);
+      assertAgrees('login-at-start', d1.byName('login-at-start'), c1);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
