@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Marked } from 'marked';
 import { SAMPLE_ENVIRONMENT, sampleReport } from '../fixtures/reports/sample-report.ts';
-import { renderCodeIndex, renderCodePage } from '../src/findings/explain.ts';
+import { renderCodeIndex, renderCodePage } from '../src/report/explain.ts';
 import { REGISTRY, type FindingCode } from '../src/findings/registry.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';
 

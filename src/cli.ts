@@ -28,12 +28,20 @@ function colorWanted(flag: boolean | undefined): boolean {
   return true;
 }
 
+/** A string flag given once or several times (yargs makes repeats an array). */
+function toStrings(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
 function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
   const format: Format = argv.json === true ? 'json' : ((argv.format as Format | undefined) ?? 'text');
   const dashDash = (argv['--'] as string[] | undefined) ?? [];
   return {
     names: ((argv.names as string[] | undefined) ?? []).map(String),
     config: argv.config as string | undefined,
+    overrides: toStrings(argv.c),
+    profile: argv.profile as string | undefined,
     format,
     timeout: argv.timeout as number | undefined,
     verbose: argv.verbose === true,
@@ -50,6 +58,7 @@ function checkArgsFrom(argv: Record<string, unknown>): CheckArgs {
     verifyFixes: argv['verify-fixes'] === true,
     codex: argv.codex === true || argv['codex-bin'] !== undefined,
     codexBin: argv['codex-bin'] as string | undefined,
+    refresh: argv.refresh === true,
     login:
       argv.login === true
         ? {
@@ -78,6 +87,9 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
       y
         .positional('names', { type: 'string', array: true, describe: 'Server names ([mcp_servers.NAME]); default: all' })
         .option('config', { type: 'string', describe: 'Config file (default: $CODEX_HOME/config.toml, CODEX_HOME defaults to ~/.codex)' })
+        // Not `array: true`: that would swallow the server names after it. Repeats still collect.
+        .option('c', { type: 'string', requiresArg: true, describe: 'Override a config value as `codex -c key=value` does (repeatable): a dotted key, the value parsed as TOML (a string when it does not parse), above every config file but managed_config.toml' })
+        .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'As `codex --profile NAME`: layer $CODEX_HOME/NAME.config.toml on top of config.toml' })
         .option('format', { choices: FORMATS, default: 'text' as Format, describe: 'Output format' })
         .option('json', { type: 'boolean', describe: 'Short for --format json' })
         .option('timeout', { type: 'number', describe: "Upper bound in seconds for one server's whole check (default: its startup_timeout_sec)" })
@@ -95,6 +107,7 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
         .option('codex-bin', { type: 'string', describe: 'The Codex CLI to ask (implies --codex; default: codex on the PATH)' })
         .option('verify-fixes', { type: 'boolean', describe: 'Try each safe fix on a temporary copy of the config and mark it verified or not' })
         .option('login', { type: 'boolean', describe: 'For HTTP servers that answer 401: run the OAuth login a spec-following client runs (browser + loopback callback), then go on with the fresh token, and report whether the stored credentials or the server are at fault. The token stays in memory' })
+        .option('refresh', { type: 'boolean', describe: "For HTTP servers with a stored OAuth token that Codex would refresh (expired, or refused with 401): send Codex's exact refresh request and write the new tokens (the rotated refresh token too) into Codex's file store, then check with the fresh token. A plain check never uses a refresh token" })
         .option('login-auto', { type: 'boolean', describe: 'With --login: follow the authorization URL with a plain GET instead of a browser (authorization servers that approve by themselves: test setups, the conformance suite)' })
         .option('open', { type: 'boolean', describe: 'With --login: open the browser (default: only when stdin and stderr are a terminal; --no-open never)' })
         .option('login-timeout', { type: 'number', describe: 'With --login: seconds to wait for the browser to come back (default 120)' })
@@ -107,7 +120,8 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
         .example('$0 check --format markdown > report.md', 'A report to paste into a bug report')
         .example('$0 check -v --timeout 60', 'With the wire transcript; 60 s per server')
         .example('$0 check --codex', "Also show what the installed Codex says about each server (it starts them too)")
-        .example('$0 check --login linear', 'Log in to linear as a spec-following client would and show where auth breaks'),
+        .example('$0 check --login linear', 'Log in to linear as a spec-following client would and show where auth breaks')
+        .example('$0 check --refresh linear', "Refresh linear's stored OAuth token as Codex would, store the new tokens for Codex, and check with them"),
     async (argv) => {
       const [{ runCheckCommand, UsageError }, { fixFlagsError }, { defaultDeps }, { loginFlagsError }] = await Promise.all([
         import('./commands/check-command.ts'),
@@ -126,6 +140,8 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
           fix: args.fix === true || args.verifyFixes === true,
         });
         if (loginError) throw new UsageError(loginError);
+        if (args.refresh && args.login) throw new UsageError('--refresh and --login do not go together: --refresh renews the stored login, --login makes a new one in memory');
+        if (args.refresh && args.command !== undefined) throw new UsageError('--refresh is for HTTP servers with a stored OAuth login, not for a stdio command');
         if (args.timeout !== undefined && (!(args.timeout > 0) || !Number.isFinite(args.timeout))) throw new UsageError('--timeout must be a positive number of seconds');
         finish(await runCheckCommand(args, io, defaultDeps()));
       } catch (error) {

@@ -137,6 +137,9 @@ export interface TranscriptEntry {
   text: string;
 }
 
+/** A config layer, as Codex orders them (src/config/config-layers.ts). */
+export type ConfigLayerKind = 'system' | 'user' | 'profile' | 'project' | 'cli' | 'managed';
+
 export interface ServerReport {
   name: string;
   transport: Transport;
@@ -148,6 +151,12 @@ export interface ServerReport {
   tools: ToolsSummary | null;
   /** Which config file defined this server (user config or a trusted project's .codex/config.toml). */
   source?: string;
+  /**
+   * Where each effective value came from, when more than one config layer set this server's
+   * values: `{ "command": { "layer": "system", "file": "/etc/codex/config.toml" }, "args": { "layer":
+   * "cli", "flag": "-c mcp_servers.x.args" } }`. Keys are paths inside the server's table.
+   */
+  configSources?: Record<string, { layer: ConfigLayerKind; file?: string; flag?: string }>;
   /** Wire transcript; present in JSON only with --verbose. */
   transcript?: TranscriptEntry[];
   /** The stderr tail of a stdio server, redacted. */
@@ -180,7 +189,16 @@ export interface BridgeReport {
 export interface Report {
   schemaVersion: 1;
   tool: { name: 'mcp-doctor'; version: string };
-  config: { path: string; files?: string[] } | null;
+  config: {
+    path: string;
+    files?: string[];
+    /** The layers Codex reads, lowest precedence first, when more than the user config is in effect (`-c` as `{ layer: "cli", file: "-c" }`). */
+    layers?: Array<{ layer: ConfigLayerKind; file: string }>;
+    /** `--profile`, when given. */
+    profile?: string;
+    /** The requirements.toml that constrains MCP servers, when there is one. */
+    requirements?: string;
+  } | null;
   findings: Finding[];
   servers: ServerReport[];
   summary: { ok: number; warn: number; fail: number; skipped: number };

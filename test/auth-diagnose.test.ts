@@ -242,7 +242,7 @@ describe('diagnoseAuth: stored credentials', () => {
     assertNoSecrets(d);
   });
 
-  test('expired with a refresh token and an issuer: Codex refreshes, nothing to fix', async () => {
+  test('expired with a refresh token and an issuer: Codex refreshes it, and a passive check cannot verify that (refresh not verified, a warning)', async () => {
     const fx = await fixture({});
     const home = codexHome(
       credentialsDocument([
@@ -250,8 +250,9 @@ describe('diagnoseAuth: stored credentials', () => {
       ]),
     );
     const d = await run('fx', fx.url, { home });
-    assert.equal(d.cause, undefined);
-    assert.match(d.summary, /refreshes it/);
+    assert.equal(d.cause, 'auth.refresh-unverified');
+    assert.equal(d.findings[0]!.severity, 'warning');
+    assert.match(d.summary, /refresh not verified/);
     assertNoSecrets(d);
   });
 

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CODEX_SAYS, CODEX_SAYS_VERSION } from '../src/codex/codex-says.generated.ts';
-import { renderExplain } from '../src/findings/explain.ts';
+import { renderExplain } from '../src/report/explain.ts';
 import { REGISTRY, isFindingCode } from '../src/findings/registry.ts';
 
 describe('explain quotes Codex', () => {

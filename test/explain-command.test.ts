@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runExplainCommand } from '../src/commands/explain-command.ts';
-import { closeCodes } from '../src/findings/explain.ts';
+import { closeCodes } from '../src/report/explain.ts';
 import { REGISTRY } from '../src/findings/registry.ts';
 import { runCli } from './helpers/cli.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startForensicsServer, startProxy, type ForensicsServer, type ProxyServer } from '../fixtures/http/forensics-extras.ts';
-import { noProxyMatch, proxyRoute, readCaBundle, readProxyEnv } from '../src/transports/http/network-env.ts';
+import { noProxyMatch, proxyRoute, readCaBundle, readProxyEnv } from '../src/config/network-env.ts';
 import type { Finding, ServerReport } from '../src/types.ts';
 import { checkHttp, codes, findingOf } from './helpers/http-check.ts';
 import { makeTestCerts, opensslAvailable, type TestCerts } from './helpers/tls-certs.ts';

@@ -1,8 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { exitHints, mentionedVariables, timeoutHints, type ExitHintInput } from '../src/transports/stdio/exit-hints.ts';
-import { detectBridge, detectLauncher, dockerRunWithoutInteractive } from '../src/transports/stdio/launchers.ts';
-import { searchOrder } from '../src/transports/stdio/env-search.ts';
+import { detectBridge, detectLauncher, dockerRunWithoutInteractive } from '../src/config/launchers.ts';
+import { searchOrder } from '../src/stages/env-search.ts';
 
 const base: ExitHintInput = { command: 'node', args: ['server.js'], stderr: [], code: 1, signal: null, childEnv: {}, userEnv: {} };
 const ids = (input: Partial<ExitHintInput>) => exitHints({ ...base, ...input }).map((h) => h.id);

@@ -10,7 +10,7 @@ import { testDepPath } from './helpers/test-deps.ts';
 import { checkServer, codes, fixture, isAlive, spawnedPid, stdioServer } from './helpers/stdio-check.ts';
 import { parseBridgeArgs, type BridgeSpec } from '../src/transports/stdio/bridge-args.ts';
 import { downloadSign, exitHints, literalVariables } from '../src/transports/stdio/exit-hints.ts';
-import { detectBridge } from '../src/transports/stdio/launchers.ts';
+import { detectBridge } from '../src/config/launchers.ts';
 import { mcpRemoteBaseDir, mcpRemoteKey, storeDirName } from '../src/transports/stdio/mcp-remote-cache.ts';
 
 const T = { timeout: 30_000 };

@@ -12,6 +12,7 @@
  * Pure: reads the first 401 answer (challenge parameters, body) and the configured headers.
  */
 import type { ServerConfig } from '../config/server-config.ts';
+export { suggestedKeyVar } from '../config/toml-snippet.ts';
 import type { ChallengeAnalysis } from './challenge.ts';
 
 export interface ApiKeyHint {
@@ -76,8 +77,3 @@ export function apiKeyHint(challenge: ChallengeAnalysis, bodyText: string | unde
   return out;
 }
 
-/** An environment variable name for a server's API key: `brave search` → `BRAVE_SEARCH_API_KEY`. */
-export function suggestedKeyVar(serverName: string): string {
-  const base = serverName.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
-  return `${/^[0-9]/.test(base) || base === '' ? `MCP_${base}` : base}_API_KEY`;
-}

@@ -33,6 +33,8 @@ import {
 import { createHttpGet, type HttpGet, type UrlTried } from './http-get.ts';
 import { discoverProtectedResource, type PrmDiscovery } from './protected-resource.ts';
 import { checkTokenAudience, type AudienceCheck } from './token-audience.ts';
+import { createOAuthHttp, type OAuthHttp } from './login/oauth-http.ts';
+import { diagnoseRefresh, type RefreshTrigger } from './refresh-diagnosis.ts';
 
 export { codexAuthorizationFor, type CodexAuthorization, type CredentialSource };
 
@@ -60,6 +62,8 @@ export interface AuthDiagnosisInput {
   record?: (kind: 'http-request' | 'http-response', text: string) => void;
   /** Top-level Codex settings: credential store mode, callback port / URL. */
   globals?: CodexOAuthGlobals;
+  /** Injected POSTs for the refresh prediction's introspection (default: undici through deps.dispatcher). */
+  post?: OAuthHttp;
 }
 
 export interface AuthEvidence {
@@ -194,6 +198,19 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   const primary: Finding[] = [];
   let summary: string;
 
+  // Codex's refresh (refresh-diagnosis.ts): after an expiry at startup, or after a 401 to the stored token.
+  const refreshFor = (trigger: RefreshTrigger) =>
+    diagnoseRefresh({
+      server,
+      entry: creds.entry!,
+      asMetadata: as.found?.metadata,
+      asMetadataUrl: as.found?.url,
+      resource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : url,
+      trigger,
+      http: input.post ?? createOAuthHttp({ dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: input.requestTimeoutMs, record: input.record }),
+      redact,
+    });
+
   // An API-key gateway (mcp-proxy --apiKey...): no OAuth to be had, the key goes in a header.
   const keyHint = !oauthDiscoverable && !prm.found && !prm.invalid ? apiKeyHint(challenge, first.bodyText, server) : undefined;
   if (keyHint) evidence.apiKey = { header: keyHint.header, named: keyHint.named, said: redact.text(keyHint.said), ...(keyHint.sentAs && { sentAs: keyHint.sentAs.from }) };
@@ -213,6 +230,21 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
       primary.push(tokenRejectedFinding(server, sent.source, challenge, oauthDiscoverable, audience));
       summary = `401: the ${sourceWords(sent.source)} was rejected`;
     }
+    if (sent.source === 'oauth' && creds.entry?.refreshToken && creds.entry.issuer) {
+      const refresh = await refreshFor('rejected');
+      if (refresh.finding.severity !== 'error') {
+        // Codex refreshes and retries: the rejection alone does not decide its verdict.
+        const severity = refresh.finding.severity === 'warning' ? 'warning' : 'info';
+        for (let i = 0; i < primary.length; i++) {
+          const f = primary[i]!;
+          primary[i] = { ...f, severity, message: `${f.message} Codex does not stop here: it refreshes the token and retries (${refresh.finding.code}).` };
+        }
+      }
+      // A refusal or a confirmed refresh decides Codex's verdict: it comes first; an unverified one follows the rejection.
+      if (refresh.finding.severity === 'warning') primary.push(refresh.finding);
+      else primary.unshift(refresh.finding);
+      summary = `${summary}; ${refresh.summary}`;
+    }
     primary.push(...blockers);
   } else if (!oauthDiscoverable && !prm.found && !prm.invalid) {
     primary.push(oauthUnsupportedFinding(server, challenge, urlLines(evidence.urlsTried)));
@@ -226,7 +258,9 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
       primary.push(tokenExpiredFinding(server, creds, input.nowMs, redact));
       summary = '401: the stored token has expired and cannot be refreshed';
     } else if (entry && state === 'refreshable') {
-      summary = '401 without a token: the stored token has expired and Codex refreshes it at startup';
+      const refresh = await refreshFor('expired');
+      primary.push(refresh.finding);
+      summary = `401 without a token: the stored token has expired; ${refresh.summary}`;
     } else if (entry && state === 'usable') {
       if (audience?.finding) primary.push(audience.finding);
       summary = audience?.finding ? '401: the stored token is for another audience' : '401 without a token; stored OAuth credentials look usable';

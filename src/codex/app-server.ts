@@ -83,6 +83,8 @@ export interface AppServerSetup {
   signal?: AbortSignal;
   /** The user's CODEX_HOME: its `.credentials.json` is copied, minus refresh tokens. */
   credentialsFrom?: string;
+  /** Tests (the Codex oracle) only: written verbatim as the temp home's `.credentials.json`, refresh tokens kept. */
+  credentialsJson?: string;
   clientName?: string;
   clientVersion?: string;
 }
@@ -137,6 +139,7 @@ export async function withAppServer<T>(setup: AppServerSetup, body: (session: Ap
     await mkdir(work);
     await writeFile(join(home, 'config.toml'), setup.configToml, { mode: 0o600 });
     const credentials = setup.credentialsFrom ? await copyCredentials(setup.credentialsFrom, home) : { state: 'not-requested' as const, refreshWithheld: [] };
+    if (setup.credentialsJson !== undefined) await writeFile(join(home, CREDENTIALS_FILE), setup.credentialsJson, { mode: 0o600 });
 
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...setup.deps.env, ...setup.env })) if (v !== undefined) env[k] = v;

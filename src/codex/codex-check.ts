@@ -4,7 +4,8 @@
  * put beside mcp-doctor's. Where the two disagree the report says so (`codex.disagrees`): either
  * mcp-doctor missed what stops Codex, or it reports a failure this Codex does not have.
  */
-import { stringify } from 'smol-toml';
+import { parse, stringify } from 'smol-toml';
+import { mergeToml } from '../config/config-layers.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import { setKey } from '../fix/toml-edit.ts';
@@ -50,8 +51,10 @@ export async function askCodexAbout(input: CodexCheckInput): Promise<CodexCheckO
   if (input.names.length === 0) return { run: { unavailable: 'no enabled server to start', path: where.path } };
 
   let prepared: PreparedConfig;
+  // The user's own `-c` flags go last, so they win over the ones mcp-doctor adds, as typed.
+  const userOverrides = (config.loadOptions?.overrides ?? []).flatMap((o) => ['-c', o.raw]);
   try {
-    prepared = input.adHoc ? { text: adHocToml(config, deps.cwd), overrides: [], inserted: [] } : sessionCwd(await deps.readFile(config.path), config, deps.cwd);
+    prepared = input.adHoc ? { text: adHocToml(config, deps.cwd), overrides: [], inserted: [] } : sessionCwd(await userAndProfileText(config, deps), config, deps.cwd);
   } catch (error) {
     return { run: { unavailable: `cannot read ${config.path}: ${(error as Error).message}`, path: where.path } };
   }
@@ -73,12 +76,12 @@ export async function askCodexAbout(input: CodexCheckInput): Promise<CodexCheckO
       });
     let status: CodexStatus;
     try {
-      status = await ask(prepared.overrides);
+      status = await ask([...prepared.overrides, ...userOverrides]);
     } catch (error) {
       // With `-c mcp_servers…` overrides Codex checks the servers as it starts and exits on a config
       // it refuses (measured); without them it says why through the list, which is worth the retry.
       if (!(error instanceof CodexAppServerError && error.kind === 'exited' && prepared.overrides.length > 0)) throw error;
-      status = await ask([]);
+      status = await ask(userOverrides);
     }
     const run: CodexRunReport = { version: status.version, calibratedVersion: CALIBRATED_CODEX_VERSION, path: where.path, durationMs: status.durationMs };
     if (status.configError) run.configError = originalPosition(status.configError, prepared.inserted);
@@ -109,6 +112,20 @@ function adHocToml(config: LoadedConfig, cwd: string): string {
   return stringify({ mcp_servers: servers });
 }
 
+/**
+ * The user config as Codex is to read it. `codex app-server` takes no `--profile` (Codex 0.171:
+ * "--profile only applies to runtime commands, `codex mcp`…"), so a profile file is merged into
+ * the copy: it sits right above the user config, below every other layer, so the merged copy
+ * composes with the rest exactly as the two files do. (Error positions then refer to the copy.)
+ */
+async function userAndProfileText(config: LoadedConfig, deps: Deps): Promise<string> {
+  const text = await deps.readFile(config.path);
+  const profile = config.layers?.find((l) => l.layer === 'profile')?.file;
+  if (!profile) return text;
+  const options = { integersAsBigInt: 'asNeeded' } as const;
+  return stringify(mergeToml(parse(text, options) as Record<string, unknown>, parse(await deps.readFile(profile), options) as Record<string, unknown>));
+}
+
 interface PreparedConfig {
   text: string;
   overrides: string[];
@@ -130,7 +147,8 @@ const PLAIN_NAME = /^[A-Za-z0-9_-]+$/;
 function sessionCwd(text: string, config: LoadedConfig, cwd: string): PreparedConfig {
   const out: PreparedConfig = { text, overrides: [], inserted: [] };
   for (const { config: server } of config.servers) {
-    if (server.transport !== 'stdio' || server.cwd !== undefined || server.source !== config.path) continue;
+    const profile = config.layers?.find((l) => l.layer === 'profile')?.file;
+    if (server.transport !== 'stdio' || server.cwd !== undefined || (server.source !== config.path && server.source !== profile)) continue;
     if (PLAIN_NAME.test(server.name)) {
       // Dotted `-c` paths cannot quote a name (measured: `mcp_servers."c.d".enabled` splits at the dot).
       out.overrides.push('-c', `mcp_servers.${server.name}.cwd=${JSON.stringify(cwd)}`);

@@ -1,10 +1,13 @@
 import { Chalk } from 'chalk';
 import { arch, release, type as osType } from 'node:os';
 import { createLoginSettings, loginBudgetMs, type LoginArgs } from '../auth/login/login-options.ts';
+import { refreshSettingsFrom } from '../auth/refresh-session.ts';
+import { CliOverrideError, parseCliOverride, type CliOverride } from '../config/cli-overrides.ts';
+import { profileNameError } from '../config/layer-stack.ts';
 import { adHocCommandConfig, adHocUrlConfig, loadConfig } from '../config/load-config.ts';
 import type { LoadedConfig } from '../config/server-config.ts';
 import { addCodexOpinion, askCodexAbout } from '../codex/codex-check.ts';
-import { distance } from '../findings/explain.ts';
+import { distance } from '../config/did-you-mean.ts';
 import { recordConfigReads, runFixStep } from './fix-command.ts';
 import type { CheckOptions, Deps } from '../pipeline/context.ts';
 import { runChecks } from '../pipeline/run-checks.ts';
@@ -21,6 +24,10 @@ import type { Format, Report } from '../types.ts';
 export interface CheckArgs {
   names: string[];
   config?: string;
+  /** -c key=value, as given (Codex's session flags). */
+  overrides?: string[];
+  /** --profile NAME. */
+  profile?: string;
   format: Format;
   timeout?: number;
   verbose: boolean;
@@ -42,6 +49,8 @@ export interface CheckArgs {
   codexBin?: string;
   /** --login and its flags (src/auth/login/login-options.ts). */
   login?: LoginArgs;
+  /** --refresh: perform Codex's refresh of stored OAuth tokens and store the result (src/auth/refresh-session.ts). */
+  refresh?: boolean;
 }
 
 export interface Io {
@@ -87,16 +96,34 @@ export function collectSecrets(config: LoadedConfig, env: Record<string, string 
   return secrets.filter((s) => s.length > 0);
 }
 
+/** `-c` and `--profile`, checked as Codex checks them (a usage error, exit 2, like Codex's). */
+export function layerFlags(args: Pick<CheckArgs, 'overrides' | 'profile' | 'url' | 'command'>): { overrides: CliOverride[] } {
+  const adHoc = args.url !== undefined || (args.command !== undefined && args.command.length > 0);
+  const given = (args.overrides?.length ?? 0) > 0 || args.profile !== undefined;
+  if (adHoc && given) throw new UsageError('-c and --profile change the Codex config; they cannot be used with --url or -- CMD');
+  if (args.profile !== undefined) {
+    const error = profileNameError(args.profile);
+    if (error) throw new UsageError(error);
+  }
+  try {
+    return { overrides: (args.overrides ?? []).map(parseCliOverride) };
+  } catch (error) {
+    if (error instanceof CliOverrideError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Promise<number> {
   if (args.fix || args.verifyFixes) deps = recordConfigReads(deps);
   const adHoc = args.url !== undefined || (args.command !== undefined && args.command.length > 0);
+  layerFlags(args);
   let config: LoadedConfig;
   if (args.url !== undefined) {
     config = adHocUrlConfig(args.url, parseHeaderFlags(args.headers), args.bearerEnv, deps.env, deps.platform);
   } else if (args.command && args.command.length > 0) {
     config = adHocCommandConfig(args.command[0]!, args.command.slice(1), deps.env, deps.platform);
   } else {
-    config = await loadConfig({ configPath: args.config, deps });
+    config = await loadConfig({ configPath: args.config, profile: args.profile, overrides: layerFlags(args).overrides, deps });
   }
 
   const redact: Redactor = createRedactor(collectSecrets(config, deps.env));
@@ -152,7 +179,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
       deps,
       options,
       redact,
-      plans: { stdio: createStdioPlan, streamable_http: login ? (ctx) => createHttpPlan(ctx, { login }) : createHttpPlan },
+      plans: { stdio: createStdioPlan, streamable_http: login ? (ctx) => createHttpPlan(ctx, { login }) : args.refresh ? (ctx) => createHttpPlan(ctx, { refresh: refreshSettingsFrom(config) }) : createHttpPlan },
       progress,
     });
   } finally {
@@ -161,6 +188,9 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
   const report = buildReport({
     configPath: adHoc ? null : config.path,
     files: adHoc ? undefined : config.files,
+    layers: config.layers,
+    profile: config.profile,
+    requirements: config.requirements,
     findings: redact.value(config.findings),
     servers,
     deep: options.deep === true,

@@ -1,5 +1,5 @@
 import { REGISTRY } from '../findings/registry.ts';
-import { closeCodes, listCodes, renderExplain, resolveCode } from '../findings/explain.ts';
+import { closeCodes, listCodes, renderExplain, resolveCode } from '../report/explain.ts';
 import type { Io } from './check-command.ts';
 
 /**

@@ -153,7 +153,11 @@ export async function runFixStep(input: FixStepInput): Promise<number> {
   const fixes: FixesReport = { files: [], applied: [], skipped: [] };
   const proposed = new Map<string, string>();
   const byPath = new Map<string, FixCandidate[]>();
-  for (const candidate of fixCandidates(report, args.names)) {
+  for (const candidate of fixCandidates(report, args.names, config)) {
+    if (candidate.blocked) {
+      fixes.skipped.push(outcome(candidate, input.redact, `not applied: it ${candidate.blocked}`));
+      continue;
+    }
     if (candidate.finding.fix?.verification === 'still-present') {
       fixes.skipped.push(outcome(candidate, input.redact, 'tried: the finding was still there with this change'));
       continue;
@@ -177,7 +181,11 @@ export async function runFixStep(input: FixStepInput): Promise<number> {
   let refused: string | undefined;
   if (args.write) {
     const unsurgical = fixes.skipped.find((s) => s.reason?.startsWith('cannot be applied surgically'));
-    if (unsurgical) {
+    const layered = fixes.skipped.find((s) => s.reason?.startsWith('not applied: it '));
+    if (layered) {
+      // The value lives in a -c flag or the managed config: writing the other fixes would leave this one silently undone.
+      refused = `not writing: the fix for ${layered.code}${layered.server ? ` (${layered.server})` : ''} ${layered.reason!.replace(/^not applied: it /, '')}. Nothing was written; apply the other fixes by naming their servers, or drop the flag first.`;
+    } else if (unsurgical) {
       refused = `not writing: the fix for ${unsurgical.code}${unsurgical.server ? ` (${unsurgical.server})` : ''} ${unsurgical.reason}. Apply it by hand, or name the other servers: mcp-doctor check NAME --fix --write`;
     } else {
       refused = await writeFiles(proposed, textOf, files, input, fixes);

@@ -2,14 +2,29 @@ import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { isTable } from './check-context.ts';
 
 /**
- * How Codex composes its config from layers (`codex-rs/core/src/config_loader/mod.rs`): the user
- * config, then every `.codex/config.toml` from the project root down to the cwd, each one
- * overriding the ones before it, and each loaded only when its directory is trusted.
+ * How Codex composes its config from layers (Codex 0.171.0, `codex-rs/config/src/loader/mod.rs`;
+ * each confirmed with the Codex oracle), lowest precedence first:
+ *
+ *   system   /etc/codex/config.toml (Windows: %ProgramData%\OpenAI\Codex\config.toml)
+ *   user     $CODEX_HOME/config.toml
+ *   profile  $CODEX_HOME/<name>.config.toml, with `--profile <name>`
+ *   project  every `.codex/config.toml` from the project root down to the cwd, each loaded only
+ *            when its directory is trusted
+ *   cli      `-c key=value` session flags
+ *   managed  /etc/codex/managed_config.toml (legacy managed config, above everything)
+ *
+ * Each one overrides the ones before it, table by table (`mergeToml`). requirements.toml is not a
+ * layer: it constrains the result (src/config/requirements.ts).
  */
 
+import type { ConfigLayerKind } from '../types.ts';
+
+export type LayerKind = ConfigLayerKind;
+
 export interface ConfigLayer {
+  /** The file; `-c` for the session flags. */
   file: string;
-  kind: 'user' | 'project';
+  kind: LayerKind;
   document: Record<string, unknown>;
   /** `mcp_servers` names in the order they are written in the file. */
   serverOrder: string[];

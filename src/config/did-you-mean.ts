@@ -1,5 +1,3 @@
-import { distance } from '../findings/explain.ts';
-
 /** `bearerTokenEnvVar`, `Bearer-Token-Env-Var` → `bearer_token_env_var`. */
 export function toSnakeCase(key: string): string {
   return key
@@ -27,4 +25,16 @@ export function didYouMean(input: string, candidates: readonly string[]): string
   // `timeout_sec` → `startup_timeout_sec`: a known key that ends with what was typed.
   const suffixed = candidates.filter((c) => normalized.length >= 4 && (c.endsWith(`_${normalized}`) || c.startsWith(`${normalized}_`)));
   return suffixed.length === 1 ? suffixed[0] : undefined;
+}
+
+/** Levenshtein edit distance (also ranks close finding codes for `explain` and close server names for `check`). */
+export function distance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return dp[a.length]![b.length]!;
 }

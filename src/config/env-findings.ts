@@ -11,7 +11,7 @@ import {
   unexpandedVars,
 } from './env-checks.ts';
 import { serverSnippet } from './toml-snippet.ts';
-import { detectBridge } from '../transports/stdio/launchers.ts';
+import { detectBridge } from './launchers.ts';
 
 type Role = 'bearer' | 'header' | 'env_var';
 

@@ -1,21 +1,14 @@
 import { join, resolve } from 'node:path';
-import { parse, TomlError } from 'smol-toml';
 import { makeFinding } from '../findings/make-finding.ts';
-import type { Deps } from '../pipeline/context.ts';
+import type { ConfigDeps } from './config-deps.ts';
 import { createRedactor, type Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { isTable, typeName } from './check-context.ts';
-import {
-  DEFAULT_PROJECT_ROOT_MARKERS,
-  findProjectRoot,
-  findRepoRoot,
-  mergeToml,
-  normalizeDirKey,
-  projectDirs,
-  serverOrder,
-  trustDecision,
-  type ConfigLayer,
-} from './config-layers.ts';
+import type { CliOverride } from './cli-overrides.ts';
+import { mergeToml, normalizeDirKey, type ConfigLayer } from './config-layers.ts';
+import { serverOrigins } from './layer-origins.ts';
+import { defaultSystemDir, readLayerStack } from './layer-stack.ts';
+import { applyRequirements } from './requirements-findings.ts';
 import { bareVarReference, isSecretCarrier, secretShape } from './env-checks.ts';
 import type { LoadedConfig, ServerEntry } from './server-config.ts';
 import { tomlKey, tomlValue } from './toml-snippet.ts';
@@ -27,63 +20,19 @@ export { normalizeServer };
 export interface LoadConfigInput {
   /** --config; default `$CODEX_HOME/config.toml`. */
   configPath?: string;
-  deps: Pick<Deps, 'env' | 'cwd' | 'codexHome' | 'readFile' | 'fileExists'> & Partial<Pick<Deps, 'platform'>>;
-}
-
-/** smol-toml turns integers beyond 2^53 into a parse error by default; Codex (i64) accepts them. */
-const PARSE_OPTIONS = { integersAsBigInt: 'asNeeded' } as const;
-
-type Parsed = { ok: true; document: Record<string, unknown>; text: string } | { ok: false; finding: Finding } | { ok: false; missing: true; reason: string };
-
-/**
- * A TOML excerpt may hold secrets (the line that failed could be `bearer_token = "..."`); values
- * of secret-looking keys are blanked before it becomes evidence.
- */
-function redactExcerpt(excerpt: string, redact: Redactor): string {
-  return excerpt
-    .split('\n')
-    .map((line) => line.replace(/^(\s*(?:\d+:)?\s*[^=\n]*(?:token|secret|password|passwd|key|authorization|auth|bearer|cookie)[^=\n]*=\s*)(.+)$/i, '$1<redacted>'))
-    .map((line) => redact.text(line))
-    .join('\n');
-}
-
-function parseErrorHint(reason: string, text: string, line: number): string | undefined {
-  const source = text.split(/\r?\n/)[line - 1] ?? '';
-  if (/redefine/i.test(reason)) return 'the same table or key is defined twice';
-  if (/escape/i.test(reason) || /"[A-Za-z]:\\/.test(source)) return 'a Windows path in "double quotes" needs \\\\ for each backslash, or \'single quotes\'';
-  if (/=\s*[A-Za-z@./~][^"'\s[{]*\s*$/.test(source) && !/=\s*(?:true|false|inf|nan)\s*$/.test(source)) return 'a string value must be quoted';
-  return undefined;
-}
-
-async function readLayer(path: string, deps: LoadConfigInput['deps'], redact: Redactor): Promise<Parsed> {
-  let text: string;
-  try {
-    if (!(await deps.fileExists(path))) return { ok: false, missing: true, reason: 'does not exist' };
-    text = await deps.readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, missing: true, reason: code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})` };
-  }
-  try {
-    return { ok: true, document: parse(text, PARSE_OPTIONS) as Record<string, unknown>, text };
-  } catch (error) {
-    const line = error instanceof TomlError ? error.line : undefined;
-    const column = error instanceof TomlError ? error.column : undefined;
-    const reason = ((error as Error).message.split('\n')[0] ?? '').replace(/^Invalid TOML document:\s*/, '');
-    const hint = line !== undefined ? parseErrorHint(reason, text, line) : undefined;
-    return {
-      ok: false,
-      finding: makeFinding('config.parse-error', {
-        message: `${path}${line !== undefined ? `, line ${line}, column ${column}` : ''}: ${redact.text(reason)}. Codex cannot load this file, so it refuses to start at all.`,
-        evidence: {
-          file: path,
-          ...(line !== undefined ? { line, column } : {}),
-          ...(error instanceof TomlError && error.codeblock ? { excerpt: redactExcerpt(error.codeblock, redact) } : {}),
-        },
-        fix: { summary: `Correct the TOML at line ${line ?? '?'}, column ${column ?? '?'}${hint ? `: ${hint}` : ''}.` },
-      }),
-    };
-  }
+  /** --profile NAME: `$CODEX_HOME/NAME.config.toml` above the user config (validated by the caller). */
+  profile?: string;
+  /** -c key=value, parsed (src/config/cli-overrides.ts). */
+  overrides?: CliOverride[];
+  /**
+   * Codex's machine-wide directory (config.toml, managed_config.toml, requirements.toml); default
+   * /etc/codex (Windows: %ProgramData%\OpenAI\Codex). Codex has no way to move it, so the CLI has
+   * none either; tests pass a temporary directory. null: no machine-wide layers.
+   */
+  systemDir?: string | null;
+  /** Text to read instead of a file's content (a fix tried on one layer before it is written). */
+  texts?: Record<string, string>;
+  deps: ConfigDeps;
 }
 
 /**
@@ -124,25 +73,45 @@ function serverTablesOf(document: Record<string, unknown>): Record<string, unkno
 }
 
 /**
- * Reads the Codex config the way Codex composes it and validates every server table.
+ * Reads the Codex config the way Codex composes it (src/config/layer-stack.ts: system, user,
+ * `--profile`, trusted project configs, `-c`, managed config, then requirements.toml) and
+ * validates every server's merged table, recording which layer each effective value came from.
  *
- * Project layers: with the default path (`$CODEX_HOME/config.toml`, also when `--config` names
- * that same file) the trusted `.codex/config.toml` files between the project root and the cwd are
- * merged on top, as Codex does. An explicit `--config` naming another file means "check exactly
- * this file": that is what a bug report, a CI lint of a config, or a config under construction
- * wants, and the trust table that gates project layers lives in the real user config anyway —
- * mixing a foreign file with this directory's project layers would describe a config Codex never
- * sees.
+ * With the default path (`$CODEX_HOME/config.toml`, also when `--config` names that same file)
+ * every layer applies, as in Codex. An explicit `--config` naming another file means "check
+ * exactly this file" (plus the `-c` and `--profile` given with it): that is what a bug report, a
+ * CI lint of a config, or a config under construction wants, and the trust table that gates
+ * project layers lives in the real user config anyway — mixing a foreign file with this machine's
+ * and this directory's layers would describe a config Codex never sees.
  */
 export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> {
   const { deps } = input;
   const defaultPath = join(deps.codexHome, 'config.toml');
   const path = input.configPath !== undefined ? resolve(deps.cwd, input.configPath) : defaultPath;
-  const useProjectLayers = normalizeDirKey(path) === normalizeDirKey(resolve(defaultPath));
-  const bootstrap = createRedactor();
+  const realUserConfig = normalizeDirKey(path) === normalizeDirKey(resolve(defaultPath));
+  const platform = deps.platform ?? process.platform;
+  const overrides = input.overrides ?? [];
+  const texts = input.texts;
+  const reader = {
+    readFile: (file: string) => (texts && Object.hasOwn(texts, file) ? Promise.resolve(texts[file]!) : deps.readFile(file)),
+    fileExists: (file: string) => (texts && Object.hasOwn(texts, file) ? Promise.resolve(true) : deps.fileExists(file)),
+  };
+  const stack = await readLayerStack({
+    path,
+    realUserConfig,
+    profile: input.profile,
+    overrides,
+    systemDir: !realUserConfig ? null : input.systemDir !== undefined ? input.systemDir : defaultSystemDir(platform, deps.env),
+    platform,
+    cwd: deps.cwd,
+    codexHome: deps.codexHome,
+    env: deps.env,
+    reader,
+    redact: createRedactor(),
+  });
+  const loadOptions = { configPath: input.configPath, profile: input.profile, overrides, systemDir: input.systemDir };
 
-  const user = await readLayer(path, deps, bootstrap);
-  if (!user.ok && 'missing' in user) {
+  if (stack.missing !== undefined) {
     const envHome = deps.env.CODEX_HOME;
     return {
       path,
@@ -150,9 +119,10 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
       servers: [],
       document: {},
       fatal: 'not-found',
+      loadOptions,
       findings: [
         makeFinding('config.not-found', {
-          message: `The config file ${path} ${user.reason}${input.configPath === undefined ? ` (CODEX_HOME is ${envHome ? `set to ${envHome}` : 'not set, so ~/.codex is used'})` : ''}.`,
+          message: `The config file ${path} ${stack.missing}${input.configPath === undefined ? ` (CODEX_HOME is ${envHome ? `set to ${envHome}` : 'not set, so ~/.codex is used'})` : ''}.`,
           evidence: { path, ...(input.configPath === undefined ? { codexHome: deps.codexHome } : {}) },
           fix:
             input.configPath === undefined
@@ -165,55 +135,12 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
       ],
     };
   }
-  if (!user.ok) return { path, files: [path], servers: [], document: {}, fatal: 'parse-error', findings: [user.finding] };
-
-  const layers: ConfigLayer[] = [{ file: path, kind: 'user', document: user.document, serverOrder: serverOrder(user.text, user.document) }];
-  const fileFindings: Finding[] = [];
-  const untrusted: Array<{ file: string; servers: string[]; decisionKey: string; level?: string; parsed: boolean }> = [];
-
-  if (useProjectLayers) {
-    const markersValue = user.document.project_root_markers;
-    const markers = Array.isArray(markersValue) && markersValue.every((m) => typeof m === 'string') ? (markersValue as string[]) : DEFAULT_PROJECT_ROOT_MARKERS;
-    const projectRoot = await findProjectRoot(deps.cwd, markers, deps.fileExists);
-    const repoRoot = await findRepoRoot(deps.cwd, deps.fileExists);
-    const codexHomeKey = normalizeDirKey(resolve(deps.codexHome));
-    for (const dir of projectDirs(deps.cwd, projectRoot)) {
-      const dotCodex = join(dir, '.codex');
-      // Running from $HOME: ~/.codex is CODEX_HOME, not a project layer.
-      if (normalizeDirKey(dotCodex) === codexHomeKey) continue;
-      const file = join(dotCodex, 'config.toml');
-      if (!(await deps.fileExists(file))) continue;
-      const decision = trustDecision(user.document.projects, dir, projectRoot, repoRoot);
-      const layer = await readLayer(file, deps, bootstrap);
-      if (decision.trusted) {
-        if (!layer.ok && 'missing' in layer) continue;
-        // Codex fails to start on a trusted project config that does not parse.
-        if (!layer.ok) return { path, files: [...layers.map((l) => l.file), file], servers: [], document: {}, fatal: 'parse-error', findings: [layer.finding] };
-        layers.push({ file, kind: 'project', document: layer.document, serverOrder: serverOrder(layer.text, layer.document) });
-      } else if (layer.ok) {
-        const servers = isTable(layer.document.mcp_servers) ? Object.keys(layer.document.mcp_servers) : [];
-        if (servers.length) untrusted.push({ file, servers: serverOrder(layer.text, layer.document), decisionKey: decision.key, level: decision.level, parsed: true });
-      } else if (!('missing' in layer)) {
-        untrusted.push({ file, servers: [], decisionKey: decision.key, level: decision.level, parsed: false });
-      }
-    }
+  if (stack.parseError) {
+    return { path, files: [...stack.layers.map((l) => l.file), stack.parseError.file], servers: [], document: {}, fatal: 'parse-error', findings: [stack.parseError.finding], loadOptions };
   }
 
-  for (const entry of untrusted) {
-    const snippet = `[projects.${tomlKey(entry.decisionKey)}]\ntrust_level = "trusted"`;
-    fileFindings.push(
-      makeFinding('config.project-untrusted', {
-        message: entry.parsed
-          ? `${entry.file} defines ${entry.servers.length === 1 ? 'the server' : 'the servers'} ${entry.servers.join(', ')}, but Codex drops ${entry.servers.length === 1 ? 'it' : 'them'}: ${entry.decisionKey} is ${entry.level === 'untrusted' ? 'marked untrusted' : 'not a trusted project'} in ${path}.`
-          : `${entry.file} is ignored by Codex: ${entry.decisionKey} is ${entry.level === 'untrusted' ? 'marked untrusted' : 'not a trusted project'} in ${path} (the file does not parse either).`,
-        evidence: { file: entry.file, project: entry.decisionKey, trustLevel: entry.level ?? null, droppedServers: entry.servers },
-        fix: {
-          summary: `Trust the project in ${path} (or accept Codex's trust prompt in that directory), or move the servers to ${path}.`,
-          toml: snippet,
-        },
-      }),
-    );
-  }
+  const layers = stack.layers;
+  const fileFindings: Finding[] = [...stack.findings];
 
   // Merge, remembering which layers define each server and the order servers first appear in.
   let document: Record<string, unknown> = {};
@@ -238,10 +165,11 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
   const tables = isTable(document.mcp_servers) ? document.mcp_servers : {};
   const servers: ServerEntry[] = order.map((name) => {
     const files = definedIn.get(name)!;
-    const source = files[files.length - 1]!;
+    // The last file that defines the table (a `-c` flag is not a place to look the server up).
+    const source = files.filter((f) => f !== '-c').pop() ?? files[files.length - 1]!;
     const table = tables[name];
     if (!isTable(table)) return notATable(name, table, source, redact);
-    return validateServer({
+    const entry = validateServer({
       name,
       table,
       source,
@@ -253,9 +181,23 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
       siblings: order,
       keyFiles: files.length > 1 ? keyFilesOf(name, layers) : undefined,
     });
+    entry.config.origins = serverOrigins(name, layers, overrides);
+    if (stack.policy) applyRequirements(entry, stack.policy, redact);
+    return entry;
   });
 
-  return { path, files: layers.map((l) => l.file), findings: fileFindings, servers, document, secrets };
+  return {
+    path,
+    files: layers.filter((l) => l.kind !== 'cli').map((l) => l.file),
+    layers: layers.map((l) => ({ layer: l.kind, file: l.file })),
+    ...(stack.requirementsFile ? { requirements: stack.requirementsFile } : {}),
+    ...(input.profile !== undefined ? { profile: input.profile } : {}),
+    findings: fileFindings,
+    servers,
+    document,
+    secrets,
+    loadOptions,
+  };
 }
 
 function keyFilesOf(name: string, layers: ConfigLayer[]): Record<string, string> {

@@ -1,4 +1,7 @@
 import type { Finding, Transport } from '../types.ts';
+import type { CliOverride } from './cli-overrides.ts';
+import type { LayerKind } from './config-layers.ts';
+import type { ValueOrigin } from './layer-origins.ts';
 
 /** Codex's default `startup_timeout_sec` since PR #16080 (2026-03); 10 s before that. */
 export const CODEX_DEFAULT_STARTUP_TIMEOUT_SEC = 30;
@@ -26,7 +29,12 @@ export interface ServerConfig {
   definedIn?: string[];
   transport: Transport;
   raw: Record<string, unknown>;
+  /** Which layer set each effective value (`command`, `args`, `env.KEY`…), for configs read from layers. */
+  origins?: Record<string, ValueOrigin>;
+  /** False for `enabled = false`, and for a server requirements.toml does not allow. */
   enabled: boolean;
+  /** Why Codex does not start it, when that is not `enabled = false` (e.g. requirements.toml). */
+  disabledReason?: string;
   required: boolean;
   // stdio
   command?: string;
@@ -80,6 +88,14 @@ export interface LoadedConfig {
   fatal?: 'not-found' | 'parse-error';
   /** The merged top-level document. */
   document: Record<string, unknown>;
+  /** Every layer in effect, lowest precedence first (`-c` as the file `-c`). */
+  layers?: Array<{ layer: LayerKind; file: string }>;
+  /** The requirements.toml that was read, if any. */
+  requirements?: string;
+  /** --profile, when given. */
+  profile?: string;
+  /** How the config was loaded, to load it again the same way (fix verification). */
+  loadOptions?: { configPath?: string; profile?: string; overrides: CliOverride[]; systemDir?: string | null };
   /**
    * Secret values found in the config that the environment does not reveal (an inline
    * `bearer_token`, a token written where a variable name belongs, header and env values), for

@@ -3,7 +3,7 @@ import type { Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { isTable, typeName } from './check-context.ts';
 import { CREDENTIAL_STORES, FOREIGN_TOP_LEVEL_SERVER_TABLES, OBSOLETE_FEATURE_KEYS, OBSOLETE_TOP_LEVEL_KEYS, TRUST_LEVELS } from './codex-keys.ts';
-import { distance } from '../findings/explain.ts';
+import { distance } from './did-you-mean.ts';
 import { isEnvVarName, secretShape, suggestedVarName } from './env-checks.ts';
 import { sanitizeServerName } from './validate-server.ts';
 import { serverHeader, tomlKey, tomlValue } from './toml-snippet.ts';
@@ -67,9 +67,10 @@ export function checkTopLevel(document: Record<string, unknown>, file: string, r
     for (const [profile, body] of Object.entries(document.profiles)) {
       if (!isTable(body) || body.mcp_servers === undefined) continue;
       add('config.unknown-field', {
-        message: `[profiles.${tomlKey(profile)}] in ${file} has \`mcp_servers\`, but Codex profiles cannot hold MCP servers; they are ignored.`,
+        message: `[profiles.${tomlKey(profile)}] in ${file} has \`mcp_servers\`, but legacy profile tables cannot hold MCP servers; they are ignored.`,
         evidence: { key: `profiles.${profile}.mcp_servers`, file },
-        fix: { summary: 'Move the servers to top-level [mcp_servers.NAME] tables (use `enabled = false` to keep one off by default).' },
+        // Codex 0.171's profile files are full config layers: the servers can live there.
+        fix: { summary: `Move the servers into the profile file (\`${profile}.config.toml\` in CODEX_HOME, used with \`codex --profile ${profile}\`), or to top-level [mcp_servers.NAME] tables (use \`enabled = false\` to keep one off by default).` },
       });
     }
   }

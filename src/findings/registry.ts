@@ -193,6 +193,49 @@ export const REGISTRY = {
     fix: 'Forward the variable by name with `env_vars = ["NAME"]` (stdio) or use `bearer_token_env_var` / `env_http_headers` (HTTP).',
     refs: ['https://github.com/openai/codex/issues/7521'],
   },
+  // Config layers beyond the user file (issue 17 item 5).
+  'config.disabled-by-requirements': {
+    title: 'Server not allowed by requirements.toml',
+    severity: 'warning',
+    stage: 'config',
+    explanation:
+      "An administrator's `requirements.toml` (`/etc/codex/requirements.toml` on Unix) has an `[mcp_servers]` allow-list. A configured server it does not name, or whose `command` / `url` does not match the `identity` it names, is disabled: Codex does not start it and lists it as `disabled: requirements (<file>)`. Nothing fails, so a user only notices the tools are missing. mcp-doctor does not probe it either (status `skipped`).",
+    detection:
+      'requirements.toml is read and its `mcp_servers` entries matched against each server as Codex does: an exact `identity = { command = "…" }` or `{ url = "…" }`, or matchers (`{ command = { executable, args = [{ match = "exact" | "prefix", value } | { match = "regex", expression }] } }`, `{ url = { match, … } }`).',
+    fix: 'Configure the server with the command or URL the allow-list names, or ask the administrator to allow it.',
+    codexSays: ['<name> (disabled: requirements (/etc/codex/requirements.toml))'],
+  },
+  'config.requirements-invalid': {
+    title: 'requirements.toml has an invalid MCP server entry',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      'An `[mcp_servers.NAME]` entry of `requirements.toml` has no valid `identity`. Codex cannot load its requirements and does not start at all.',
+    detection: 'Each entry must be a table with `identity` = `{ command = "…" }`, `{ url = "…" }` or a matcher form.',
+    fix: 'Ask the administrator who manages requirements.toml to correct the entry.',
+    codexSays: ['failed to parse requirements layer /etc/codex/requirements.toml: missing field `identity`'],
+  },
+  'config.legacy-profile': {
+    title: 'Legacy profile selection',
+    severity: 'error',
+    stage: 'file',
+    explanation:
+      "Codex 0.171 replaced `[profiles.NAME]` tables selected with `profile = \"NAME\"` by profile files: `$CODEX_HOME/NAME.config.toml`, selected with `--profile NAME`. A `profile = \"NAME\"` key, or `--profile NAME` while config.toml still has `[profiles.NAME]`, makes Codex refuse the whole config: no MCP server starts.",
+    detection: 'A `profile` key in the effective config (project configs cannot set it), or a `[profiles.NAME]` table / `profile = "NAME"` in config.toml when --profile NAME is given.',
+    fix: 'Move the profile\'s settings into `$CODEX_HOME/NAME.config.toml`, delete the `profile` line and the `[profiles.NAME]` table, and start Codex with `--profile NAME`.',
+    codexSays: [
+      'legacy `profile = "NAME"` config is no longer supported; use `--profile NAME` with `NAME.config.toml` instead',
+      '--profile `NAME` cannot be used while …/config.toml contains legacy `profile = "NAME"` or `[profiles.NAME]` config',
+    ],
+  },
+  'config.profile-not-found': {
+    title: 'Profile file not found',
+    severity: 'warning',
+    stage: 'file',
+    explanation: '`--profile NAME` layers `$CODEX_HOME/NAME.config.toml` on top of config.toml. When that file does not exist Codex starts without a profile layer and says nothing, so a misspelt profile silently runs the base config.',
+    detection: 'The profile file named by --profile does not exist.',
+    fix: 'Check the name given to --profile, or create `$CODEX_HOME/NAME.config.toml`.',
+  },
 
   // ── stdio ───────────────────────────────────────────────────────────────────────────────────
   'stdio.command-not-found': {
@@ -626,6 +669,65 @@ export const REGISTRY = {
     detection: '`expires_at` in the stored credentials is in the past and `refresh_token` is empty.',
     fix: 'Run `codex mcp login NAME`.',
     codexSays: ['OAuth authorization required, when send initialize request'],
+  },
+
+  // ── Codex's token refresh (src/auth/refresh-model.ts, docs/refresh.md) ─────────────────────
+  'auth.refresh-will-fail': {
+    title: "Codex's token refresh will be refused",
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'Codex refreshes a stored OAuth token when it expires within 30 s (at startup) and after a 401 to a request that carried it. The refresh it will send cannot succeed: the authorization server says the refresh token is no longer active, the grant lacks a scope Codex asks for (Codex adds `offline_access` when the server lists it in `scopes_supported`), the token is bound to another resource than the one Codex names, or the server does not offer the refresh_token grant. Codex then fails the server.',
+    detection:
+      "Codex's refresh request is rebuilt from the stored entry and the metadata (grant, `scope`, `resource`, client_id, no client authentication) and compared with what can be known without using the refresh token: the access token's claims, `grant_types_supported`, and RFC 7662 introspection of the refresh token at the issuing authorization server (which does not consume it).",
+    fix: 'Run `codex mcp login NAME` for a new grant; when the grant lacks `offline_access`, the authorization server must grant it (or stop listing it) for refreshes to keep working.',
+    codexSays: ['OAuth token refresh failed: Server returned error response: invalid_scope: refresh token missing requested scope', 'OAuth token refresh failed: Server returned error response: invalid_grant: grant request is invalid'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-6', 'https://www.rfc-editor.org/rfc/rfc8707#section-2.2', 'https://www.rfc-editor.org/rfc/rfc7662'],
+  },
+  'auth.refresh-unverified': {
+    title: 'Refresh not verified',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      'Codex will refresh the stored token (it has expired, or the server refused it) and connects only if the refresh succeeds. A passive check never uses a refresh token (many authorization servers rotate them: using one would spend the user\'s login), and what could be known safely does not settle the outcome.',
+    detection: 'A stored token Codex would refresh, with no predicted refusal and no proof (introspection) that the grant covers the scope and resource Codex will ask for.',
+    fix: 'Run `mcp-doctor check --refresh` to perform Codex\'s exact refresh and store the rotated tokens where Codex reads them, or `codex mcp login NAME`.',
+  },
+  'auth.refresh-expected': {
+    title: "Codex's refresh is expected to succeed",
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      'The stored token will be refreshed by Codex, and the issuing authorization server confirms (by introspection, without consuming anything) that the refresh token is active and its grant covers the scope Codex asks for; the access token is bound to the resource Codex names.',
+    detection: 'RFC 7662 introspection of the stored refresh token at the issuer recorded with it, compared with the refresh request Codex will send.',
+    fix: 'Nothing to do; `mcp-doctor check --refresh` performs the refresh if you want it verified end to end.',
+  },
+  'auth.refreshed': {
+    title: 'Token refreshed and stored for Codex',
+    severity: 'info',
+    stage: 'auth',
+    explanation:
+      '`check --refresh` sent Codex\'s exact refresh request and wrote the new tokens (the rotated refresh token included) into Codex\'s credential store in Codex\'s shape, so the login is kept; the check continued with the new token.',
+    detection: '`--refresh`, a stored token with a refresh token, and a 200 from the token endpoint.',
+    fix: 'Nothing to do.',
+  },
+  'auth.refresh-failed': {
+    title: 'Token refresh refused',
+    severity: 'error',
+    stage: 'auth',
+    explanation: "`check --refresh` sent Codex's exact refresh request and the authorization server refused it; Codex's own refresh gets the same answer, so the server fails in Codex until you log in again.",
+    detection: '`--refresh` and a non-200 answer from the token endpoint (its `error` and `error_description` are shown).',
+    fix: 'Run `codex mcp login NAME`.',
+    codexSays: ['OAuth token refresh failed: Server returned error response: …'],
+  },
+  'auth.refresh-not-performed': {
+    title: '--refresh could not refresh',
+    severity: 'warning',
+    stage: 'auth',
+    explanation:
+      '`check --refresh` did not send a refresh because the result could not be stored where Codex reads it (the entry lives in the OS keyring, which mcp-doctor does not write), or there is nothing to refresh with (no refresh token, no token endpoint). Nothing was consumed.',
+    detection: '`--refresh` on a server whose stored entry cannot be refreshed and written back safely.',
+    fix: 'Use `mcp_oauth_credentials_store = "file"` (then `codex mcp login NAME` once), or let Codex refresh the token itself.',
   },
 
   'auth.protected-resource-invalid': {

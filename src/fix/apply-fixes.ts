@@ -1,5 +1,7 @@
+import type { LoadedConfig } from '../config/server-config.ts';
 import type { Finding, Report } from '../types.ts';
 import { fixEdit } from './fix-edit.ts';
+import { fixTarget } from './fix-target.ts';
 import { editToml, type TableEdit } from './toml-edit.ts';
 import { formatKeyPath, tomlEqual } from './toml-value.ts';
 
@@ -10,6 +12,8 @@ export interface FixCandidate {
   server: string | null;
   /** The config file the server's table (or the file-level finding) belongs to. */
   path: string;
+  /** Set when the values the fix changes come from `-c` or the managed config: why it is not applied. */
+  blocked?: string;
 }
 
 export interface ApplyResult {
@@ -23,18 +27,32 @@ export interface ApplyResult {
  * checked (all, or the ones named), plus file-level ones when no server was named. Information
  * findings are left out: they describe a choice (`enabled = false`), not a problem.
  */
-export function fixCandidates(report: Report, selected: readonly string[]): FixCandidate[] {
+export function fixCandidates(report: Report, selected: readonly string[], config?: LoadedConfig): FixCandidate[] {
   const configPath = report.config?.path;
   if (!configPath) return [];
   const out: FixCandidate[] = [];
   const wanted = (finding: Finding) => finding.fix !== undefined && finding.severity !== 'info';
   if (selected.length === 0) {
-    for (const finding of report.findings) if (wanted(finding)) out.push({ finding, server: null, path: configPath });
+    for (const finding of report.findings) {
+      if (!wanted(finding)) continue;
+      // A file-level finding names the layer file it is about (a profile, /etc/codex/config.toml…),
+      // except an untrusted project, whose fix (the trust entry) belongs in the user config.
+      const named = finding.code !== 'config.project-untrusted' && typeof finding.evidence?.file === 'string' ? finding.evidence.file : undefined;
+      const file = named ?? configPath;
+      if (file === '-c') out.push({ finding, server: null, path: configPath, blocked: 'changes a value given with -c on the command line: change or drop that flag (mcp-doctor edits config files only)' });
+      else out.push({ finding, server: null, path: file });
+    }
   }
   for (const server of report.servers) {
     if (selected.length > 0 && !selected.includes(server.name)) continue;
     const path = server.source && server.source.length > 0 ? server.source : configPath;
-    for (const finding of server.findings) if (wanted(finding)) out.push({ finding, server: server.name, path });
+    // Layers: the file that holds the values a fix changes (src/fix/fix-target.ts).
+    const origins = config?.servers.find((e) => e.config.name === server.name)?.config.origins;
+    for (const finding of server.findings) {
+      if (!wanted(finding)) continue;
+      const target = fixTarget(finding.fix!, server.name, path, origins);
+      out.push('blocked' in target ? { finding, server: server.name, path, blocked: target.blocked } : { finding, server: server.name, path: target.path });
+    }
   }
   return out;
 }
@@ -51,6 +69,10 @@ export function applyFixes(text: string, candidates: readonly FixCandidate[]): A
   /** table + key → what an earlier fix did to it, to catch contradictions. */
   const claims = new Map<string, { value: unknown; removed: boolean; by: FixCandidate }>();
   for (const candidate of candidates) {
+    if (candidate.blocked) {
+      skipped.push({ candidate, reason: `not applied: it ${candidate.blocked}` });
+      continue;
+    }
     const planned = fixEdit(candidate.finding.fix!);
     if (planned.kind === 'none') {
       skipped.push({ candidate, reason: 'not a config change' });

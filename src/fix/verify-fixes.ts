@@ -52,7 +52,7 @@ export interface VerifyFixesInput {
  */
 export async function verifyFixes(input: VerifyFixesInput): Promise<void> {
   const groups = new Map<string, FixCandidate[]>();
-  for (const candidate of fixCandidates(input.report, input.selected)) {
+  for (const candidate of fixCandidates(input.report, input.selected, input.config)) {
     const key = candidate.server ?? '\u0000file';
     groups.set(key, [...(groups.get(key) ?? []), candidate]);
   }
@@ -94,22 +94,35 @@ async function verifyOne(candidate: FixCandidate, input: VerifyFixesInput): Prom
   const planned = fixEdit(fix);
   if (planned.kind === 'none') return notTried(fix.command ? `it needs \`${fix.command}\`` : 'it is not a config change');
   if (planned.kind === 'unusable') return notTried(`it cannot be applied as written: ${planned.reason}`);
-  if (candidate.path !== input.config.path) return notTried(`the table is in ${candidate.path}, not in the config file being checked`);
+  if (candidate.blocked) return notTried(`it ${candidate.blocked}`);
+  // A config read from layers is re-read the same way with the edited text in place of the one
+  // file; one built without the loader (tests) is tried as a lone file in a scratch directory.
+  const layered = input.config.loadOptions !== undefined;
+  const known = candidate.path === input.config.path || (layered && input.config.files.includes(candidate.path));
+  if (!known) return notTried(`the table is in ${candidate.path}, not in the config file being checked`);
   const server = input.config.servers.find((entry) => entry.config.name === serverName)?.config;
   const allowed = tryability(fix, planned.edit, serverName, server);
   if (!allowed.ok) return notTried(allowed.reason);
-  const edited = editToml(input.configText, planned.edit);
+  const text = candidate.path === input.config.path ? input.configText : await input.deps.readFile(candidate.path);
+  const edited = editToml(text, planned.edit);
   if (!edited.ok) return notTried(`it cannot be applied surgically: ${edited.reason}`);
   if (!edited.changed) return notTried('the config already has this change');
 
   const scratch = input.scratch ?? tempScratch;
-  const dir = await scratch.makeDir();
+  const dir = layered ? undefined : await scratch.makeDir();
   let after: Finding[];
   let stopped: string | undefined;
   try {
-    const path = join(dir, 'config.toml');
-    await scratch.writeFile(path, edited.text);
-    const loaded = await loadConfig({ configPath: path, deps: input.deps });
+    let loaded;
+    if (dir === undefined) {
+      // The same layers (-c, --profile, system, project…), with the edited text in place of the
+      // one file: nothing is written, and the re-check sees the config Codex would.
+      loaded = await loadConfig({ ...input.config.loadOptions, deps: input.deps, texts: { [candidate.path]: edited.text } });
+    } else {
+      const path = join(dir, 'config.toml');
+      await scratch.writeFile(path, edited.text);
+      loaded = await loadConfig({ configPath: path, deps: input.deps });
+    }
     if (loaded.fatal) return mark(finding, 'inconclusive', 'the edited config does not load', input.redact);
     if (serverName === null) {
       after = loaded.findings;
@@ -135,7 +148,7 @@ async function verifyOne(candidate: FixCandidate, input: VerifyFixesInput): Prom
       if (stage && (stage.status === 'skipped' || stage.status === 'crashed')) stopped = `${stage.name} ${stage.status === 'crashed' ? 'crashed' : 'did not run'}`;
     }
   } finally {
-    await scratch.removeDir(dir);
+    if (dir !== undefined) await scratch.removeDir(dir);
   }
 
   const before = serverName === null ? input.report.findings : (input.report.servers.find((s) => s.name === serverName)?.findings ?? []);

@@ -1,7 +1,7 @@
 import type { spawn } from 'node:child_process';
 import type { Dispatcher } from 'undici';
 import type { ServerConfig } from '../config/server-config.ts';
-import type { NetworkEnv } from '../transports/http/network-env.ts';
+import type { NetworkEnv } from '../config/network-env.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, ServerInfo, ServerReport, StageName, ToolsSummary, TranscriptEntry } from '../types.ts';
 

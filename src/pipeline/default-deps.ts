@@ -4,7 +4,7 @@ import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { networkFromEnv } from '../transports/http/network-env.ts';
+import { networkFromEnv } from '../transports/http/network-dispatcher.ts';
 import type { Clock, Deps } from './context.ts';
 
 export const systemClock: Clock = {

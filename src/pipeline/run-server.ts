@@ -1,4 +1,6 @@
+import { describeOrigins, severalLayers } from '../config/layer-origins.ts';
 import type { ServerEntry } from '../config/server-config.ts';
+import { timeoutFix } from '../config/timeout-fix.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type {
@@ -95,6 +97,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
       server,
       tools,
       source: config.source,
+      ...(config.origins && severalLayers(config.origins) ? { configSources: config.origins } : {}),
     };
     return base;
   };
@@ -123,7 +126,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
     return report();
   }
   if (!config.enabled) {
-    skipRest(1, 'server is disabled (enabled = false)');
+    skipRest(1, config.disabledReason ?? 'server is disabled (enabled = false)');
     return { ...report(), status: 'skipped' };
   }
   if (config.transport === 'unknown') {
@@ -205,9 +208,11 @@ function summarizeConfig(entry: ServerEntry): string {
   const errors = entry.findings.filter((f) => f.severity === 'error').length;
   const warnings = entry.findings.filter((f) => f.severity === 'warning').length;
   const kind = config.transport === 'stdio' ? 'stdio' : config.transport === 'streamable_http' ? 'Streamable HTTP' : 'unknown transport';
-  if (errors > 0) return `${errors} error${errors > 1 ? 's' : ''} in the [mcp_servers.${config.name}] table`;
-  if (warnings > 0) return `${kind}; ${warnings} warning${warnings > 1 ? 's' : ''}`;
-  return `${kind}, valid`;
+  // Values from several layers (system, profile, -c…): say which layer set which value.
+  const layers = config.origins && severalLayers(config.origins) ? `; ${describeOrigins(config.origins)}` : '';
+  if (errors > 0) return `${errors} error${errors > 1 ? 's' : ''} in the [mcp_servers.${config.name}] table${layers}`;
+  if (warnings > 0) return `${kind}; ${warnings} warning${warnings > 1 ? 's' : ''}${layers}`;
+  return `${kind}, valid${layers}`;
 }
 
 async function withGrace(promise: Promise<StageOutcome>, ctx: ServerContext, name: StageName): Promise<StageOutcome> {
@@ -234,17 +239,6 @@ async function withGrace(promise: Promise<StageOutcome>, ctx: ServerContext, nam
   } finally {
     clearTimeout(timer);
   }
-}
-
-export function timeoutFix(ctx: ServerContext, measuredMs?: number) {
-  const current = ctx.server.startupTimeoutSec;
-  const proposed = measuredMs ? Math.max(Math.ceil((measuredMs * 1.5) / 1000 / 5) * 5, current + 5) : Math.max(current * 2, 60);
-  return {
-    summary: measuredMs
-      ? `The server answered after ${(measuredMs / 1000).toFixed(1)} s; allow it more time.`
-      : `Allow the server more time to start (it did not answer within ${current} s).`,
-    toml: `[mcp_servers.${ctx.server.name}]\nstartup_timeout_sec = ${proposed}`,
-  };
 }
 
 function crashOutcome(error: unknown, stage: StageName, redact: Redactor): StageOutcome {

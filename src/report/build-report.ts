@@ -1,9 +1,13 @@
-import type { Finding, Report, ServerReport } from '../types.ts';
+import type { ConfigLayerKind, Finding, Report, ServerReport } from '../types.ts';
 import { VERSION } from '../version.ts';
 
 export function buildReport(input: {
   configPath: string | null;
   files?: string[];
+  /** Report these only when more than the user config is in effect. */
+  layers?: Array<{ layer: ConfigLayerKind; file: string }>;
+  profile?: string;
+  requirements?: string;
   findings: Finding[];
   servers: ServerReport[];
   deep?: boolean;
@@ -13,7 +17,16 @@ export function buildReport(input: {
   return {
     schemaVersion: 1,
     tool: { name: 'mcp-doctor', version: VERSION },
-    config: input.configPath === null ? null : { path: input.configPath, ...(input.files ? { files: input.files } : {}) },
+    config:
+      input.configPath === null
+        ? null
+        : {
+            path: input.configPath,
+            ...(input.files ? { files: input.files } : {}),
+            ...(input.layers && input.layers.some((l) => l.layer !== 'user' && l.layer !== 'project') ? { layers: input.layers } : {}),
+            ...(input.profile !== undefined ? { profile: input.profile } : {}),
+            ...(input.requirements !== undefined ? { requirements: input.requirements } : {}),
+          },
     findings: input.findings,
     servers: input.servers,
     summary,

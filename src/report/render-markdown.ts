@@ -35,6 +35,9 @@ export function renderMarkdown(report: Report, env: MarkdownEnvironment): string
   if (report.deep !== undefined) out.push(`- Probes: ${report.deep ? 'with the spec-conformance probes (`check --deep`)' : 'default (`check --deep` adds the spec-conformance probes Codex does not depend on)'}`);
   if (report.config === null) out.push('- Config: none (ad-hoc check)');
   else for (const file of report.config.files?.length ? report.config.files : [report.config.path]) out.push(`- Config: ${mdCode(file)}`);
+  if (report.config?.profile !== undefined) out.push(`- Profile: ${mdCode(report.config.profile)}`);
+  if (report.config?.layers?.some((l) => l.layer === 'cli')) out.push('- Config: `-c` flags (their keys are in each server\'s config stage)');
+  if (report.config?.requirements !== undefined) out.push(`- Requirements: ${mdCode(report.config.requirements)}`);
   out.push('');
 
   if (report.internalError) out.push(...internalErrorBlock(report.internalError));

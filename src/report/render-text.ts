@@ -64,7 +64,8 @@ function headerLine(report: Report): string {
   if (report.config === null) parts.push('no config file (ad-hoc check)');
   else {
     const extra = (report.config.files ?? []).filter((f) => f !== report.config!.path);
-    parts.push(`config ${inert(report.config.path)}${extra.length ? ` + ${extra.map(inert).join(', ')}` : ''}`);
+    const flags = report.config.layers?.some((l) => l.layer === 'cli') ? ' + -c flags' : '';
+    parts.push(`config ${inert(report.config.path)}${extra.length ? ` + ${extra.map(inert).join(', ')}` : ''}${flags}`);
   }
   parts.push(plural(report.servers.length, 'server'));
   return parts.join(' · ');

@@ -1,5 +1,6 @@
 import type { LoginSettings } from '../auth/login/login-flow.ts';
 import { createLoginSession } from '../auth/login/login-session.ts';
+import { createRefreshSession, type RefreshSettings } from '../auth/refresh-session.ts';
 import type { ServerContext, StageOutcome } from '../pipeline/context.ts';
 import type { PlanFactory } from '../pipeline/run-server.ts';
 import { CODEX_PROTOCOL_VERSION, codexHeaders } from '../transports/http/codex-headers.ts';
@@ -27,6 +28,8 @@ import { toolsStage } from './http/tools-stage.ts';
 export interface HttpPlanOptions {
   /** check --login (src/auth/login). */
   login?: LoginSettings;
+  /** check --refresh (src/auth/refresh-session.ts): takes the place of --login's session. */
+  refresh?: RefreshSettings;
 }
 
 export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): ReturnType<PlanFactory> => {
@@ -37,7 +40,7 @@ export const createHttpPlan = (ctx: ServerContext, opts: HttpPlanOptions = {}): 
     codexMs: 0,
     protocolVersion: CODEX_PROTOCOL_VERSION,
     sessionClosed: false,
-    ...(opts.login && { login: createLoginSession(ctx, opts.login) }),
+    ...(opts.login ? { login: createLoginSession(ctx, opts.login) } : opts.refresh ? { login: createRefreshSession(ctx, opts.refresh) } : {}),
   };
   // What each stage hands the next. The runner runs a stage only after the one before it
   // finished without failing, so each is set before it is read.

@@ -27,9 +27,10 @@
 // `env_vars`, then its literal `env`.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { testDepPath } from './test-deps.ts';
 import { CodexAppServerError, withAppServer, type CodexCommand } from '../../src/codex/app-server.ts';
 import { listServerStatus, summarizeCodexError, verdictOf, warningsOf, type CodexServerVerdict } from '../../src/codex/server-status.ts';
@@ -53,6 +54,8 @@ export interface CodexVerdict {
   stderr: string;
   /** Everything Codex answered: initialize result, list pages, notifications, model request tools. */
   raw: unknown;
+  /** With `credentialsJson`: the temp home's `.credentials.json` after the run (what Codex wrote back), or null. */
+  credentialsAfter?: Record<string, any> | null;
 }
 
 export interface AskCodexOptions {
@@ -68,6 +71,8 @@ export interface AskCodexOptions {
   names?: string[];
   /** A CODEX_HOME whose `.credentials.json` (OAuth logins) Codex starts with (copied, minus refresh tokens). */
   credentialsFrom?: string;
+  /** `.credentials.json` for Codex's temp home, verbatim (refresh tokens kept: Codex may refresh and rotate them). */
+  credentialsJson?: string;
 }
 
 export class CodexOracleError extends Error {
@@ -191,6 +196,7 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
         cwd: opts.cwd,
         timeoutMs,
         credentialsFrom: opts.credentialsFrom,
+        ...(opts.credentialsJson !== undefined ? { credentialsJson: opts.credentialsJson } : {}),
         clientName: 'mcp-doctor-tests',
       },
       async (s) => {
@@ -279,6 +285,10 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
         verdict.warnings = warningsOf(s).filter((w) => !w.includes(ORACLE_MODEL));
         raw.notifications = s.notifications.filter((n) => !/^(item|turn|thread)\//.test(n.method ?? ''));
         verdict.raw = raw;
+        if (opts.credentialsJson !== undefined) {
+          const path = join(s.home, '.credentials.json');
+          verdict.credentialsAfter = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>) : null;
+        }
         return verdict;
       },
     );

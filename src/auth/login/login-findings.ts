@@ -201,10 +201,11 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
   return passive.map((f) => {
     switch (f.code) {
       case 'auth.login-required':
+        // Still Codex's verdict: nothing is stored for Codex, so it cannot start the server until
+        // `codex mcp login` runs; the login only proves that the fix works.
         return {
           ...f,
-          severity: 'warning' as const,
-          message: `${f.message} check --login logged in and the server accepted the fresh token, so \`codex mcp login ${name}\` will work.`,
+          message: `${f.message} check --login logged in and the server accepted the fresh token, so \`codex mcp login ${name}\` will work (Codex still cannot start the server until then: the token from check --login is not stored for Codex).`,
           evidence: { ...f.evidence, confirmedByLogin: proof },
         };
       case 'auth.token-not-resource-bound':
@@ -243,7 +244,6 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
         // Only metadata was missing: the 2025-03-26 default endpoints did the login.
         if (!target.legacy) return f;
         return makeFinding('auth.login-required', {
-          severity: 'warning',
           message: `"${name}" publishes no OAuth metadata, but check --login logged in through the 2025-03-26 default endpoints (${redact.url(target.authorizationEndpoint)}, ${redact.url(target.tokenEndpoint)}) and the server accepted the token: \`codex mcp login ${name}\` works the same way, although \`codex mcp list\` shows the server as Unsupported. Codex has no stored credentials for it yet.`,
           evidence: { confirmedByLogin: proof, replaces: 'auth.oauth-unsupported' },
           fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },

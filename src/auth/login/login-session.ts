@@ -159,7 +159,6 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
 function tokenFromLaterRequest(ctx: ServerContext, request: string): Finding {
   const name = ctx.server.name;
   return makeFinding('auth.login-required', {
-    severity: 'warning',
     message: `"${name}" lets initialize through without a token but answers ${request} with 401, so Codex cannot list its tools without a stored login. check --login logged in and the server accepted the fresh token, so \`codex mcp login ${name}\` will work.`,
     evidence: { refusedRequest: request, initializeNeedsToken: false },
     fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },

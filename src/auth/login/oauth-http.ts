@@ -37,7 +37,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_BODY = 256 * 1024;
 
 /** Parameter names whose values never appear in evidence or the transcript. */
-const SECRET_PARAMS = new Set(['code', 'code_verifier', 'client_secret', 'refresh_token', 'access_token', 'id_token', 'assertion', 'client_assertion', 'password']);
+const SECRET_PARAMS = new Set(['code', 'code_verifier', 'client_secret', 'refresh_token', 'access_token', 'id_token', 'assertion', 'client_assertion', 'password', 'token']);
 
 /** Form or query parameters as evidence: secret ones replaced by `<redacted>`. */
 export function shownParams(params: Record<string, string | undefined>): Record<string, string> {

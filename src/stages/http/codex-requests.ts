@@ -1,5 +1,5 @@
 import type { ServerContext } from '../../pipeline/context.ts';
-import { timeoutFix } from '../../pipeline/run-server.ts';
+import { timeoutFix } from '../../config/timeout-fix.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { Finding, StageName } from '../../types.ts';
 import { CODEX_ACCEPT, initializeParams } from '../../transports/http/codex-headers.ts';

@@ -1,11 +1,11 @@
 import type { ServerConfig } from '../../config/server-config.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
-import { timeoutFix } from '../../pipeline/run-server.ts';
+import { timeoutFix } from '../../config/timeout-fix.ts';
 import type { Finding, Fix, StageName } from '../../types.ts';
 import { tlsProblem, type NetFailure } from './classify-network-error.ts';
 import type { HttpResponse } from './http-exchange.ts';
-import { proxyRoute, type ProxyRoute, type ProxySetting } from './network-env.ts';
+import { proxyRoute, type ProxyRoute, type ProxySetting } from '../../config/network-env.ts';
 
 /** Findings and fixes shared by the HTTP stages: network failures, URL and bridge snippets. */
 

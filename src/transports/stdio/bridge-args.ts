@@ -1,4 +1,4 @@
-import type { Bridge, BridgeKind } from './launchers.ts';
+import type { Bridge, BridgeKind } from '../../config/launchers.ts';
 
 /**
  * What a stdio bridge (mcp-remote, mcp-proxy, supergateway) sends to its remote, read from its

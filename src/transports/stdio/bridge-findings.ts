@@ -1,6 +1,6 @@
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
-import { suggestedKeyVar } from '../../auth/api-key.ts';
+import { suggestedKeyVar } from '../../config/toml-snippet.ts';
 import type { BridgeReport, Finding, Fix } from '../../types.ts';
 import type { BridgeSpec } from './bridge-args.ts';
 import { UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';

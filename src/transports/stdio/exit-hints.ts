@@ -1,4 +1,4 @@
-import { detectBridge, dockerRunWithoutInteractive, programName, unwrapShell } from './launchers.ts';
+import { detectBridge, dockerRunWithoutInteractive, programName, unwrapShell } from '../../config/launchers.ts';
 
 /**
  * Reads a failed server's (redacted) stderr tail and command line for the usual reasons a stdio

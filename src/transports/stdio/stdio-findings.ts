@@ -1,11 +1,11 @@
 import type { ServerConfig } from '../../config/server-config.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
-import { timeoutFix } from '../../pipeline/run-server.ts';
+import { timeoutFix } from '../../config/timeout-fix.ts';
 import type { Finding, StageName } from '../../types.ts';
 import { CA_BUNDLE_VARIABLES, UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';
 import { downloadSign, type ExitHint } from './exit-hints.ts';
-import type { Launcher } from './launchers.ts';
+import type { Launcher } from '../../config/launchers.ts';
 import type { CommandResolution } from './resolve-command.ts';
 import type { ExitInfo, NoiseRecord } from './stdio-session.ts';
 import { describeExit } from './stdio-session.ts';

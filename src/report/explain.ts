@@ -1,6 +1,7 @@
 import { CODEX_SAYS, CODEX_SAYS_VERSION, type CodexSays } from '../codex/codex-says.generated.ts';
 import { STAGE_NAMES } from '../types.ts';
-import { REGISTRY, isFindingCode, type FindingCode, type FindingSpec } from './registry.ts';
+import { distance } from '../config/did-you-mean.ts';
+import { REGISTRY, isFindingCode, type FindingCode, type FindingSpec } from '../findings/registry.ts';
 
 const CODES = Object.keys(REGISTRY) as FindingCode[];
 /** Index order: file-level codes first, then the pipeline's stages. */
@@ -138,17 +139,6 @@ export function closeCodes(input: string, limit = 8): string[] {
   });
   scored.sort((a, b) => a.tier - b.tier || a.d - b.d || a.i - b.i);
   return scored.slice(0, limit).map((s) => s.code);
-}
-
-export function distance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return dp[a.length]![b.length]!;
 }
 
 /** "Codex 0.169.0 says: `…`" for one measured variant of a code. */

@@ -1,8 +1,8 @@
-import type { Deps } from '../../pipeline/context.ts';
-import type { Redactor } from '../../redact.ts';
-import { initializeParams } from '../../stages/initialize-result.ts';
-import { shutdown } from './shutdown.ts';
-import { StdioSession, type SpawnSpec } from './stdio-session.ts';
+import type { Deps } from '../pipeline/context.ts';
+import type { Redactor } from '../redact.ts';
+import { initializeParams } from './initialize-result.ts';
+import { shutdown } from '../transports/stdio/shutdown.ts';
+import { StdioSession, type SpawnSpec } from '../transports/stdio/stdio-session.ts';
 
 /**
  * Finds which variables of the user's environment a server needs, when it fails under the
