@@ -26,6 +26,7 @@ import { POPULAR, applyFixToml, assertAgrees, codesOf, codex, configToml, doctor
 const skip = codexAvailable() ? false : 'the Codex oracle is not installed';
 const saas = (pkg: string, ...rel: string[]) => testDepPath('saas', pkg, ...rel);
 const node = process.execPath;
+const LOOPBACK_ONLY = join(ROOT, 'fixtures', 'interop', 'loopback-only.cjs');
 
 interface Case {
   table: Table;
@@ -98,6 +99,8 @@ describe('popular servers, healthy and misconfigured: the doctor agrees with Cod
       'mcp-proxy-no-path': { table: { url: at(proxyPort, '') }, status: 'fail' },
       'mcp-proxy-https': { table: { url: `https://127.0.0.1:${proxyPort}/mcp` }, status: 'fail', code: 'net.tls-failed' },
     };
+    // Every stdio server runs with the loopback-only guard: tests contact nothing but 127.0.0.1.
+    for (const c of Object.values(cases)) if ('command' in c.table) c.table = { ...c.table, env: { ...(c.table.env as Record<string, string> | undefined), NODE_OPTIONS: `--require ${LOOPBACK_ONLY}` } };
     const toml = configToml(Object.fromEntries(Object.entries(cases).map(([n, c]) => [n, c.table])));
     // One after the other: supergateway's stdio gateways share ONE child process between all
     // clients, so two clients at once see each other's answers (Codex: "conflict initialized
