@@ -30,8 +30,8 @@ export interface ApiKeyHint {
 export const DEFAULT_API_KEY_HEADER = 'X-API-Key';
 
 const KEY_WORDS = /\b(?:api[\s_-]?key|apikey|access[\s_-]?key|subscription[\s_-]?key)\b/i;
-/** A header name in prose: `X-API-Key`, `x-api-key`, `Api-Key`, `X-Auth-Token`, `Ocp-Apim-Subscription-Key`. */
-const HEADER_NAME = /\b((?:x-[a-z0-9]+(?:-[a-z0-9]+)*)|(?:[a-z0-9]+-)*api-?key|(?:[a-z0-9]+-)+(?:key|token))\b/gi;
+/** A header name in prose: `X-API-Key`, `x-api-key`, `Api-Key`, `X-Auth-Token`, `Ocp-Apim-Subscription-Key` (not the word `ApiKey`, a scheme). */
+const HEADER_NAME = /\b((?:x-[a-z0-9]+(?:-[a-z0-9]+)*)|(?:[a-z0-9]+-)*api-key|(?:[a-z0-9]+-)+(?:key|token))\b/gi;
 /** Schemes in WWW-Authenticate that mean "a key", not OAuth. */
 const KEY_SCHEMES = /^(?:api-?key|x-api-key|key|apikey)$/i;
 
