@@ -20,10 +20,11 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.ts';
 import { codexAvailable, type CodexVerdict } from '../helpers/codex-oracle.ts';
 import { testDepPath } from '../helpers/test-deps.ts';
+import { makeTestCerts, opensslAvailable, type TestCerts } from '../helpers/tls-certs.ts';
 import { EVERYTHING, MCP_REMOTE_PROXY, freePort, startServer, type InteropServer } from './interop-servers.ts';
 import { POPULAR, applyFixToml, assertAgrees, codesOf, codex, configToml, doctor, type DoctorRun, type Table } from './popular.ts';
 
-const skip = codexAvailable() ? false : 'the Codex oracle is not installed';
+const skip = !codexAvailable() ? 'the Codex oracle is not installed' : !opensslAvailable() ? 'openssl is not installed' : false;
 const saas = (pkg: string, ...rel: string[]) => testDepPath('saas', pkg, ...rel);
 const node = process.execPath;
 const LOOPBACK_ONLY = join(ROOT, 'fixtures', 'interop', 'loopback-only.cjs');
@@ -43,10 +44,15 @@ describe('popular servers, healthy and misconfigured: the doctor agrees with Cod
   let env: Record<string, string | undefined>;
   let run: DoctorRun;
   let verdict: CodexVerdict;
+  let certs: TestCerts | undefined;
 
   before(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'mcp-doctor-popular-'));
-    const [proxyPort, sgHttpPort, sgSsePort, fastPort, httpModePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [proxyPort, sgHttpPort, sgSsePort, fastPort, httpModePort, tlsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    // mcp-proxy serving https with a certificate made the usual way (`openssl req -x509`: CA:TRUE).
+    certs = makeTestCerts();
+    writeFileSync(join(scratch, 'self.pem'), certs.selfSigned.cert);
+    writeFileSync(join(scratch, 'self.key'), certs.selfSigned.key);
     const start = (spec: Parameters<typeof startServer>[0]) => startServer(spec, 40_000).then((s) => (servers.push(s), s));
     await Promise.all([
       // mcp-proxy (npm) in front of the memory server: `npx mcp-proxy --port 8080 -- npx @modelcontextprotocol/server-memory`.
@@ -54,6 +60,7 @@ describe('popular servers, healthy and misconfigured: the doctor agrees with Cod
       // supergateway: stdio -> Streamable HTTP (/mcp), and stdio -> SSE (its default: /sse + /message).
       start({ args: [POPULAR.supergateway(), '--stdio', `${JSON.stringify(node)} ${JSON.stringify(POPULAR.sequentialThinking())}`, '--outputTransport', 'streamableHttp', '--port', String(sgHttpPort)], waitFor: [sgHttpPort] }),
       start({ args: [POPULAR.supergateway(), '--stdio', `${JSON.stringify(node)} ${JSON.stringify(POPULAR.memory())}`, '--port', String(sgSsePort)], waitFor: [sgSsePort] }),
+      start({ args: [POPULAR.mcpProxy(), '--port', String(tlsPort), '--host', '127.0.0.1', '--sslCert', join(scratch, 'self.pem'), '--sslKey', join(scratch, 'self.key'), '--', node, POPULAR.memory()], waitFor: [tlsPort] }),
       start({ args: [join(ROOT, 'fixtures', 'interop', 'fastmcp-server.mjs')], env: { PORT: String(fastPort), FASTMCP_DIR: join(testDepPath('gateways', 'fastmcp'), '..') }, waitFor: [fastPort] }),
     ]);
     const at = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
@@ -65,7 +72,7 @@ describe('popular servers, healthy and misconfigured: the doctor agrees with Cod
     rmSync(allowed, { recursive: true, force: true });
     writeFileSync(join(scratch, 'note.txt'), 'x');
     const fs = POPULAR.filesystem();
-    env = { BRAVE_API_KEY: 'brave-fake-key-shell-only', HOME: scratch };
+    env = { BRAVE_API_KEY: 'brave-fake-key-shell-only', HOME: scratch, CODEX_CA_CERTIFICATE: join(scratch, 'self.pem'), SSL_CERT_FILE: undefined };
     cases = {
       // ── stdio, healthy ──
       filesystem: { table: { command: node, args: [fs, scratch] }, status: 'ok' },
@@ -98,6 +105,9 @@ describe('popular servers, healthy and misconfigured: the doctor agrees with Cod
       'supergateway-sse-url': { table: { url: at(sgSsePort, '/sse') }, status: 'fail', code: 'transport.sse-only' },
       'mcp-proxy-no-path': { table: { url: at(proxyPort, '') }, status: 'fail' },
       'mcp-proxy-https': { table: { url: `https://127.0.0.1:${proxyPort}/mcp` }, status: 'fail', code: 'net.tls-failed' },
+      // Self-signed TLS, trusted through CODEX_CA_CERTIFICATE (env below): Codex still refuses a
+      // CA:TRUE server certificate; the doctor says so (its openssl fix runs in tls-webpki.test.ts).
+      'mcp-proxy-self-signed-tls': { table: { url: `https://127.0.0.1:${tlsPort}/mcp` }, status: 'fail', code: 'net.tls-failed' },
     };
     // Every stdio server runs with the loopback-only guard: tests contact nothing but 127.0.0.1.
     for (const c of Object.values(cases)) if ('command' in c.table) c.table = { ...c.table, env: { ...(c.table.env as Record<string, string> | undefined), NODE_OPTIONS: `--require ${LOOPBACK_ONLY}` } };
@@ -111,7 +121,14 @@ describe('popular servers, healthy and misconfigured: the doctor agrees with Cod
 
   after(async () => {
     await Promise.all(servers.map((s) => s.close()));
+    certs?.cleanup();
     rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('self-signed CA:TRUE certificate on mcp-proxy, trusted: the doctor reads it and says Codex refuses it', () => {
+    const f = run.byName('mcp-proxy-self-signed-tls').findings.find((x: any) => x.code === 'net.tls-failed');
+    assert.deepEqual(f?.evidence?.certificate?.codexRefuses, ['ca-as-leaf'], JSON.stringify(f?.evidence));
+    assert.match(f.fix.command, /openssl x509 -req/);
   });
 
   test('every verdict agrees with Codex, with the expected cause', () => {
@@ -146,8 +163,8 @@ describe('popular servers, healthy and misconfigured: the doctor agrees with Cod
       fixed[name] = table;
     }
     // No config change can fix these: a directory that does not exist, a server that is not a
-    // stdio server. The doctor says so in words (checked above by code).
-    assert.deepEqual(unfixable.sort(), ['filesystem-wrong-path', 'http-mode-in-stdio'].sort(), `fixes: ${Object.keys(fixed).join(', ')}`);
+    // stdio server, a certificate to re-issue (a command, run in tls-webpki.test.ts). The doctor says so in words (checked above by code).
+    assert.deepEqual(unfixable.sort(), ['filesystem-wrong-path', 'http-mode-in-stdio', 'mcp-proxy-self-signed-tls'].sort(), `fixes: ${Object.keys(fixed).join(', ')}`);
     const toml = configToml(fixed);
     const after1 = await doctor(toml, env, ['--timeout', '20']);
     const codex2 = await codex(toml, env, 90_000);
