@@ -1,5 +1,6 @@
 // Writes the docs that are generated, never hand-edited:
 //   docs/codes/CODE.md and docs/codes/README.md from src/findings/registry.ts,
+//   docs/auth.md (the auth decision table) from src/findings/auth-decisions.ts and the registry,
 //   docs/report-sample.md and docs/report-sample.html from the synthetic sample report.
 //
 //   node --import tsx scripts/gen-docs.ts           write them (and remove pages of codes that no longer exist)
@@ -10,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Marked } from 'marked';
 import { SAMPLE_ENVIRONMENT, sampleReport } from '../fixtures/reports/sample-report.ts';
 import { renderCodeIndex, renderCodePage } from '../src/report/explain.ts';
+import { renderAuthDecisions } from '../src/findings/auth-decisions.ts';
 import { REGISTRY, type FindingCode } from '../src/findings/registry.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';
 
@@ -21,6 +23,7 @@ export function docFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const code of Object.keys(REGISTRY) as FindingCode[]) files.set(`${CODES_DIR}/${code}.md`, renderCodePage(code));
   files.set(`${CODES_DIR}/README.md`, renderCodeIndex());
+  files.set('docs/auth.md', renderAuthDecisions());
   const sample = renderMarkdown(sampleReport(), SAMPLE_ENVIRONMENT);
   files.set('docs/report-sample.md', sample);
   files.set('docs/report-sample.html', sampleHtml(sample));

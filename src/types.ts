@@ -127,6 +127,30 @@ export interface ServerInfo {
 export interface ToolsSummary {
   count: number;
   names: string[];
+  /** Per kept tool, what the model is sent through Codex (docs/model-view.md). */
+  model?: ToolModelEntry[];
+}
+
+/** One tool as the model sees it through Codex: the `tools.model[]` entries of the JSON report. */
+export interface ToolModelEntry {
+  /** The raw name from tools/list. */
+  name: string;
+  /** The `mcp__<server>` namespace Codex sends it in. */
+  namespace: string;
+  /** The function name inside the namespace; absent when Codex leaves the tool out. */
+  modelName?: string;
+  /** The `parameters` Codex sends (absent when dropped, or when larger than the report's bound: see schemaBytes). */
+  schema?: unknown;
+  /** Size of the `parameters` JSON Codex sends. */
+  schemaBytes?: number;
+  /** Size of the description Codex sends (whole). */
+  descriptionBytes?: number;
+  /** Why Codex leaves the tool out of what the model sees. */
+  dropped?: string;
+  /** What Codex changes on the way, in words. */
+  notes: string[];
+  /** What the model API documents it refuses in what Codex sends. */
+  refusals?: { rule: string; detail: string }[];
 }
 
 /** One exchange or event on the wire, redacted when recorded. */

@@ -156,10 +156,10 @@ describe('diagnoseAuth: not logged in', () => {
     assert.match(d.findings[1]!.fix!.summary, /http:\/\/127\.0\.0\.1:\d+\/callback\/[A-Za-z0-9_-]{12}/);
   });
 
-  test('authorization server on another origin: login-required plus the info about older Codex releases', async () => {
+  test('authorization server on another origin: login-required only (no codex-discovery-differs noise)', async () => {
     const fx = await fixture({ separateAs: true });
     const d = await run('fx', fx.url);
-    assert.deepEqual(codes(d, true), ['auth.login-required:error', 'auth.codex-discovery-differs:info']);
+    assert.deepEqual(codes(d, true), ['auth.login-required:error']);
     assert.equal((d.evidence.authorizationServer as any).metadataUrl, `${fx.asOrigin}/.well-known/oauth-authorization-server`);
   });
 
@@ -177,7 +177,8 @@ describe('diagnoseAuth: not logged in', () => {
     const d = await run('fx', fx.url);
     assert.deepEqual(codes(d), ['auth.login-required:error', 'auth.registration-unavailable:warning']);
     assert.equal((d.evidence.authorizationServer as any).kind, 'oidc');
-    assert.deepEqual((d.findings[0]!.evidence as any).discovery.map((l: string) => l.split(' ')[0]), ['200', '404', '200', '401', '404', '404', '404']);
+    // PRM, AS metadata (RFC 8414 404, OIDC 200), Codex's GET probe; no own-origin probe of older releases.
+    assert.deepEqual((d.findings[0]!.evidence as any).discovery.map((l: string) => l.split(' ')[0]), ['200', '404', '200', '401']);
   });
 
   test('no metadata, only the 2025-03-26 endpoints: login-required and a warning that codex mcp list says Unsupported', async () => {
@@ -264,8 +265,13 @@ describe('diagnoseAuth: stored credentials', () => {
     assert.equal(d.cause, 'auth.token-not-resource-bound');
     const f = d.findings[0]!;
     assert.equal((f.evidence as any).tokenClaims.aud, 'client-123');
-    assert.match(f.message, /rejected it \(401 invalid_token/);
-    assert.equal((parseToml(f.fix!.toml!) as any).mcp_servers.fx.oauth_resource, fx.url);
+    assert.match(f.message, /answered 401 invalid_token/);
+    // The client id as audience: `resource` was left out of the token request (not "another server").
+    assert.match(f.message, /left out the RFC 8707 `resource`/);
+    assert.doesNotMatch(f.message, /another resource/);
+    // Codex 0.171 sends the PRM's resource itself: logging in again is the whole fix.
+    assert.equal(f.fix!.command, 'codex mcp login fx');
+    assert.equal(f.fix!.toml, undefined);
     assertNoSecrets(d);
   });
 

@@ -22,7 +22,7 @@ describe('checkTokenAudience', () => {
   });
 
   test('aud naming the client id is unbound: an error with claims as evidence, never the token', () => {
-    const { token, result } = check({ aud: 'client-abc', iss: 'https://auth.example.com/', exp: 1_900_000_000, scope: 'mcp:tools', sub: 'user-1' });
+    const { token, result } = check({ aud: 'client-abc', iss: 'https://auth.example.com/', exp: 1_900_000_000, scope: 'mcp:tools', sub: 'user-1' }, { serverAnswer: { status: 401 } });
     assert.equal(result.verdict, 'unbound');
     const f = result.finding!;
     assert.equal(f.code, 'auth.token-not-resource-bound');
@@ -35,14 +35,15 @@ describe('checkTokenAudience', () => {
     const text = JSON.stringify(result);
     assert.ok(!text.includes(token));
     assert.ok(!text.includes(token.split('.')[2]!), 'no signature');
-    assert.equal((parseToml(f.fix!.toml!) as any).mcp_servers.ex.oauth_resource, RESOURCE);
     assert.equal(f.fix!.command, 'codex mcp login ex');
-    assert.match(f.fix!.summary, /#12589/);
+    // Without protected resource metadata Codex sends no `resource` of its own: oauth_resource adds it.
+    const noPrm = check({ aud: 'client-abc' }, { resource: undefined, serverAnswer: { status: 401 } }).result.finding!;
+    assert.equal((parseToml(noPrm.fix!.toml!) as any).mcp_servers.ex.oauth_resource, RESOURCE);
   });
 
   test('the server\'s invalid_token answer is quoted as corroboration', () => {
     const { result } = check({ aud: 'client-abc' }, { serverAnswer: { status: 401, error: 'invalid_token', errorDescription: 'audience mismatch' } });
-    assert.match(result.finding!.message, /rejected it \(401 invalid_token: audience mismatch\)/);
+    assert.match(result.finding!.message, /answered 401 invalid_token: audience mismatch/);
   });
 
   test('a server that accepts the unbound token: verdict only, no finding', () => {

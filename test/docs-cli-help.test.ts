@@ -32,7 +32,7 @@ describe('--help and completion (the built CLI)', () => {
     const commands = await runCli(['--get-yargs-completions', 'mcp-doctor', ''], { timeoutMs: 30_000 });
     assert.deepEqual(commands.stdout.trim().split('\n').slice(0, 3), ['check', 'explain', 'demo']);
     const codes = await runCli(['--get-yargs-completions', 'mcp-doctor', 'explain', 'auth.token-'], { timeoutMs: 30_000 });
-    assert.deepEqual(codes.stdout.trim().split('\n').sort(), ['auth.token-expired', 'auth.token-not-resource-bound', 'auth.token-rejected']);
+    assert.deepEqual(codes.stdout.trim().split('\n').sort(), ['auth.token-expired', 'auth.token-issuer-mismatch', 'auth.token-not-resource-bound', 'auth.token-rejected']);
     const formats = await runCli(['--get-yargs-completions', 'mcp-doctor', 'check', '--format', ''], { timeoutMs: 30_000 });
     assert.deepEqual(formats.stdout.trim().split('\n'), ['text', 'json', 'markdown']);
   });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CODES_DIR, ROOT, docFiles, stalePages } from '../scripts/gen-docs.ts';
+import { AUTH_DECISIONS } from '../src/findings/auth-decisions.ts';
 import { REGISTRY } from '../src/findings/registry.ts';
 
 /** shared/contract.md §5: the codes that must exist, with a page each. */
@@ -30,6 +31,20 @@ describe('docs generated from the registry', () => {
       assert.ok(existsSync(full), `${path} is missing; ${REGENERATE}`);
       assert.ok(readFileSync(full, 'utf8') === content, `${path} is ${REGENERATE}`);
     }
+  });
+
+  test('docs/auth.md: every auth code of the registry has a row in the decision table, and every row names an auth code', () => {
+    const table = files.get('docs/auth.md')!;
+    const authCodes = Object.entries(REGISTRY).filter(([, spec]) => spec.stage === 'auth').map(([code]) => code);
+    const rows = new Set(AUTH_DECISIONS.map((r) => r.code as string));
+    for (const code of authCodes) assert.ok(rows.has(code), `${code} has no row in src/findings/auth-decisions.ts`);
+    for (const row of AUTH_DECISIONS) {
+      assert.ok(Object.hasOwn(REGISTRY, row.code), `${row.code} is not in the registry`);
+      assert.equal(REGISTRY[row.code].stage, 'auth', `${row.code} is not an auth code`);
+      // The fix column is the registry's, verbatim (escaped): a changed fix changes the table.
+      assert.ok(table.includes(REGISTRY[row.code].fix.replace(/\|/g, '\\|')), `the row of ${row.code} does not carry the registry's fix`);
+    }
+    assert.match(table, /\]\(refresh\.md\)/, 'links the refresh documentation');
   });
 
   test('no page for a code the registry does not have', () => {

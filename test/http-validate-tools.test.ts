@@ -47,23 +47,31 @@ describe('checkTools', () => {
     assert.match(finding.message, /`search\.docs` → `search_docs_fd223b340152`/);
     assert.match(finding.message, /also renames `search_docs` → `search_docs_9fe4a10d0e3e`/);
     assert.match(finding.message, new RegExp(`\`${long}\` \\(70 characters\\)`));
-    assert.match(finding.message, /Codex 0\.169\.0 keeps it/);
+    assert.match(finding.message, /Codex 0\.169\.0 and 0\.171\.0 keep it .* the model API documents at most 64 characters/);
+    assert.equal(result.findings.find((f) => f.code === 'tools.model-rejects'), undefined, 'the long name is reported once, by tools.invalid-name');
     const toml = parse(finding.fix!.toml!) as any;
     assert.deepEqual(toml.mcp_servers.docs.disabled_tools, ['search.docs', long]);
     assert.equal(result.count, 3);
   });
 
-  test('a missing inputSchema is an error without a config fix; a non-object type can be disabled', () => {
+  test('a missing inputSchema is an error without a config fix (Codex fails the whole tools/list)', () => {
     const missing = checkTools({ tools: [tool('ok'), { name: 'no_schema' }], server: server(), redact });
     const a = missing.findings.find((f) => f.code === 'tools.invalid-schema');
     assert.equal(a?.severity, 'error');
     assert.match(a!.message, /no_schema/);
     assert.equal(a!.fix?.toml, undefined);
+    const notObject = checkTools({ tools: [tool('ok'), { name: 'str', inputSchema: 'x' }], server: server(), redact });
+    assert.equal(notObject.findings.find((f) => f.code === 'tools.invalid-schema')?.severity, 'error');
+  });
 
+  test('a root type other than "object" (issue 16 item 4): Codex lists the tool and sends it as it is, a warning that can be disabled', () => {
     const wrongType = checkTools({ tools: [tool('ok'), tool('string_schema', { type: 'string' })], server: server(), redact });
-    const b = wrongType.findings.find((f) => f.code === 'tools.invalid-schema');
-    assert.equal(b?.severity, 'error');
+    assert.equal(wrongType.findings.find((f) => f.code === 'tools.invalid-schema'), undefined);
+    const b = wrongType.findings.find((f) => f.code === 'tools.model-rejects');
+    assert.equal(b?.severity, 'warning');
+    assert.match(b!.message, /`string_schema` as mcp__docs\/string_schema: its parameters are not an object schema \("type": "string"\)/);
     assert.deepEqual((parse(b!.fix!.toml!) as any).mcp_servers.docs.disabled_tools, ['string_schema']);
+    assert.deepEqual(wrongType.model.tools.find((t) => t.name === 'string_schema')?.schema, { type: 'string', properties: {} });
   });
 
   test('a schema without "type" is a warning: Codex adds it, the SDK client does not', () => {

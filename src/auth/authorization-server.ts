@@ -21,6 +21,7 @@
  *   OIDC fields missing (the SDK's schema rejects them; Codex logs in), non-https endpoints.
  */
 import { createHash } from 'node:crypto';
+import type { CodexOAuthGlobals } from '../config/oauth-globals.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import { serverHeader, serverSnippet, tomlKey, tomlValue } from '../config/toml-snippet.ts';
 import { makeFinding } from '../findings/make-finding.ts';
@@ -179,12 +180,8 @@ export interface AsDiscovery {
   findings: Finding[];
 }
 
-/** Top-level Codex settings that shape the login (not part of a server table). */
-export interface CodexOAuthGlobals {
-  credentialsStore?: 'auto' | 'file' | 'keyring';
-  callbackPort?: number;
-  callbackUrl?: string;
-}
+/** Top-level Codex settings that shape the login (src/config/oauth-globals.ts). */
+export type { CodexOAuthGlobals };
 
 export interface DiscoverAsInput {
   serverName: string;

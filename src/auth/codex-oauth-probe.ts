@@ -145,21 +145,9 @@ export async function compareCodexDiscovery(input: CompareCodexDiscoveryInput): 
     return out;
   }
 
-  if (input.oauthWorks && codex.status === 'not_logged_in') {
-    out.older = await probeLikeOlderCodex(serverUrl, get, redact);
-    out.urlsTried.push(...out.older.urlsTried);
-    if (!out.older.supported) {
-      const asUrl = input.as?.found?.url;
-      out.findings.push(
-        makeFinding('auth.codex-discovery-differs', {
-          severity: 'info',
-          message: `Codex releases whose OAuth probe reads only RFC 8414 metadata on the server's own origin (before 0.169; the exact version is unconfirmed) show "${serverName}" as Unsupported — \`codex mcp add\` prints "MCP server may or may not require login" — because its authorization server metadata is ${asUrl ? `at ${asUrl}` : 'elsewhere'}. \`codex mcp login ${serverName}\` works; Codex 0.169 detects it correctly.`,
-          evidence: { olderProbe: out.older.urlsTried.map((u) => `${u.status ?? 'no answer'} ${u.url}`), metadataUrl: asUrl },
-          fix: { summary: 'Upgrade Codex, or run the login explicitly.', command: `codex mcp login ${serverName}` },
-        }),
-      );
-    }
-  }
+  // Codex releases before 0.169 read only own-origin RFC 8414 metadata and showed servers whose
+  // authorization server lives elsewhere as Unsupported. The current release (0.171) does not, so
+  // that is no longer reported: it changed nothing about what Codex does (issue 15, item 8).
   if (!input.loggedIn && codex.status === 'unknown') {
     // The cause (resource or issuer mismatch, unusable metadata) has its own finding; say what Codex shows.
     out.codex.reason = `${codex.reason} (codex mcp list shows the Auth status as Unknown)`;

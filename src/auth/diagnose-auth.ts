@@ -32,7 +32,9 @@ import {
 } from './credential-store.ts';
 import { createHttpGet, type HttpGet, type UrlTried } from './http-get.ts';
 import { discoverProtectedResource, type PrmDiscovery } from './protected-resource.ts';
-import { checkTokenAudience, type AudienceCheck } from './token-audience.ts';
+import { tokenRejectedFinding } from './claims-findings.ts';
+import { loginScopeFinding } from './codex-scopes.ts';
+import { judgeToken } from './token-cause.ts';
 import { createOAuthHttp, type OAuthHttp } from './login/oauth-http.ts';
 import { diagnoseRefresh, type RefreshTrigger } from './refresh-diagnosis.ts';
 
@@ -76,6 +78,7 @@ export interface AuthEvidence {
   audience?: Record<string, unknown>;
   /** The 401 asks for an API key in a header (api-key.ts). */
   apiKey?: Record<string, unknown>;
+  issuerCheck?: Record<string, unknown>;
 }
 
 export interface AuthDiagnosis {
@@ -176,25 +179,35 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
   evidence.urlsTried.push(...codex.urlsTried);
   evidence.codex = { predictedAuthStatus: codex.codex.status, reason: codex.codex.reason, ...(codex.getChallengeDiffers ? { getChallengeDiffers: true } : {}) };
 
-  // The token whose audience matters: the one sent, else the stored one Codex would use.
-  const token = tokenFrom(sent.authorization) ?? creds.entry?.accessToken;
-  let audience: AudienceCheck | undefined;
-  if (token) {
-    audience = checkTokenAudience({
-      serverName: name,
-      token,
-      resource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : undefined,
-      configuredUrl: url,
-      oauthResource: server.oauthResource,
-      serverAnswer: tokenSent ? { status: first.status, error: challenge.error, errorDescription: challenge.errorDescription } : undefined,
-      redact,
-    });
-    evidence.audience = { verdict: audience.verdict, ...(audience.claims ? { claims: audience.claims } : {}), expected: audience.expected };
-  }
+  // The token whose claims matter: the one sent, else the stored one Codex would use.
+  const judged = await judgeToken({
+    server,
+    token: tokenFrom(sent.authorization) ?? creds.entry?.accessToken,
+    sent: tokenSent,
+    source: sent.source,
+    entry: creds.entry,
+    answer: { status: first.status, error: challenge.error, errorDescription: challenge.errorDescription },
+    challengeScopes: challenge.scopes,
+    prmResource: typeof prm.found?.check.document?.resource === 'string' ? prm.found.check.document.resource : undefined,
+    issuer: typeof as.found?.metadata.issuer === 'string' ? as.found.metadata.issuer : issuer,
+    asMetadata: as.found?.metadata,
+    nowMs: input.nowMs,
+    net: { dispatcher: input.deps.dispatcher, signal: input.signal, timeoutMs: Math.min(3000, input.requestTimeoutMs ?? 3000), record: input.record },
+    redact,
+  });
+  Object.assign(evidence, judged.evidence);
+  const { reading, issuerCheck } = judged;
 
   // ── Choose the cause ────────────────────────────────────────────────────────────────────────
   const discoveryFindings = [...prm.findings, ...as.findings];
   const blockers = discoveryFindings.filter((f) => f.severity === 'error');
+  // Will `codex mcp login` itself be refused for the scopes it names? (metadata already fetched)
+  const renewsItself = creds.state === 'refreshable' || (!creds.entry && creds.keyring?.state === 'present-unread');
+  const scopeRisk =
+    !!as.found && (tokenSent ? sent.source === 'oauth' : true)
+      ? loginScopeFinding({ server, challenge: challenge.scopes, prmScopesSupported: prm.found?.check.scopesSupported, asMetadata: as.found.metadata, loggedIn: renewsItself })
+      : undefined;
+  if (scopeRisk?.severity === 'error') blockers.push(scopeRisk);
   const primary: Finding[] = [];
   let summary: string;
 
@@ -223,11 +236,12 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
         ? `401: the key went in Authorization, the server wants the ${keyHint.header} header`
         : `401: the server wants an API key in the ${keyHint.header} header (no OAuth)`;
   } else if (tokenSent) {
-    if (sent.source === 'oauth' && audience?.finding) {
-      primary.push(audience.finding);
-      summary = '401: the stored token is for another audience';
+    const cause = judged.finding;
+    if (cause) {
+      primary.push(cause);
+      summary = `401: the ${sourceWords(sent.source)} was rejected (${cause.code})`;
     } else {
-      primary.push(tokenRejectedFinding(server, sent.source, challenge, oauthDiscoverable, audience));
+      primary.push(tokenRejectedFinding(server, sent.source, challenge, oauthDiscoverable, reading, issuerCheck));
       summary = `401: the ${sourceWords(sent.source)} was rejected`;
     }
     if (sent.source === 'oauth' && creds.entry?.refreshToken && creds.entry.issuer) {
@@ -262,8 +276,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
       primary.push(refresh.finding);
       summary = `401 without a token: the stored token has expired; ${refresh.summary}`;
     } else if (entry && state === 'usable') {
-      if (audience?.finding) primary.push(audience.finding);
-      summary = audience?.finding ? '401: the stored token is for another audience' : '401 without a token; stored OAuth credentials look usable';
+      summary = '401 without a token; stored OAuth credentials look usable';
     } else if (!entry && creds.keyring?.state === 'present-unread') {
       summary = '401 without a token; Codex has a keychain item for this server (not read)';
     } else {
@@ -274,6 +287,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
 
   // ── Everything else, in order of weight ─────────────────────────────────────────────────────
   const secondary: Finding[] = [...discoveryFindings.filter((f) => !primary.includes(f)), ...codex.findings];
+  if (scopeRisk && !primary.includes(scopeRisk)) secondary.push(scopeRisk);
   if (creds.orphans.length || creds.renamed.length) secondary.push(orphanedFinding(server, creds, redact));
   const scopeGap = creds.entry ? missingScopes(creds.entry.scopes, challenge.scopes, prm.found?.check.scopesSupported) : undefined;
   if (creds.entry && scopeGap && scopeGap.missing.length && creds.entry.scopes.length) secondary.push(scopesNarrowerFinding(server, creds.entry.scopes, scopeGap));
@@ -426,43 +440,6 @@ function tokenExpiredFinding(server: ServerConfig, creds: CredentialInspection, 
     message: `The stored OAuth token of "${server.name}" expired at ${when}. ${why}`,
     evidence: { credential: describeCredential(entry, nowMs, redact) },
     fix: { summary: 'Log in again.', command: `codex mcp login ${server.name}` },
-  });
-}
-
-function tokenRejectedFinding(
-  server: ServerConfig,
-  source: CredentialSource,
-  challenge: ChallengeAnalysis,
-  oauthDiscoverable: boolean,
-  audience: AudienceCheck | undefined,
-): Finding {
-  const name = server.name;
-  const said = challenge.error ? ` (${challenge.error}${challenge.errorDescription ? `: ${challenge.errorDescription}` : ''})` : '';
-  const evidence: Record<string, unknown> = { tokenSource: source };
-  if (audience?.claims) evidence.tokenClaims = audience.claims;
-  if (audience?.verdict === 'unbound') evidence.audience = 'the token names another audience';
-  if (source === 'oauth') {
-    return makeFinding('auth.token-rejected', {
-      message: `"${name}" rejected Codex's stored OAuth token with 401${said}: it was revoked, or issued for another server or tenant.`,
-      evidence,
-      fix: { summary: 'Log in again to get a new token.', command: `codex mcp login ${name}` },
-    });
-  }
-  const where =
-    source === 'bearer_token_env_var'
-      ? `the token in $${server.bearerTokenEnvVar}`
-      : source === 'env_http_headers'
-        ? 'the Authorization header from env_http_headers'
-        : 'the Authorization header in http_headers';
-  const oauthNote = oauthDiscoverable
-    ? ` The server also supports OAuth, which Codex skips while a token is configured: remove bearer_token_env_var (or the Authorization header) and run \`codex mcp login ${name}\` to use it instead.`
-    : '';
-  return makeFinding('auth.token-rejected', {
-    message: `"${name}" answered 401${said} although ${where} was sent: the token is invalid, expired, revoked, lacks access, or is for another server.${oauthNote}`,
-    evidence,
-    fix: {
-      summary: `Create a new token with the provider and export it${server.bearerTokenEnvVar ? ` as ${server.bearerTokenEnvVar}` : ''} where Codex is started.${oauthNote}`,
-    },
   });
 }
 

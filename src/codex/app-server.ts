@@ -363,7 +363,7 @@ function descendants(table: PsRow[], root: number): PsRow[] {
  * Closes stdin (app-server then exits and SIGTERMs its MCP servers, which run in process groups
  * of their own), then SIGKILLs whatever of the tree snapshotted before is still there.
  */
-async function endProcessTree(child: ChildProcess, deps: Pick<Deps, 'spawn' | 'platform'>): Promise<void> {
+export async function endProcessTree(child: ChildProcess, deps: Pick<Deps, 'spawn' | 'platform'>): Promise<void> {
   if (child.pid === undefined) return;
   const gone = new Promise<void>((r) => (exited(child) ? r() : child.once('exit', () => r())));
   if (deps.platform === 'win32') {

@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk';
 import { arch, release, type as osType } from 'node:os';
+import { codexOAuthGlobals } from '../config/oauth-globals.ts';
 import { createLoginSettings, loginBudgetMs, type LoginArgs } from '../auth/login/login-options.ts';
 import { refreshSettingsFrom } from '../auth/refresh-session.ts';
 import { CliOverrideError, parseCliOverride, type CliOverride } from '../config/cli-overrides.ts';
@@ -159,6 +160,7 @@ export async function runCheckCommand(args: CheckArgs, io: Io, deps: Deps): Prom
     verbose: args.verbose,
     deep: args.deep === true,
     concurrency: browserLogin ? 1 : args.concurrency,
+    codexGlobals: codexOAuthGlobals(config.document),
   };
   const probed = config.servers.filter((s) => s.config.enabled && (adHoc || args.names.length === 0 || args.names.includes(s.config.name)));
   // Codex starts the same servers at the same time; its answer is merged after mcp-doctor's own.

@@ -610,8 +610,10 @@ export const REGISTRY = {
     title: 'Token rejected',
     severity: 'error',
     stage: 'auth',
-    explanation: 'A token was sent and the server answered 401: it is invalid, expired, revoked, or for another server.',
-    detection: '401 to a request that carried `Authorization`.',
+    explanation:
+      'A token was sent and the server answered 401, and neither its claims nor its authorization server name a more precise cause: an opaque token nobody can read, one whose claims look right (revoked, signed with a key the server does not trust), or one the issuing authorization server rejects too (revoked or expired).',
+    detection:
+      '401 to a request that carried `Authorization`, after the claims of the token (expiry, audience, issuer, scope) were read and, for an opaque token whose issuer is known, its own authorization server was asked (userinfo, or introspection where open to the client).',
     fix: 'Create a new token (or log in again) and check that it is for this server.',
     codexSays: ['MCP server rejected the access token with HTTP 401 Unauthorized'],
   },
@@ -619,8 +621,8 @@ export const REGISTRY = {
     title: 'Token lacks a required scope',
     severity: 'error',
     stage: 'auth',
-    explanation: 'The server answered 403 with `insufficient_scope`: the token is valid but does not grant what this call needs.',
-    detection: '403 with `WWW-Authenticate: Bearer error="insufficient_scope"`.',
+    explanation: 'The server answered 403 with `insufficient_scope`, or rejected a token whose `scope` claim lacks what its challenge names: the token does not grant what this call needs.',
+    detection: '403 with `WWW-Authenticate: Bearer error="insufficient_scope"`; or a 401 to a JWT whose `scope` (or `scp`) claim lacks a scope of the challenge\'s `scope`.',
     fix: 'Log in again requesting the scopes the server names (`scopes = [...]` in the server table), or create a token with them.',
   },
   'auth.resource-mismatch': {
@@ -652,21 +654,26 @@ export const REGISTRY = {
     refs: ['https://github.com/openai/codex/issues/13200', 'https://github.com/openai/codex/issues/19154'],
   },
   'auth.token-not-resource-bound': {
-    title: 'Stored token is for another audience',
+    title: 'Token is not bound to this server',
     severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token: Codex refreshes after the 401, which a passive check does not verify.',
     stage: 'auth',
-    explanation: 'The stored token\'s audience (`aud`) does not name this server\'s resource: it was obtained without the RFC 8707 `resource` parameter, so the server rejects it.',
-    detection: 'The JWT claims of the stored token are compared with the PRM `resource`, corroborated by the server\'s `invalid_token` answer.',
+    explanation:
+      'The rejected token is not for this server\'s resource: its `aud` names the client or the authorization server itself (the token request left out the RFC 8707 `resource` parameter), another resource (`resource` was sent for another server), or another API; or it is an opaque token its own authorization server still accepts (alive, so not revoked: bound to something else).',
+    detection:
+      'The `aud` claim of the rejected JWT (stored, `bearer_token_env_var`, `http_headers`, `env_http_headers`) is compared with the PRM `resource` as an RFC 8707 resource identifier; for an opaque token, the authorization server that issued it (the recorded issuer or the `iss` matching the metadata, never another origin) is asked through its userinfo endpoint or introspection.',
     fix: 'Set `oauth_resource` to the server\'s resource and run `codex mcp login NAME` again.',
     codexSays: ['Auth required, when send initialize request'],
     refs: ['https://github.com/openai/codex/issues/12589'],
   },
   'auth.token-expired': {
-    title: 'Stored token expired',
+    title: 'Token expired',
     severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token and an issuer: Codex refreshes after the 401, which a passive check does not verify.',
     stage: 'auth',
-    explanation: 'The stored OAuth token has expired and there is no refresh token to renew it.',
-    detection: '`expires_at` in the stored credentials is in the past and `refresh_token` is empty.',
+    explanation:
+      'The token has expired: a stored OAuth token without a refresh token Codex can use, or any rejected token (stored, `bearer_token_env_var`, an Authorization header) whose JWT `exp` has passed — also when Codex recorded no expiry (`expires_at` null) and sends it as is.',
+    detection: '`expires_at` in the stored credentials is in the past and there is no usable refresh token; or the `exp` claim of a rejected JWT is in the past.',
     fix: 'Run `codex mcp login NAME`.',
     codexSays: ['OAuth authorization required, when send initialize request'],
   },
@@ -757,13 +764,13 @@ export const REGISTRY = {
   },
   'auth.codex-discovery-differs': {
     title: 'Codex shows the server as not supporting OAuth',
-    severity: 'info',
+    severity: 'warning',
     severityNote:
-      'warning when Codex 0.169 itself (`codex mcp list`) reports the server as Unsupported although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints); info when only older Codex versions, whose probe read RFC 8414 metadata on the MCP server\'s own origin, misjudge it (authorization server on another origin).',
+      'Reported only where it changes what Codex does: Codex 0.171 (`codex mcp list`) shows the server as Unsupported and `codex mcp add` starts no login, although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints). Older releases that misjudged an authorization server on another origin are no longer reported.',
     stage: 'auth',
     explanation:
       'Codex decides whether a server "supports OAuth" with its own discovery, which decides what `codex mcp list` shows in the Auth column and whether `codex mcp add` starts a login. That discovery can fail while the login itself works, so users see `Unsupported` or "MCP server may or may not require login" and never run the login.',
-    detection: 'Codex\'s discovery is replayed (the 0.169 order, measured against local fixtures, and the older own-origin RFC 8414 probe) and compared with the full discovery.',
+    detection: 'Codex\'s discovery is replayed (the order measured on 0.169 and 0.171 against local fixtures) and compared with the full discovery.',
     fix: 'Run `codex mcp login NAME` anyway; the Auth column is misleading here.',
     codexSays: ['MCP server may or may not require login. Run `codex mcp login NAME` to login.', 'Unsupported'],
   },
@@ -837,6 +844,41 @@ export const REGISTRY = {
       '`check --login` logged in with the OAuth flow a spec-following client uses and the server accepted the fresh token; the check went on with it. The token stayed in memory: nothing was written to Codex\'s credential store.',
     detection: 'The flow completed and the refused request succeeded when re-sent with the fresh token.',
     fix: 'Nothing to fix here; the evidence lists every request of the flow (without secret values), for comparison with a client that fails.',
+  },
+  // ── auth: causes a token, the metadata or the authorization server states (issue 15) ──────
+  'auth.token-issuer-mismatch': {
+    title: 'Token issued by another authorization server',
+    severity: 'error',
+    severityNote: 'warning for a stored Codex login that holds a refresh token: Codex refreshes after the 401, which a passive check does not verify.',
+    stage: 'auth',
+    explanation:
+      'The rejected token\'s `iss` claim names another authorization server than the one the server\'s protected resource metadata names, whose tokens the server accepts: a token from another tenant, environment or provider.',
+    detection: 'The `iss` claim of the rejected JWT (read without verifying the signature) is compared with the `issuer` of the authorization server metadata.',
+    fix: 'Log in again (`codex mcp login NAME`), or create the token with the authorization server the metadata names.',
+    codexSays: ['MCP server rejected the access token with HTTP 401 Unauthorized', 'Auth required, when send initialize request'],
+  },
+  'auth.login-scope-unsupported': {
+    title: '`codex mcp login` asks for a scope the authorization server does not offer',
+    severity: 'error',
+    severityNote: 'warning when a stored login exists (only a new login is affected).',
+    stage: 'auth',
+    explanation:
+      'Codex 0.171 asks for the configured `scopes`, else the 401 challenge\'s `scope`, else the protected resource metadata\'s `scopes_supported`, else the authorization server\'s, and adds `offline_access` when the authorization server lists it; it names them in its dynamic client registration and in the authorization request (measured). An authorization server that validates them (oidc-provider and others: `invalid_client_metadata`, or `invalid_scope`) refuses the registration, so the login fails before the browser opens.',
+    detection: 'The scopes Codex will ask for are derived from the metadata already fetched and compared with the authorization server\'s `scopes_supported`; `check --login` shows the refusal itself.',
+    fix: 'Set `scopes = [...]` in the server table to scopes the authorization server lists (Codex then asks for exactly those, plus `offline_access` when listed), and run `codex mcp login NAME`; a server-side fix when the server requires a scope its authorization server does not issue.',
+    codexSays: ['Registration failed: Dynamic registration failed: Registration failed: HTTP 400 Bad Request: {"error":"invalid_client_metadata",…}'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2', `${SPEC}/2025-11-25/basic/authorization`],
+  },
+  'auth.redirect-uri-rejected': {
+    title: 'Authorization server refuses the redirect URI',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'The authorization request was refused because its `redirect_uri` is not one registered for the client: a pre-registered `client_id` whose app lists another callback URL, or Codex\'s callback port changing between logins (Codex listens on an ephemeral port unless `callback_port` / `mcp_oauth_callback_port` is set). The authorization server shows an error page instead of redirecting back, so the login never completes.',
+    detection: '`check --login`: the authorization endpoint answers the authorization request with `invalid_redirect_uri` (or `invalid_request` naming `redirect_uri`) in a 400 error page, JSON body, or an error redirect.',
+    fix: 'Register the redirect URI Codex uses (`http://127.0.0.1:PORT/callback/<callback id>`) with the provider for this client, and fix the port with `callback_port` (or `mcp_oauth_callback_port`).',
+    codexSays: ['timed out waiting for OAuth callback'],
+    refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1', 'https://www.rfc-editor.org/rfc/rfc8252#section-7.3'],
   },
 
   // ── API-key gateways (issue 16) ──────────────────────────────────────────────────────────────
@@ -1023,10 +1065,15 @@ export const REGISTRY = {
     title: '`tools/list` failed',
     severity: 'error',
     stage: 'tools',
-    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
-    detection: '`tools/list` is called (following `nextCursor`) and the result validated.',
+    explanation: 'The server finished the handshake but `tools/list` returned an error or an invalid result, or an answer nested deeper than Codex\'s JSON parser reads (a tool nested 125 levels or more, measured with 0.171), so Codex fails to start it (measured with 0.169: the server does not start with an empty tool list).',
+    detection: '`tools/list` is called (following `nextCursor`) and the result validated, including its nesting depth (docs/model-view.md).',
     fix: 'A server-side fix; the error is in the evidence.',
-    codexSays: ['MCP startup failed: Mcp error: -32601: Method not found', 'MCP startup failed: Unexpected response type', 'MCP startup failed: tools/list returned a repeated pagination cursor'],
+    codexSays: [
+      'MCP startup failed: Mcp error: -32601: Method not found',
+      'MCP startup failed: Unexpected response type',
+      'MCP startup failed: tools/list returned a repeated pagination cursor',
+      'MCP startup failed: Transport send error: … Deserialize error: recursion limit exceeded',
+    ],
   },
   'tools.invalid-name': {
     title: 'Tool name Codex rewrites',
@@ -1061,6 +1108,25 @@ export const REGISTRY = {
     explanation: 'The server answered `tools/list` with no tools (or the filters removed them all).',
     detection: 'The tool count after `enabled_tools` / `disabled_tools`.',
     fix: 'Check the server\'s own configuration, and the filters.',
+  },
+  'tools.model-rejects': {
+    title: 'Codex sends a tool the model API documents it refuses',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Codex starts the server and lists the tool, and sends it to the model as a function in the `mcp__<server>` namespace: the name after its own renaming, the `inputSchema` after its own rewriting (measured with Codex 0.171.0, see docs/model-view.md). The OpenAI API documents that a function\'s `parameters` is a JSON Schema object and that a function name is at most 64 characters of `[a-zA-Z0-9_-]`; Codex sends a root `"type": "string"` (or any other non-object root) as it is, and keeps names up to 128 characters with the namespace. Where the API enforces its documented rule, every request that carries the tool fails.',
+    detection: 'The `parameters` and name Codex sends are predicted from the tool list (docs/model-view.md) and checked against the documented rules.',
+    fix: 'A server-side fix (an object root schema, shorter names); meanwhile `disabled_tools` hides the tool from Codex.',
+    refs: ['https://platform.openai.com/docs/api-reference/responses/create#responses-create-tools', 'https://platform.openai.com/docs/guides/function-calling'],
+  },
+  'tools.codex-drops': {
+    title: 'Codex leaves a tool out of what the model sees',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Codex starts the server, but cannot turn some of its tools into a model tool and skips them (its log says "Skipping MCP tool …: failed to build tool spec"): a root schema of the single type `null`, `properties` that is not a map, `required` that is not a list, a property schema that is neither an object nor a boolean. Of several tools with the same name Codex keeps the first. The model never sees the skipped tools; the rest of the server works.',
+    detection: 'The tool list is read as Codex 0.171.0 reads it (docs/model-view.md).',
+    fix: 'A server-side fix: unique tool names and input schemas Codex can read.',
   },
   'codex.disagrees': {
     title: 'Codex itself disagrees with mcp-doctor',

@@ -1,5 +1,6 @@
 import type { spawn } from 'node:child_process';
 import type { Dispatcher } from 'undici';
+import type { CodexOAuthGlobals } from '../config/oauth-globals.ts';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { NetworkEnv } from '../config/network-env.ts';
 import type { Redactor } from '../redact.ts';
@@ -52,6 +53,8 @@ export interface CheckOptions {
   deep?: boolean;
   /** At most this many servers are checked at once. */
   concurrency: number;
+  /** Top-level OAuth settings of the Codex config (credential store, callback port / URL). */
+  codexGlobals?: CodexOAuthGlobals;
 }
 
 export interface Transcript {

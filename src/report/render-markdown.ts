@@ -3,6 +3,7 @@ import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from
 import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
 import { CALIBRATED_CODEX_VERSION } from '../codex/codex-version.ts';
 import { REPO_URL, codeDocUrl, reportItAt } from './links.ts';
+import { modelCounts, modelSummary, modelToolLine, schemaText } from './model-lines.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel } from './symbols.ts';
 import { summaryParts } from './report-summary.ts';
 import { transcriptLines } from './transcript-lines.ts';
@@ -73,6 +74,8 @@ function serverBlock(server: ServerReport, report: Report): string[] {
   const info = serverInfoText(server);
   if (info) out.push(`- Server: ${info}`);
   if (server.tools) out.push(`- Tools: ${server.tools.count}`);
+  const counts = server.tools ? modelCounts(server.tools) : undefined;
+  if (counts) out.push(`- Model sees: ${mdText(modelSummary(counts))}`);
   if (server.codex) out.push(`- ${codexLabel(server.codex)} ${mdText(codexVerdictText(server.codex))}`);
 
   if (server.status === 'skipped') {
@@ -90,6 +93,7 @@ function serverBlock(server: ServerReport, report: Report): string[] {
 
   for (const finding of server.findings) out.push(...findingBlock(finding, server));
   if (server.bridge) out.push(...bridgeBlock(server.bridge, server));
+  if (counts) out.push(...modelBlock(server));
 
   if (server.stderrTail?.length) {
     out.push(...details(`stderr of ${server.name} (last ${plural(server.stderrTail.length, 'line')})`, server.stderrTail.join('\n'), 'text'));
@@ -173,6 +177,29 @@ function internalErrorBlock(error: string): string[] {
 }
 
 /** A collapsed block: the summary is HTML (entity-escaped), the body a fenced code block. */
+/** Every tool as the model is sent it through Codex: a collapsed table. */
+function modelBlock(server: ServerReport): string[] {
+  const model = server.tools!.model!;
+  const rows = model.map((t) => {
+    const sent = t.dropped !== undefined ? 'not sent' : mdCode(`${t.namespace}/${t.modelName}`);
+    const notes = modelToolLine(t).split(' — ').slice(1).join(' — ') || (t.dropped ?? '');
+    const schema = t.schema !== undefined || t.schemaBytes !== undefined ? mdCode(schemaText(t, 200)) : '';
+    // GFM splits cells on `|` even inside code spans unless it is escaped.
+    const cell = (text: string) => text.replace(/\|/g, '\\|');
+    return `| ${cell(mdCode(t.name))} | ${cell(sent)} | ${cell(schema)} | ${mdText(t.dropped !== undefined ? t.dropped : notes)} |`;
+  });
+  return [
+    `<details><summary>${htmlText(`What the model is sent for ${server.name} (${plural(model.length, 'tool')}, through Codex)`)}</summary>`,
+    '',
+    '| tool | sent as | parameters sent | notes |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    '</details>',
+    '',
+  ];
+}
+
 function details(summary: string, body: string, lang: string): string[] {
   return [`<details><summary>${htmlText(summary)}</summary>`, '', ...fence(body, lang), '', '</details>', ''];
 }

@@ -3,6 +3,7 @@ import type { BridgeReport, Finding, FixesReport, Report, ServerReport, Stage, T
 import { TEMPLATE_NOTE, fixEditLines, fixOutcomeLine, fixVerificationText } from './fix-lines.ts';
 import { codexLabel, codexRunSentences, codexVerdictText } from './codex-lines.ts';
 import { evidenceFacts } from './evidence-facts.ts';
+import { modelChanged, modelCounts, modelSummary, modelToolLine } from './model-lines.ts';
 import { ISSUES_URL, reportItAt } from './links.ts';
 import { summaryParts } from './report-summary.ts';
 import { CRASH_CODE, CRASH_MARK, SERVER_MARKS, SEVERITY_MARKS, STAGE_MARKS, plural, transportLabel, type Mark } from './symbols.ts';
@@ -99,6 +100,7 @@ function serverLines(server: ServerReport, report: Report, options: TextOptions,
     const color = server.codex.connected ? c.green : c.red;
     lines.push(...wrapText(inert(codexVerdictText(server.codex)), width, `  ${color(codexLabel(server.codex))} `, DETAIL));
   }
+  if (server.tools) lines.push(...modelLines(server.tools, options, width));
 
   const stderrKeys = server.stderrTail?.length ? stderrEvidenceKeys(server.findings) : [];
   for (const finding of server.findings) lines.push(...findingLines(finding, server, options, width, stderrKeys));
@@ -112,6 +114,17 @@ function serverLines(server: ServerReport, report: Report, options: TextOptions,
     lines.push(`  stderr (last ${plural(tail.length, 'line')}${of}):`);
     for (const line of tail) lines.push(`${DETAIL}${c.gray('│')} ${inert(line)}`);
   }
+  return lines;
+}
+
+/** What the model is sent: one line when it differs from the tool list (every tool with --verbose). */
+function modelLines(tools: NonNullable<ServerReport['tools']>, options: TextOptions, width: number): string[] {
+  const counts = modelCounts(tools);
+  if (!counts || (!modelChanged(counts) && !options.verbose)) return [];
+  const c = options.chalk;
+  const hint = options.verbose ? '' : ' (--verbose lists each tool)';
+  const lines = wrapText(inert(`${modelSummary(counts)}${hint}`), width, `  ${c.cyan('model sees')} `, DETAIL);
+  if (options.verbose) for (const t of tools.model!) lines.push(...wrapText(inert(modelToolLine(t)), width, DETAIL, `${DETAIL}  `));
   return lines;
 }
 

@@ -28,7 +28,7 @@ import {
 import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../transports/stdio/stdio-session.ts';
 import { startBridgeCheck, wouldSignIn, type BridgeCheck, type RemoteAuth } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
-import { checkTools } from './validate-tools.ts';
+import { checkTools, toolsSummary } from './validate-tools.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
 
@@ -537,7 +537,7 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
   return {
     summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}`,
     findings,
-    tools: { count: checked.count, names: checked.names.map((n) => redact.text(n)) },
+    tools: toolsSummary(checked, redact),
   };
 }
 

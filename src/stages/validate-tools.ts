@@ -3,7 +3,10 @@ import type { ServerConfig } from '../config/server-config.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import { deviationEvidence, sdkSentence, type Deviation } from '../transports/http/protocol-deviation.ts';
-import type { Finding, StageName } from '../types.ts';
+import type { Finding, StageName, ToolModelEntry, ToolsSummary } from '../types.ts';
+import { modelFindings } from './model-findings.ts';
+import { modelView, type ModelView } from './model-view.ts';
+import { tooDeepFinding } from './tools-depth.ts';
 
 /**
  * Checks a server's tool list the way Codex consumes it, for every transport: names as the model
@@ -38,6 +41,8 @@ export interface ToolCheckResult {
   count: number;
   /** Raw name → the name Codex shows the model inside its `mcp__<server>` namespace. */
   codexNames: Map<string, string>;
+  /** Per kept tool, what the model is sent (name, parameters, dropped) and what the API refuses. */
+  model: ModelView;
 }
 
 interface ToolEntry {
@@ -65,6 +70,8 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
 
   const schemaFinding = invalidSchemaFinding(entries, unnamed, server.name, redact, stage);
   if (schemaFinding) findings.push(...schemaFinding);
+  const deepFinding = tooDeepFinding(input.tools, server.name, redact, stage);
+  if (deepFinding) findings.push(deepFinding);
 
   const allNames = unique(entries.map((e) => e.name));
   const kept = applyFilters(allNames, server);
@@ -75,6 +82,10 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
 
   const filterFinding = unknownFilterFinding(allNames, server, redact, stage);
   if (filterFinding) findings.push(filterFinding);
+
+  // What the model is finally sent; only meaningful when Codex can read the tool list at all.
+  const model = modelView({ serverName: server.name, tools: input.tools, kept, codexNames });
+  if (!deepFinding && !schemaFinding?.some((f) => f.severity === 'error')) findings.push(...modelFindings(model, server.name, redact, stage, { disabledTools: server.disabledTools, namesReported: new Set(kept.filter((n) => !isValidToolName(n))) }));
 
   if (kept.length === 0) {
     const filtered = allNames.length > 0;
@@ -89,7 +100,26 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
     );
   }
 
-  return { findings, names: kept, count: kept.length, codexNames };
+  return { findings, names: kept, count: kept.length, codexNames, model };
+}
+
+/** Schemas above this size are left out of the report (their size is given): output stays bounded. */
+const REPORT_SCHEMA_MAX_BYTES = 8 * 1024;
+
+/** The report's `tools` object for a checked list: count, names and what the model is sent, redacted. */
+export function toolsSummary(checked: ToolCheckResult, redact: Redactor): ToolsSummary {
+  const model: ToolModelEntry[] = checked.model.tools.map((t) => ({
+    name: redact.text(t.name),
+    namespace: redact.text(t.namespace),
+    ...(t.modelName !== undefined ? { modelName: redact.text(t.modelName) } : {}),
+    ...(t.schema !== undefined && (t.schemaBytes ?? 0) <= REPORT_SCHEMA_MAX_BYTES ? { schema: redact.value(t.schema) } : {}),
+    ...(t.schemaBytes !== undefined ? { schemaBytes: t.schemaBytes } : {}),
+    ...(t.descriptionBytes !== undefined ? { descriptionBytes: t.descriptionBytes } : {}),
+    ...(t.dropped !== undefined ? { dropped: redact.text(t.dropped) } : {}),
+    notes: t.notes.map((n) => redact.text(n)),
+    ...(t.refusals.length > 0 ? { refusals: t.refusals.map((r) => ({ rule: r.rule, detail: redact.text(r.detail) })) } : {}),
+  }));
+  return { count: checked.count, names: checked.names.map((n) => redact.text(n)), model };
 }
 
 /** `enabled_tools` first (exact names; `[]` keeps nothing), then `disabled_tools`, as Codex does. */
@@ -167,8 +197,12 @@ function schemaProblem(tool: Record<string, unknown>): Pick<ToolEntry, 'schemaPr
   const schema = tool.inputSchema;
   if (schema === null) return { schemaProblem: 'inputSchema is null' };
   if (!isObject(schema)) return { schemaProblem: `inputSchema is ${Array.isArray(schema) ? 'an array' : `a ${typeof schema}`}, not an object` };
-  if (!('type' in schema)) return { schemaProblem: 'inputSchema has no "type" (must be "object")', schemaTolerated: true };
-  if (schema.type !== 'object') return { schemaProblem: `inputSchema type is ${JSON.stringify(schema.type)}, not "object"` };
+  // A root without "type" but with other keywords: Codex sends it with "type": "object" added.
+  if (!('type' in schema) && !('$ref' in schema) && !('anyOf' in schema) && !('oneOf' in schema) && !('allOf' in schema)) {
+    return { schemaProblem: 'inputSchema has no "type" (must be "object")', schemaTolerated: true };
+  }
+  // Any other root (a "type" that is not "object", a $ref / anyOf root): Codex 0.171 lists the
+  // tool and sends the schema on; what the model API makes of it is model-view.ts's to report.
   return {};
 }
 
@@ -177,35 +211,27 @@ function invalidSchemaFinding(entries: ToolEntry[], unnamed: number[], serverNam
   const findings: Finding[] = [];
   const breaking = bad.filter((e) => !e.schemaTolerated);
   const tolerated = bad.filter((e) => e.schemaTolerated);
-  // A tool Codex cannot deserialize (no schema, no name) fails the whole tools/list; a schema of
-  // the wrong type is passed to the model API, which rejects the request.
-  const fatal = breaking.some((e) => e.schemaProblem === 'no inputSchema' || e.schemaProblem === 'inputSchema is null') || unnamed.length > 0;
+  // A tool Codex cannot deserialize (no name, no inputSchema, an inputSchema that is not a JSON
+  // object) fails the whole tools/list: measured with 0.169 and 0.171 ("Unexpected response type").
+  // disabled_tools cannot help: the list is read before the filters apply.
   if (breaking.length > 0 || unnamed.length > 0) {
     const described = [
       ...breaking.map((e) => `\`${e.name}\` (${e.schemaProblem})`),
       ...unnamed.map((i) => `tools[${i}] (no name)`),
     ];
-    const fixable = breaking.filter((e) => e.schemaProblem !== 'no inputSchema' && e.schemaProblem !== 'inputSchema is null');
     findings.push(
       makeFinding('tools.invalid-schema', {
         stage,
         message:
           `${described.length} tool${described.length === 1 ? '' : 's'} of "${serverName}" cannot be used: ${described.join(', ')}. ` +
-          (fatal
-            ? 'Codex rejects the whole tools/list answer and fails to start the server ("MCP startup failed: Unexpected response type", measured with 0.169).'
-            : 'Codex passes the schema on and the model API rejects it, so turns that include these tools fail.'),
+          'Codex rejects the whole tools/list answer and fails to start the server ("MCP startup failed: Unexpected response type", measured with 0.169 and 0.171).',
         evidence: redact.value({
           tools: [
             ...breaking.map((e) => ({ index: e.index, name: e.name, problem: e.schemaProblem })),
             ...unnamed.map((index) => ({ index, problem: 'no name' })),
           ],
         }),
-        fix: fatal
-          ? { summary: 'A server-side fix: every tool needs a name and an inputSchema object with "type": "object". Report it to the server maintainers.' }
-          : {
-              summary: 'A server-side fix (inputSchema must have "type": "object"); until then, hide the tools from Codex.',
-              toml: `${serverHeader(serverName)}\ndisabled_tools = ${tomlArray(fixable.map((e) => e.name))}`,
-            },
+        fix: { summary: 'A server-side fix: every tool needs a name and an inputSchema that is a JSON object (with "type": "object"). Report it to the server maintainers.' },
       }),
     );
   }
@@ -253,7 +279,7 @@ function invalidNameFinding(
   if (renamedValid.length > 0) parts.push(`Because of the collision Codex also renames ${renamedValid.map(describe).join(', ')}.`);
   if (keptLong.length > 0) {
     parts.push(
-      `${keptLong.map((n) => `\`${n}\` (${n.length} characters)`).join(', ')} ${keptLong.length === 1 ? 'is' : 'are'} longer than ${MAX_TOOL_NAME_CHARS} characters: Codex 0.169.0 keeps ${keptLong.length === 1 ? 'it' : 'them'} (it allows 128 bytes including the mcp__${sanitize(server.name)}__ prefix), but older Codex versions and clients following SEP-986 allow ${MAX_TOOL_NAME_CHARS}.`,
+      `${keptLong.map((n) => `\`${n}\` (${n.length} characters)`).join(', ')} ${keptLong.length === 1 ? 'is' : 'are'} longer than ${MAX_TOOL_NAME_CHARS} characters: Codex 0.169.0 and 0.171.0 keep ${keptLong.length === 1 ? 'it' : 'them'} (they allow 128 bytes including the mcp__${sanitize(server.name)}__ prefix) and send ${keptLong.length === 1 ? 'it' : 'them'} to the model as ${keptLong.length === 1 ? 'it is' : 'they are'}, but the model API documents at most ${MAX_TOOL_NAME_CHARS} characters for a function name, and older Codex versions and clients following SEP-986 allow ${MAX_TOOL_NAME_CHARS}.`,
     );
   }
   let message = parts.join(' ');

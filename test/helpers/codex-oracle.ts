@@ -33,6 +33,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { testDepPath } from './test-deps.ts';
 import { CodexAppServerError, withAppServer, type CodexCommand } from '../../src/codex/app-server.ts';
+import { codexNamespace } from '../../src/stages/model-view.ts';
 import { listServerStatus, summarizeCodexError, verdictOf, warningsOf, type CodexServerVerdict } from '../../src/codex/server-status.ts';
 
 export { summarizeCodexError, type CodexServerVerdict };
@@ -271,7 +272,7 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
             const tools: any[] = (body as any)?.tools ?? [];
             raw.modelTools = tools.map((t) => ({ type: t.type, name: t.name, tools: t.tools?.map((x: any) => x.name) }));
             for (const [name, v] of Object.entries(verdict.servers)) {
-              const ns = `mcp__${name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
+              const ns = codexNamespace(name); // `-` too becomes `_` (measured with 0.171: my-server → mcp__my_server)
               const entry = tools.find((t) => t.type === 'namespace' && t.name === ns);
               if (entry) {
                 v.modelNamespace = ns;

@@ -47,6 +47,7 @@ export const STDIO_MODES: Array<[name: string, args: string[], extra?: string]> 
   ['ignore_eof', ['ignore-eof']],
   ['fork_stubborn', ['fork-stubborn']],
   ['tools_invalid_name', ['tools-invalid-name']],
+  ['tools_model_view', ['tools-model-view']],
   ['jsonrpc_error_init', ['jsonrpc-error-init']],
   ['version_rejected', ['version-rejected']],
   ['print_env', ['print-env']],

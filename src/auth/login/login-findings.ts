@@ -13,6 +13,8 @@ import type { ServerConfig } from '../../config/server-config.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { Redactor } from '../../redact.ts';
 import type { Finding } from '../../types.ts';
+import { codexCallbackId, codexRedirectUri, SUGGESTED_CALLBACK_PORT } from '../authorization-server.ts';
+import { isRedirectUriError } from './authorization-error.ts';
 import type { LoginFlowResult, LoginStepEvidence, FreshToken, LoginTarget } from './login-flow.ts';
 
 export interface ServerAnswer {
@@ -94,9 +96,15 @@ const STEP_WORDS: Record<string, string> = {
   token: 'the token request',
 };
 
-export function loginFailedFinding(server: Pick<ServerConfig, 'name' | 'oauth'>, flow: LoginFlowResult, earlier: LoginFlowResult[]): Finding {
+export function loginFailedFinding(
+  server: Pick<ServerConfig, 'name' | 'oauth' | 'url'>,
+  flow: LoginFlowResult,
+  earlier: LoginFlowResult[],
+  callback: { callbackPort?: number; callbackUrl?: string } = {},
+): Finding {
   const name = server.name;
   const step = flow.failedAt ?? 'discovery';
+  if (isRedirectUriError(flow.authorizationError)) return redirectUriRejectedFinding(server, flow, earlier, callback);
   // Nobody completing the browser page within the timeout proves nothing about the server.
   const waitedInVain = step === 'authorization' && /within \d+ s \(--login-timeout\)|deadline passed/.test(flow.problem ?? '');
   return makeFinding('auth.login-failed', {
@@ -110,6 +118,13 @@ export function loginFailedFinding(server: Pick<ServerConfig, 'name' | 'oauth'>,
 function loginFailedFix(server: Pick<ServerConfig, 'name' | 'oauth'>, step: string, flow: LoginFlowResult) {
   switch (step) {
     case 'registration':
+      // A registration refused for the scope it names: registering by hand would not help.
+      if (/invalid_client_metadata|invalid_scope/.test(flow.problem ?? '') && /scope/i.test(flow.problem ?? '')) {
+        return {
+          summary:
+            'The authorization server refused the scope the registration names (see auth.login-scope-unsupported for the scopes Codex asks for): set `scopes = [...]` in the server table to scopes the authorization server lists, or, when the server requires a scope its authorization server does not offer, report it as a server-side misconfiguration.',
+        };
+      }
       return /pre-registered|client ID metadata/.test(flow.problem ?? '')
         ? {
             summary: 'Register an OAuth app with the provider and configure its client ID (see auth.registration-unavailable for the redirect URI Codex uses).',
@@ -126,6 +141,48 @@ function loginFailedFix(server: Pick<ServerConfig, 'name' | 'oauth'>, step: stri
     default:
       return { summary: 'Fix the metadata the evidence names (see the other auth findings); a client cannot log in until discovery succeeds.' };
   }
+}
+
+/**
+ * The authorization server refused the redirect URI: name its error, the client and the redirect
+ * URI Codex will use, so that the provider's app registration can be fixed (a fixed port, since
+ * Codex otherwise listens on an ephemeral one and the URI changes with every login).
+ */
+function redirectUriRejectedFinding(
+  server: Pick<ServerConfig, 'name' | 'oauth' | 'url'>,
+  flow: LoginFlowResult,
+  earlier: LoginFlowResult[],
+  callback: { callbackPort?: number; callbackUrl?: string },
+): Finding {
+  const name = server.name;
+  const e = flow.authorizationError!;
+  const port = server.oauth?.callbackPort ?? callback.callbackPort;
+  const callbackUrl = server.oauth?.callbackUrl ?? callback.callbackUrl;
+  const fixedPort = port ?? (callbackUrl ? undefined : SUGGESTED_CALLBACK_PORT);
+  const codexUri = codexRedirectUri(server.url!, { callbackPort: fixedPort, callbackUrl })!;
+  const sent = flow.steps.find((st) => st.step === 'authorization')?.params?.redirect_uri;
+  const client = flow.registration ? `${flow.registration.via === 'dcr' ? 'the dynamically registered' : 'the pre-registered'} client ${JSON.stringify(flow.registration.clientId)}` : 'the client';
+  const lines: Array<[string, unknown]> = [];
+  if (!port && !callbackUrl) lines.push(['callback_port', SUGGESTED_CALLBACK_PORT]);
+  return makeFinding('auth.redirect-uri-rejected', {
+    message:
+      `The authorization server of "${name}" refused the login's redirect URI: it answered the authorization request with ${e.error}${e.description ? ` ("${e.description}")` : ''} instead of redirecting back. ` +
+      `${client[0]!.toUpperCase()}${client.slice(1)} does not have ${sent ? `the redirect URI ${sent}` : 'this redirect URI'} registered. \`codex mcp login ${name}\` sends ${codexUri}${port || callbackUrl ? '' : ` once the callback port is fixed (without one Codex listens on a new ephemeral port for every login, so no registered URI can match)`} and is refused the same way: the browser shows the authorization server's error page and Codex waits until "timed out waiting for OAuth callback".`,
+    evidence: {
+      failedAt: 'authorization',
+      authorizationError: { error: e.error, ...(e.description ? { description: e.description } : {}), shownAs: e.from },
+      ...(sent ? { redirectUriSent: sent } : {}),
+      codexRedirectUri: codexUri,
+      callbackId: codexCallbackId(server.url!),
+      ...flowEvidence(flow),
+      ...(earlier.length ? { earlierLogins: earlier.map(flowEvidence) } : {}),
+    },
+    fix: {
+      summary: `Add the redirect URI ${codexUri} to ${client} in the provider's app settings${lines.length ? `, and fix Codex's callback port to ${SUGGESTED_CALLBACK_PORT} (or set the top-level \`mcp_oauth_callback_port\`)` : ''}, then log in.`,
+      ...(lines.length ? { toml: serverSnippet(name, lines, ['oauth']) } : {}),
+      command: `codex mcp login ${name}`,
+    },
+  });
 }
 
 export function freshTokenRejectedFinding(
@@ -225,11 +282,29 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
         const stored = storedClaims(f);
         if (audiencesDiffer(stored, fresh, target.resource)) {
           return makeFinding('auth.token-not-resource-bound', {
-            message: `The stored token of "${name}" is for ${JSON.stringify(stored!.aud)}, while a token requested just now with resource=${resource} is for ${JSON.stringify(fresh!.aud)} and was accepted: the stored one was obtained without the RFC 8707 \`resource\` (or for another resource), which is why the server rejects it.`,
+            message: `The stored token of "${name}" is for ${JSON.stringify(stored!.aud)}, while a token requested just now with resource=${resource} is for ${JSON.stringify(fresh!.aud)} and was accepted: ${audiences(stored!.aud).some((a) => /^https?:\/\//i.test(a)) ? 'the stored one was requested with `resource` set to another server' : 'the stored one was obtained with the RFC 8707 `resource` left out of the token request'}, which is why the server rejects it.`,
             evidence: { storedTokenClaims: stored, ...proof, rejectedWith: f.evidence?.audience ?? 'HTTP 401' },
             fix: {
               summary: 'Log in again so that the token is requested for this resource (Codex 0.169 sends the protected resource metadata\'s `resource` in both requests).',
               ...(server.oauthResource ? {} : { toml: serverSnippet(name, [['oauth_resource', target.resource]]) }),
+              command: `codex mcp login ${name}`,
+            },
+          });
+        }
+        // An opaque stored token (or one without `aud`) where a fresh token requested with
+        // `resource` is a JWT for that resource: the authorization server issues resource-bound
+        // tokens only when asked, so the stored one was obtained without `resource` (unless its
+        // own authorization server said it is dead: then it is simply stale).
+        const freshBound = audiences(fresh?.aud).some((a) => norm(a) === norm(target.resource));
+        const storedUnreadable = !stored || audiences(stored.aud).length === 0;
+        const saidDead = (f.evidence?.issuerCheck as { verdict?: string } | undefined)?.verdict === 'rejected';
+        if (freshBound && storedUnreadable && !saidDead) {
+          return makeFinding('auth.token-not-resource-bound', {
+            message: `The stored token of "${name}" is not bound to this resource: it is ${stored ? 'a JWT without an `aud` claim' : 'an opaque token (not a JWT)'}, while a token requested just now with the RFC 8707 \`resource=${resource}\` is a JWT for ${JSON.stringify(fresh!.aud)} and was accepted. The authorization server issues resource-bound tokens only when the token request names the resource, so the stored one was obtained with \`resource\` left out of the token request — which is why the server rejects it.`,
+            evidence: { ...(stored ? { storedTokenClaims: stored } : { storedToken: 'opaque' }), ...proof, rejectedWith: f.evidence?.serverAnswer ?? 'HTTP 401', ...(f.evidence?.issuerCheck ? { issuerCheck: f.evidence.issuerCheck } : {}) },
+            fix: {
+              summary: "Log in again: Codex 0.171 sends the protected resource metadata's `resource` in both the authorization and the token request, so the new token is bound to this server.",
+              ...(target.resourceFrom === 'protected-resource-metadata' || server.oauthResource ? {} : { toml: serverSnippet(name, [['oauth_resource', target.resource]]) }),
               command: `codex mcp login ${name}`,
             },
           });

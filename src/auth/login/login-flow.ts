@@ -16,6 +16,7 @@ import { decodeJwtClaims } from '../../redact.ts';
 import { codexCallbackId, discoverAuthorizationServer, legacyEndpoints } from '../authorization-server.ts';
 import { createHttpGet, isLoopbackHost, parseJsonObject, type GetResponse, type HttpGet } from '../http-get.ts';
 import { discoverProtectedResource } from '../protected-resource.ts';
+import { readAuthorizationError, type AuthorizationError } from './authorization-error.ts';
 import { checkAuthorizationResponse, parseAuthorizationResponse, type AuthorizationResponse } from './authorization-response.ts';
 import { startCallbackListener, type CallbackListener } from './callback-listener.ts';
 import { registerClient, type ClientRegistration, type PreRegisteredClient, type RegistrationStep } from './client-registration.ts';
@@ -106,6 +107,8 @@ export interface LoginFlowResult {
   target?: LoginTarget;
   registration?: ClientRegistration;
   scopeFrom?: ScopeSource;
+  /** The error the authorization server showed instead of redirecting back (authorization-error.ts). */
+  authorizationError?: AuthorizationError;
   steps: LoginStepEvidence[];
 }
 
@@ -197,7 +200,11 @@ export async function runLoginFlow(input: LoginFlowInput): Promise<LoginFlowResu
     const authUrl = new URL(target.authorizationEndpoint);
     for (const [k, v] of Object.entries(authParams)) if (v !== undefined) authUrl.searchParams.set(k, v);
 
-    const answer = settings.auto ? await followAutomatically(http, authUrl.toString(), listener.redirectUri) : await waitForBrowser(ctx, settings, listener, authUrl.toString());
+    // In browser mode one plain GET first: an authorization server that refuses the request (a
+    // redirect URI it does not know) says so at once, instead of a page nobody can get past.
+    const refused = settings.auto ? undefined : await refusedAuthorization(http, authUrl.toString(), listener.redirectUri);
+    const answer = settings.auto ? await followAutomatically(http, authUrl.toString(), listener.redirectUri) : (refused ?? (await waitForBrowser(ctx, settings, listener, authUrl.toString())));
+    if (answer.error) result.authorizationError = { ...answer.error, ...(answer.error.description ? { description: redact.text(answer.error.description) } : {}) };
     const authEvidence: LoginStepEvidence = {
       step: 'authorization',
       method: 'GET',
@@ -463,7 +470,29 @@ interface AuthorizationAnswer {
   response?: AuthorizationResponse;
   status?: number | null;
   problem?: string;
+  /** The OAuth error the authorization server showed instead of redirecting back. */
+  error?: AuthorizationError;
   detail: Record<string, unknown>;
+}
+
+function refusalProblem(status: number, e: AuthorizationError): string {
+  return `the authorization server refused the authorization request with HTTP ${status} ${e.error}${e.description ? `: ${e.description}` : ''} (shown ${e.from === 'location' ? 'through a redirect to its error page' : `as ${e.from === 'json' ? 'a JSON' : 'an HTML'} error page`} instead of redirecting back to the redirect URI)`;
+}
+
+/** Browser mode: a plain GET of the authorization URL; an answer only when it is an OAuth error. */
+async function refusedAuthorization(http: OAuthHttp, authUrl: string, redirectUri: string): Promise<AuthorizationAnswer | undefined> {
+  const res = await http.getManual(authUrl);
+  if (res.status === 0) return undefined;
+  if (res.status >= 300 && res.status < 400 && res.headers.location) {
+    try {
+      if (isRedirectTarget(new URL(res.headers.location, authUrl), redirectUri)) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const error = readAuthorizationError(res, authUrl);
+  if (!error || (res.status < 300 && error.from !== 'json')) return undefined;
+  return { status: res.status, problem: refusalProblem(res.status, error), error, detail: { probe: 'plain GET before opening the browser', refused: true } };
 }
 
 /** Same origin and path as the redirect URI: the authorization server is sending the browser back. */
@@ -494,6 +523,8 @@ async function followAutomatically(http: OAuthHttp, authUrl: string, redirectUri
       if (isRedirectTarget(next, redirectUri)) {
         return { status: res.status, response: parseAuthorizationResponse(next), detail: { hops, redirectedBack: true } };
       }
+      const refusedVia = readAuthorizationError(res, current);
+      if (refusedVia) return { status: res.status, problem: refusalProblem(res.status, refusedVia), error: refusedVia, detail: { hops } };
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         return { status: res.status, problem: `the authorization endpoint redirected to a ${next.protocol} URL`, detail: { hops } };
       }
@@ -501,6 +532,8 @@ async function followAutomatically(http: OAuthHttp, authUrl: string, redirectUri
       current = next.toString();
       continue;
     }
+    const refusal = readAuthorizationError(res, current);
+    if (refusal && (res.status >= 400 || refusal.from === 'json')) return { status: res.status, problem: refusalProblem(res.status, refusal), error: refusal, detail: { hops } };
     const what = res.status >= 200 && res.status < 300 ? `a page (HTTP ${res.status}${res.headers['content-type'] ? `, ${res.headers['content-type']}` : ''}), usually a login or consent screen` : `HTTP ${res.status}`;
     return {
       status: res.status,

@@ -128,7 +128,7 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
       flows.push(flow);
       if (!flow.ok || !flow.token) {
         givenUp = true;
-        findings.push(clean(loginFailedFinding(ctx.server, flow, flows.slice(0, -1))));
+        findings.push(clean(loginFailedFinding(ctx.server, flow, flows.slice(0, -1), settings)));
         return { answer, findings, loggedIn, summary: `check --login failed at ${flow.failedAt}` };
       }
       target = flow.target;

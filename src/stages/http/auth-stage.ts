@@ -46,6 +46,7 @@ export async function authStage(ctx: ServerContext, st: HttpExchangeState, input
     signal: ctx.signal,
     requestTimeoutMs: Math.min(5000, Math.max(500, ctx.remainingMs())),
     record: (kind, text) => ctx.transcript.add(kind, text),
+    globals: ctx.options.codexGlobals,
   });
   let findings = diagnosis.findings.map((f) => {
     const own = f.stage === 'file' ? f : { ...f, stage: 'auth' as const };

@@ -131,7 +131,7 @@ async function discoverEndpoint(ctx: ServerContext, st: HttpExchangeState, found
   if (bundle) ctx.transcript.add('note', `trusting the CA certificates in $${bundle.variable} (${bundle.path}) besides the system roots, as Codex does`);
   for (const skipped of st.codex.skipped) ctx.transcript.add('note', `header ${skipped.header} not sent: ${skipped.reason}`);
   // With no credential in the config, Codex sends a stored OAuth login (read-only lookup).
-  const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: ctx.deps.clock.epochMs() });
+  const authorization = await codexAuthorizationFor({ server: ctx.server, deps: ctx.deps, redact: ctx.redact, nowMs: ctx.deps.clock.epochMs(), mode: ctx.options.codexGlobals?.credentialsStore });
   found.sent = { source: authorization.source, authorization: authorization.authorization };
   if (authorization.source === 'oauth' && authorization.authorization) {
     st.codex.headers.Authorization = authorization.authorization;

@@ -7,7 +7,7 @@ import { bodyPreview, networkFinding } from '../../transports/http/http-findings
 import { isObject, readAnswer, rpcRequest } from '../../transports/http/jsonrpc.ts';
 import { framingFinding, framingProblem } from '../../transports/http/answer-framing.ts';
 import { closeSessionChecked } from '../../transports/http/session-probes.ts';
-import { checkTools } from '../validate-tools.ts';
+import { checkTools, toolsSummary } from '../validate-tools.ts';
 import { sendWithRetries, startupTimeout } from './codex-requests.ts';
 import { DELETE_MS, NO_ANSWER, noteSessionChange, sessionHeaders, sessionTarget, useAuthorization, type HttpExchangeState } from './exchange-state.ts';
 import { fail, truncateJson } from './stage-outcome.ts';
@@ -125,7 +125,7 @@ export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, inpu
   return {
     summary: `${checked.count} tool${checked.count === 1 ? '' : 's'}${filtered}${page > 1 ? ` in ${page} pages` : ''}${call ? `; ${call.summary}` : ''}`,
     findings,
-    tools: { count: checked.count, names: checked.names },
+    tools: toolsSummary(checked, ctx.redact),
   };
 }
 
