@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.ts';
 import { askCodex, codexAvailable, resolveCodex } from '../helpers/codex-oracle.ts';
 import { MCP_REMOTE_PROXY, SDK_EXAMPLES, freePort, killGroup, startServer, type InteropServer } from './interop-servers.ts';
-import { applyFixToml, assertAgrees, codesOf, codex, configToml, doctor, type Table } from './popular.ts';
+import { POPULAR, applyFixToml, assertAgrees, codesOf, codex, configToml, doctor, type Table } from './popular.ts';
 
 const skip = codexAvailable() ? false : 'the Codex oracle is not installed';
 const STARTUP_S = 6;
@@ -101,6 +101,16 @@ describe('mcp-remote in front of an OAuth remote, no cached login', { skip, time
     assert.equal(login.status, 0, `codex mcp login: ${login.stdout}\n${login.stderr}`.slice(-3000));
     const verdict = await askCodex(directToml, { env: { HOME: home }, timeoutMs: 60_000, credentialsFrom: codexHome });
     assert.equal(verdict.servers.remote?.connected, true, verdict.servers.remote?.error);
+  });
+
+  test('other bridges the doctor knows (supergateway --streamableHttp) do not sign in: they exit at once, fail in both, the remote named', async () => {
+    const toml = configToml({ sg: { command: process.execPath, args: [POPULAR.supergateway(), '--streamableHttp', url], startup_timeout_sec: STARTUP_S } });
+    const d = await doctor(toml, env());
+    const c = await codex(toml, env());
+    const s = d.byName('sg');
+    assertAgrees('sg', s, c);
+    const exited = s.findings.find((f: any) => f.code === 'stdio.exited-early');
+    assert.equal(exited?.evidence?.bridgeCause, 'auth.login-required', codesOf(s).join(', '));
   });
 });
 
