@@ -1128,6 +1128,77 @@ export const REGISTRY = {
     detection: 'The tool list is read as Codex 0.171.0 reads it (docs/model-view.md).',
     fix: 'A server-side fix: unique tool names and input schemas Codex can read.',
   },
+  // ── what Codex's reader refuses, and bounds (issue 14; see docs/limits.md) ────────────────────
+  'wire.codex-unreadable': {
+    title: 'An answer Codex\'s JSON reader refuses',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The answer is JSON that JavaScript reads, but Codex reads messages with serde_json, which is stricter: it refuses nesting deeper than 127 levels, a lone UTF-16 surrogate escape such as `"\\ud800"`, and bytes that are not valid UTF-8, wherever they are in the message (also in fields Codex otherwise ignores). Over stdio Codex drops the line and times out waiting for the answer; over HTTP the request fails. Either way Codex cannot use the server (measured with Codex 0.171.0).',
+    detection: 'Each JSON-RPC message is scanned as received: its deepest nesting, its `\\u` escapes, and (from the raw bytes) its UTF-8 validity.',
+    fix: 'A server-side fix: send valid UTF-8, encode characters outside the BMP as surrogate pairs (or raw UTF-8), and keep JSON nesting (input schemas included) under 127 levels.',
+    codexSays: ['recursion limit exceeded', 'unexpected end of hex escape', 'lone leading surrogate in hex escape', 'invalid unicode code point', 'timed out handshaking with MCP server after …'],
+  },
+  'wire.answer-too-large': {
+    title: 'Answer cut off at the size limit',
+    severity: 'error',
+    severityNote:
+      'error for a stdio line of 16 MiB or more: Codex discards it too (rmcp max_line_length) and times out; warning for an HTTP body past 16 MiB: Codex reads it all, mcp-doctor stops and cannot say whether the rest is valid.',
+    stage: 'initialize',
+    explanation:
+      'mcp-doctor reads at most a bounded number of bytes of each answer (docs/limits.md), so a server cannot exhaust its memory. Over stdio the bound is Codex\'s own: rmcp drops a line of 16 MiB or more and Codex waits for an answer that never comes. Over HTTP Codex reads any size, so mcp-doctor reports what it did not verify instead of a verdict Codex would contradict.',
+    detection: 'The byte count of the stdout line or the HTTP body passes the bound; the rest is discarded unread.',
+    fix: 'A server-side fix: keep answers small (page `tools/list` with `nextCursor`, shorten descriptions and schemas).',
+    codexSays: ['timed out handshaking with MCP server after …', 'timed out awaiting tools/list after …'],
+  },
+  'wire.compression-bomb': {
+    title: 'Compressed answer expands past the limit',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'The server sent a gzip-compressed body (`Content-Encoding: gzip`) that expands past mcp-doctor\'s decoded-size bound of 16 MiB: a compression bomb, or an answer far larger than any client should need. mcp-doctor stops decoding there. Codex (reqwest) decodes gzip without a bound (measured: it decoded 200 MiB of a bomb), so it may spend that memory, and fails unless the expanded text is a valid answer.',
+    detection: 'The decoded byte count passes the bound while the body is decoded.',
+    fix: 'A server-side fix: send the answer uncompressed or small; never compress a response to a size a client must trust.',
+  },
+  'wire.content-encoding': {
+    title: 'Answer compressed in a way Codex does not decode',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'The server compressed its answer with a `Content-Encoding` other than gzip (deflate, br, zstd…). Codex 0.171.0 decodes gzip only; it reads other encodings\' bytes as JSON and fails (measured).',
+    detection: 'The response\'s `Content-Encoding` header names an encoding other than gzip or identity.',
+    fix: 'A server-side fix: send the answer uncompressed, or compressed with gzip only.',
+    codexSays: ['Deserialize error: expected value at line 1 column 1, when send initialize request'],
+  },
+  'wire.invalid-header': {
+    title: 'Response header with invalid characters',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'A response header (name or value) holds control characters (other than tab) or other bytes HTTP forbids. HTTP parsers refuse the whole response: Codex\'s (hyper) fails the request, and so does mcp-doctor\'s (undici).',
+    detection: 'The HTTP parser rejects the response head; the parser\'s error code names the cause.',
+    fix: 'A server-side fix: never put raw control characters (CR, LF, NUL, ESC…) into a header value; encode them.',
+  },
+  'wire.type-refused': {
+    title: 'An answer whose field types Codex refuses',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'Codex (rmcp) reads the initialize result and the tool list into typed structures. A field of the wrong type (for example `capabilities.experimental` values that are not objects, `capabilities.tools.listChanged` that is not a boolean, a tool without an object `inputSchema`, a duplicated field name) makes the whole answer unreadable to Codex although the doctor\'s own checks, and many other clients, accept it.',
+    detection: 'The answer is checked against the types of rmcp\'s InitializeResult, ServerCapabilities, Implementation, Tool and ListToolsResult, as Codex 0.171.0 pins them (src/stages/codex-shape.ts; every rule confirmed by the differential fuzzer, test/fuzz/).',
+    fix: 'A server-side fix: give the field the type the MCP schema gives it (objects where objects go, booleans for the *Changed flags, strings for names and versions).',
+    codexSays: ['expect initialized result, but received: Some(CustomResult(…))'],
+  },
+  'tools.catalog-limit': {
+    title: 'More tools than Codex accepts',
+    severity: 'error',
+    stage: 'tools',
+    explanation:
+      'Codex 0.171.0 accepts at most 2048 tools from one server (all pages together, codex-mcp `MAX_MCP_CATALOG_ITEMS`) and fails the whole server past that, instead of keeping the first 2048.',
+    detection: 'The tools of all `tools/list` pages are counted.',
+    fix: 'Offer fewer tools from the server (split it into several servers, or let it expose a subset by configuration). `enabled_tools` is not expected to help: the limit applies while Codex collects the listing (codex-mcp pagination), before its tool filters (read in the source, not measured).',
+    codexSays: ['tools/list exceeded the catalog limit of 2048 items'],
+  },
   'codex.disagrees': {
     title: 'Codex itself disagrees with mcp-doctor',
     severity: 'error',

@@ -1,4 +1,5 @@
 import { describeOrigins, severalLayers } from '../config/layer-origins.ts';
+import { TRANSCRIPT_ENTRY_CHARS, TRANSCRIPT_MAX_CHARS, TRANSCRIPT_MAX_ENTRIES } from '../limits.ts';
 import type { ServerEntry } from '../config/server-config.ts';
 import { timeoutFix } from '../config/timeout-fix.ts';
 import { makeFinding } from '../findings/make-finding.ts';
@@ -51,11 +52,28 @@ export function serverStatusFromFindings(findings: Finding[]): ServerStatus {
 export function createTranscript(redact: Redactor, now: () => number, enabled = true): Transcript {
   const start = now();
   const entries: TranscriptEntry[] = [];
+  // Bounded (docs/limits.md): each entry, the entry count and the total; past them one note says
+  // how many entries were left out. A slice twice the kept length is redacted, so a secret cut at
+  // the slice's end lies beyond what is kept.
+  let chars = 0;
+  let dropped = 0;
+  let note: TranscriptEntry | undefined;
   return {
     entries,
     enabled,
     add(kind, text) {
-      if (enabled) entries.push({ t: Math.max(0, Math.round(now() - start)), kind, text: redact.text(text) });
+      if (!enabled) return;
+      const t = Math.max(0, Math.round(now() - start));
+      if (entries.length >= TRANSCRIPT_MAX_ENTRIES - 1 || chars >= TRANSCRIPT_MAX_CHARS) {
+        dropped++;
+        if (!note) entries.push((note = { t, kind: 'note', text: '' }));
+        note.text = `[transcript cut off: ${dropped} more entr${dropped === 1 ? 'y' : 'ies'} not kept (limits: ${TRANSCRIPT_MAX_ENTRIES} entries, ${TRANSCRIPT_MAX_CHARS} characters)]`;
+        return;
+      }
+      let shown = redact.text(text.length > TRANSCRIPT_ENTRY_CHARS ? text.slice(0, 2 * TRANSCRIPT_ENTRY_CHARS) : text);
+      if (shown.length > TRANSCRIPT_ENTRY_CHARS) shown = `${shown.slice(0, TRANSCRIPT_ENTRY_CHARS)}… [cut off: ${text.length} characters]`;
+      chars += shown.length;
+      entries.push({ t, kind, text: shown });
     },
   };
 }

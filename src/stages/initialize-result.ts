@@ -2,6 +2,7 @@ import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, ServerInfo } from '../types.ts';
 import { VERSION } from '../version.ts';
+import { codexReadsAsObject, initializeShapeProblems, shapeFinding } from './codex-shape.ts';
 
 /** What Codex sends (`ProtocolVersion::V_2025_06_18`, codex-mcp/src/rmcp_client.rs). */
 export const CODEX_PROTOCOL_VERSION = '2025-06-18';
@@ -115,7 +116,7 @@ export function classifyInitializeResponse(response: unknown, serverName: string
   if (!isObject(result)) missing.push('result (not an object)');
   else {
     if (typeof result.protocolVersion !== 'string') missing.push('protocolVersion');
-    if (!isObject(result.capabilities)) missing.push('capabilities');
+    if (!codexReadsAsObject(result.capabilities)) missing.push('capabilities');
     if (!isObject(result.serverInfo)) missing.push('serverInfo');
     else {
       if (typeof result.serverInfo.name !== 'string') missing.push('serverInfo.name');
@@ -144,6 +145,9 @@ export function classifyInitializeResponse(response: unknown, serverName: string
       ],
     };
   }
+
+  const refused = shapeFinding(initializeShapeProblems(result as Record<string, unknown>), 'initialize', serverName, redact, 'initialize');
+  if (refused) return { proceed: false, server, summary: 'an InitializeResult Codex cannot read (field types)', findings: [refused] };
 
   const findings: Finding[] = [];
   const version = server.protocolVersion!;

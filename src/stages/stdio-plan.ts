@@ -29,6 +29,7 @@ import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../tr
 import { startBridgeCheck, wouldSignIn, type BridgeCheck, type RemoteAuth } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools, toolsSummary } from './validate-tools.ts';
+import { cursorTypeProblem } from './codex-shape.ts';
 
 export const STDIO_AUTH_SKIPPED = 'stdio servers take credentials from their environment';
 
@@ -497,7 +498,12 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
       failure = listFailed(ctx, 'the tools/list result has no "tools" array', { result: truncateJson(redact.value(message.result)) });
       break;
     }
-    tools.push(...result.tools);
+    const cursorType = cursorTypeProblem(result);
+    if (cursorType) {
+      failure = listFailed(ctx, cursorType, {});
+      break;
+    }
+    for (const tool of result.tools) tools.push(tool); // not push(...): a page can hold 100 000s of tools
     if (typeof result.nextCursor !== 'string') {
       cursor = undefined;
       break;

@@ -7,6 +7,7 @@ import type { Finding, StageName, ToolModelEntry, ToolsSummary } from '../types.
 import { modelFindings } from './model-findings.ts';
 import { modelView, type ModelView } from './model-view.ts';
 import { tooDeepFinding } from './tools-depth.ts';
+import { catalogLimitFinding, shapeFinding, toolsShapeProblems } from './codex-shape.ts';
 
 /**
  * Checks a server's tool list the way Codex consumes it, for every transport: names as the model
@@ -67,6 +68,14 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
     }
     entries.push({ index, name: tool.name, ...schemaProblem(tool) });
   });
+
+  // Past Codex's catalog limit Codex fails the server whatever the tools are: that is the finding
+  // (and the per-tool checks of a list of any length would only cost time).
+  const overLimit = catalogLimitFinding(input.tools.length, server.name, stage);
+  if (overLimit) return { findings: [overLimit], names: [], count: 0, codexNames: new Map(), model: modelView({ serverName: server.name, tools: [], kept: [], codexNames: new Map() }) };
+  // What Codex's typed reader refuses beyond name and schema (codex-shape.ts).
+  const refused = shapeFinding(toolsShapeProblems(input.tools), 'tools/list', server.name, redact, stage);
+  if (refused) findings.push(refused);
 
   const schemaFinding = invalidSchemaFinding(entries, unnamed, server.name, redact, stage);
   if (schemaFinding) findings.push(...schemaFinding);

@@ -22,7 +22,7 @@ export type Layers = ReadonlyArray<{ name: string; paths: readonly string[] }>;
  * lower than its directory (pipeline/context.ts is the contract the runner and every stage share).
  */
 export const SRC_LAYERS: Layers = [
-  { name: 'base', paths: ['src/types.ts', 'src/redact.ts', 'src/version.ts', 'src/codex/codex-version.ts', 'src/findings/'] },
+  { name: 'base', paths: ['src/types.ts', 'src/redact.ts', 'src/version.ts', 'src/limits.ts', 'src/codex/codex-version.ts', 'src/findings/'] },
   { name: 'config', paths: ['src/config/'] },
   { name: 'context', paths: ['src/pipeline/context.ts'] },
   { name: 'transports', paths: ['src/transports/'] },

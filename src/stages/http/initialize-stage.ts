@@ -13,6 +13,8 @@ import type { InitializeAnswer } from './discovery-stage.ts';
 import { noteSessionChange, sessionHeaders, sessionTarget, type HttpExchangeState } from './exchange-state.ts';
 import { getStreamProbe, originProbe, staleSessionProbe } from './handshake-probes.ts';
 import { fail } from './stage-outcome.ts';
+import { httpAnswerLimits } from '../../transports/http/answer-limits.ts';
+import { codexReadsAsObject, initializeShapeProblems, shapeFinding } from '../codex-shape.ts';
 
 /**
  * The initialize stage of a Streamable HTTP server: judges the InitializeResult discovery (or
@@ -44,6 +46,8 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
   const answer = init.answer;
   const res = init.exchange.response!;
 
+  const limited = httpAnswerLimits(ctx, init.exchange, INIT_ID, 'initialize', 'initialize');
+  if (limited) return { outcome: limited };
   const framing = framingProblem(init.exchange, INIT_ID);
   if (framing) {
     return { outcome: fail(framing.kind === 'batch' ? 'initialize answered with a JSON array' : 'the event stream does not deliver the answer', [
@@ -94,7 +98,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
   if (!isObject(result)) problems.push('the result is not an object');
   const r = isObject(result) ? result : {};
   if (typeof r.protocolVersion !== 'string') problems.push('no protocolVersion');
-  if (!isObject(r.capabilities)) problems.push('no capabilities object');
+  if (!codexReadsAsObject(r.capabilities)) problems.push('no capabilities object');
   if (!isObject(r.serverInfo)) problems.push('no serverInfo');
   else {
     if (typeof r.serverInfo.name !== 'string') problems.push('serverInfo has no name');
@@ -112,6 +116,9 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
       }),
     ]) };
   }
+
+  const refused = shapeFinding(initializeShapeProblems(r), 'initialize', name, ctx.redact, 'initialize');
+  if (refused) return { outcome: fail('an InitializeResult Codex cannot read (field types)', [refused]) };
 
   const findings: Finding[] = [];
   const version = r.protocolVersion as string;

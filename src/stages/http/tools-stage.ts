@@ -8,6 +8,8 @@ import { isObject, readAnswer, rpcRequest } from '../../transports/http/jsonrpc.
 import { framingFinding, framingProblem } from '../../transports/http/answer-framing.ts';
 import { closeSessionChecked } from '../../transports/http/session-probes.ts';
 import { checkTools, toolsSummary } from '../validate-tools.ts';
+import { httpAnswerLimits } from '../../transports/http/answer-limits.ts';
+import { cursorTypeProblem } from '../codex-shape.ts';
 import { sendWithRetries, startupTimeout } from './codex-requests.ts';
 import { DELETE_MS, NO_ANSWER, noteSessionChange, sessionHeaders, sessionTarget, useAuthorization, type HttpExchangeState } from './exchange-state.ts';
 import { fail, truncateJson } from './stage-outcome.ts';
@@ -91,6 +93,8 @@ export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, inpu
     const pageFindings: Finding[] = [];
     noteSessionChange(ctx, st, ex, pageFindings, 'tools');
     sessionNotes.push(...pageFindings);
+    const limited = httpAnswerLimits(ctx, ex, id, 'tools/list', 'tools');
+    if (limited) return { ...limited, findings: [...sessionNotes, ...limited.findings!] };
     const framing = framingProblem(ex, id);
     if (framing) return fail('tools/list answer unusable', [...sessionNotes, framingFinding(ctx, framing, 'tools/list', id, 'tools', ex)]);
     const answer = readAnswer(ex, id);
@@ -102,7 +106,9 @@ export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, inpu
     if (!isObject(result) || !Array.isArray(result.tools)) {
       return listFailed('the result has no "tools" array', { result: ctx.redact.value(truncateJson(result)) }, 'Codex fails to start the server ("MCP startup failed: Unexpected response type")');
     }
-    all.push(...result.tools);
+    const cursorType = cursorTypeProblem(result);
+    if (cursorType) return listFailed(cursorType, {}, 'Codex fails to start the server ("MCP startup failed: Unexpected response type")');
+    for (const tool of result.tools) all.push(tool); // not push(...): a page can hold 100 000s of tools
     const next = result.nextCursor;
     if (typeof next !== 'string' || next === '') break;
     if (seenCursors.has(next)) return listFailed(`nextCursor "${next}" came back again (a cursor cycle)`, { cursors: [...seenCursors, next] });

@@ -2,6 +2,9 @@ import { getGlobalDispatcher, type Dispatcher } from './undici-core.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import { classifyNetworkError, RequestTimeout, type NetFailure } from './classify-network-error.ts';
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
+import { isUtf8 } from 'node:buffer';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, SSE_MAX_EVENTS } from '../../limits.ts';
 
 /**
  * One HTTP request and its response, bounded in time and size, recorded (redacted) in the
@@ -22,7 +25,7 @@ export interface ExchangeSpec {
   timeoutMs?: number;
   /** For an SSE body: stop reading once this returns true for an event (the event is kept). */
   until?: (event: SseEvent) => boolean;
-  /** Cap on a non-SSE body kept for parsing (default 8 MiB); beyond it the body is cut off. */
+  /** Cap on a non-SSE body kept for parsing (default HTTP_MAX_BODY_BYTES); beyond it the body is cut off. */
   maxBodyBytes?: number;
   /** Read only the status and headers, then close (a stream that may stay open). */
   headersOnly?: boolean;
@@ -36,7 +39,18 @@ export interface HttpResponse {
   contentType?: string;
   /** A non-SSE body as text (possibly cut off, see `truncated`). */
   body: string;
+  /** The body (or event stream) was cut off at a limit (`maxBodyBytes`, HTTP_MAX_BODY_BYTES, SSE_MAX_EVENTS, HTTP_MAX_DECODED_BYTES). */
   truncated: boolean;
+  /** Bytes read when the body was cut off (decoded bytes for a compressed body). */
+  cutAtBytes?: number;
+  /** Why it was cut off. */
+  cutBy?: 'size' | 'events' | 'compression-bomb' | 'budget';
+  /** `Content-Encoding` that was decoded (gzip). */
+  decoded?: string;
+  /** Another `Content-Encoding` (deflate, br…): left as sent, since Codex does not decode it. */
+  contentEncoding?: string;
+  /** Body bytes that are not valid UTF-8 (decoding replaced them); for SSE, anywhere in the stream read. */
+  invalidUtf8?: boolean;
   /** For `text/event-stream` bodies: the events read before stopping. */
   sse?: { events: SseEvent[]; comments: number; retryMs?: number; ended: 'matched' | 'closed' | 'stalled' };
   headersMs: number;
@@ -94,7 +108,7 @@ function createExchangeLog(): ExchangeLog & { push(line: () => string): void } {
   };
 }
 
-const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+const DEFAULT_MAX_BODY = HTTP_MAX_BODY_BYTES;
 const TRANSCRIPT_BODY_CHARS = 2000;
 const SHOWN_RESPONSE_HEADERS = ['content-type', 'content-length', 'location', 'mcp-session-id', 'www-authenticate', 'allow', 'retry-after'];
 
@@ -115,8 +129,31 @@ function abortWith(abort: Abort, reason: Error): void {
   abort.hook?.(reason);
 }
 
+/** Answer bytes held by every client of this process (HTTP_MAX_HELD_BYTES bounds the sum). */
+let heldByAll = 0;
+
+/** A client's share of HTTP_MAX_HELD_BYTES: reserved as bytes arrive, released at cleanup (abortAll). */
+export interface HeldBytes {
+  reserve(n: number): boolean;
+  release(n: number): void;
+}
+
 export function createHttpClient(ctx: ServerContext): HttpClient {
   const inflight = new Map<Abort, number>();
+  let heldByMe = 0;
+  const held: HeldBytes = {
+    reserve(n) {
+      if (heldByAll + n > HTTP_MAX_HELD_BYTES) return false;
+      heldByAll += n;
+      heldByMe += n;
+      return true;
+    },
+    release(n) {
+      const k = Math.min(n, heldByMe);
+      heldByMe -= k;
+      heldByAll -= k;
+    },
+  };
   // One listener for the server's deadline, whatever the number of requests.
   const onDeadline = () => {
     for (const [abort, limit] of inflight) abortWith(abort, new RequestTimeout(true, limit));
@@ -141,7 +178,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
       ...(spec.method === 'POST' && { 'Content-Type': 'application/json' }),
     };
     if (ctx.transcript.enabled) recordRequest(ctx, spec, headers);
-    const out = await dispatchExchange(base, spec, headers, abort, now, (event) => {
+    const out = await dispatchExchange(base, spec, headers, abort, now, held, (event) => {
       if (ctx.transcript.enabled) ctx.transcript.add('sse-event', `${spec.label}: ${describeSseEvent(event)}`);
     });
     clearTimeout(timer);
@@ -169,6 +206,8 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     abortAll() {
       for (const abort of inflight.keys()) abortWith(abort, new RequestTimeout(true, 0));
       inflight.clear();
+      // The check is over: its answers no longer count against the shared budget.
+      held.release(heldByMe);
     },
   };
 }
@@ -195,6 +234,7 @@ function dispatchExchange(
   headers: Record<string, string>,
   abort: Abort,
   now: () => number,
+  held: HeldBytes,
   onEvent: (event: SseEvent) => void,
 ): Promise<Dispatched> {
   const started = now();
@@ -209,6 +249,9 @@ function dispatchExchange(
     let reader: ReturnType<typeof createSseReader> | undefined;
     let matched = false;
     const decoder = new TextDecoder();
+    let strict: InstanceType<typeof TextDecoder> | undefined = new TextDecoder('utf-8', { fatal: true });
+    /** A zlib stream for a compressed body; its output goes through `consume`. */
+    let inflater: Gunzip | undefined;
 
     const settle = (error?: unknown) => {
       if (settled) return;
@@ -234,9 +277,70 @@ function dispatchExchange(
         res.sse!.ended = matched ? 'matched' : 'closed';
       } else if (!spec.headersOnly || parts.length > 0) {
         const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        res.body = (bytes.length > max ? bytes.subarray(0, max) : bytes).toString('utf8');
+        const kept = bytes.length > max ? bytes.subarray(0, max) : bytes;
+        res.body = kept.toString('utf8');
+        if (!res.truncated && !isUtf8(kept)) res.invalidUtf8 = true;
       }
       settle();
+    };
+
+    const cut = (by: 'size' | 'events' | 'compression-bomb' | 'budget', bytes: number) => {
+      response!.truncated = true;
+      response!.cutBy = by;
+      response!.cutAtBytes = bytes;
+      const bounded = max >= HTTP_MAX_BODY_BYTES;
+      if (bounded) {
+        // Only the preview is decoded (a 16 MiB body would be copied twice more).
+        const kept: Buffer[] = [];
+        let n = 0;
+        for (const part of parts) {
+          if (n >= HTTP_CUT_PREVIEW_BYTES) break;
+          kept.push(part.subarray(0, HTTP_CUT_PREVIEW_BYTES - n));
+          n += kept[kept.length - 1]!.length;
+        }
+        parts.length = 0;
+        parts.push(...kept);
+      }
+      finishBody(false);
+      if (bounded) {
+        // An answer cut at a bound is not parsed: keep a preview, give the rest back.
+        const res = response!;
+        if (res.body.length > HTTP_CUT_PREVIEW_BYTES) res.body = res.body.slice(0, HTTP_CUT_PREVIEW_BYTES);
+        if (res.sse) {
+          res.sse.events = res.sse.events.slice(0, 50).map((e) => (e.data.length > HTTP_CUT_PREVIEW_BYTES ? { ...e, data: e.data.slice(0, HTTP_CUT_PREVIEW_BYTES), message: undefined, invalidJson: true } : e));
+        }
+        held.release(Math.max(0, size - HTTP_CUT_PREVIEW_BYTES));
+      }
+      inflater?.destroy();
+      upstream?.abort(new Error('body cut off'));
+    };
+    // Every byte of the body (decoded, when compressed) passes here, bounded by the limits.
+    const consume = (chunk: Buffer) => {
+      if (settled) return;
+      if (!held.reserve(chunk.length)) return cut('budget', size);
+      size += chunk.length;
+      if (reader) {
+        if (size > HTTP_MAX_BODY_BYTES) return cut(inflater ? 'compression-bomb' : 'size', size);
+        // A second, strict decoder notices bytes that are not UTF-8 (the lenient one replaces them).
+        if (strict) {
+          try {
+            strict.decode(chunk, { stream: true });
+          } catch {
+            response!.invalidUtf8 = true;
+            strict = undefined;
+          }
+        }
+        reader.feed(decoder.decode(chunk, { stream: true }));
+        if (matched) {
+          finishBody(false);
+          inflater?.destroy();
+          upstream?.abort(new Error('answer read'));
+        } else if (reader.events.length >= SSE_MAX_EVENTS) cut('events', size);
+        return;
+      }
+      parts.push(chunk);
+      if (inflater && size > Math.min(max, HTTP_MAX_DECODED_BYTES)) cut(max < HTTP_MAX_DECODED_BYTES ? 'size' : 'compression-bomb', size);
+      else if (size > max) cut('size', size);
     };
 
     // Settle before aborting: undici reports the abort to onResponseError at once.
@@ -261,6 +365,18 @@ function dispatchExchange(
           }
           return;
         }
+        // undici's dispatcher hands over the body as sent: decode it as reqwest (Codex) does,
+        // counting decoded bytes, so a compression bomb stops at the limit.
+        const encoding = flat['content-encoding']?.trim().toLowerCase();
+        // Only gzip: Codex 0.171.0 reads a gzip answer and fails on deflate and br (measured).
+        if (encoding !== undefined && encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') response.contentEncoding = encoding;
+        if (encoding === 'gzip' || encoding === 'x-gzip') {
+          response.decoded = encoding;
+          inflater = createGunzip();
+          inflater.on('data', (d: Buffer) => consume(d));
+          inflater.on('error', (error) => settle(error));
+          inflater.on('end', () => settled || finishBody(true));
+        }
         if (contentType === 'text/event-stream') {
           progress.sse = true;
           response.sse = { events: [], comments: 0, ended: 'closed' };
@@ -274,24 +390,15 @@ function dispatchExchange(
       },
       onResponseData(controller, chunk) {
         if (settled) return;
-        if (reader) {
-          reader.feed(decoder.decode(chunk, { stream: true }));
-          if (matched) {
-            finishBody(false);
-            controller.abort(new Error('answer read'));
-          }
-          return;
-        }
-        parts.push(chunk);
-        size += chunk.length;
-        if (size > max) {
-          response!.truncated = true;
-          finishBody(false);
-          controller.abort(new Error('body cut off'));
-        }
+        if (inflater) inflater.write(chunk);
+        else consume(chunk);
       },
       onResponseEnd() {
         if (settled) return;
+        if (inflater) {
+          inflater.end();
+          return;
+        }
         // undici frees the connection on the next turn of the event loop (setImmediate after this
         // call); answering after it lets the next request reuse the connection instead of opening
         // a second one.

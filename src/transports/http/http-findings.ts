@@ -114,6 +114,15 @@ export function networkFinding(ctx: ServerContext, failure: NetFailure, url: str
     case 'reset':
     case 'proxy':
     case 'other':
+      // undici (llhttp) refuses a response head with bytes HTTP forbids; hyper (Codex) does too
+      // ("error sending request", measured with 0.171.0): name the header, not a reset.
+      if (/Invalid header (value char|token)|HPE_INVALID_HEADER|Invalid character in header/i.test(failure.detail)) {
+        return makeFinding('wire.invalid-header', {
+          stage,
+          message: `The answer of ${hostPort} to ${what} has a response header with a character HTTP forbids (${failure.detail}), typically a raw control character in a header value. HTTP clients refuse the whole response: Codex fails too ("error sending request for url").`,
+          evidence,
+        });
+      }
       return makeFinding('net.connection-reset', {
         stage,
         message: `The connection to ${hostPort} was closed before ${what} got an answer (${failure.code ?? 'no code'}): ${failure.detail}.`,

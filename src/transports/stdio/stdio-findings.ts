@@ -1,3 +1,5 @@
+import { mib, STDIO_MAX_LINE_BYTES } from '../../limits.ts';
+import { describeWireProblem } from '../codex-wire.ts';
 import type { ServerConfig } from '../../config/server-config.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
@@ -174,6 +176,7 @@ export function noiseFindings(ctx: ServerContext, records: NoiseRecord[], stage:
       }),
     );
   }
+  findings.push(...wireNoiseFindings(ctx, records, stage, phase));
   if (lines.length > 0) {
     const first = lines[0]!.sample;
     findings.push(
@@ -183,6 +186,36 @@ export function noiseFindings(ctx: ServerContext, records: NoiseRecord[], stage:
         message: `"${name}" wrote ${lines.length} line${lines.length === 1 ? '' : 's'} to stdout during ${phase} that ${lines.length === 1 ? 'is' : 'are'} not JSON-RPC (first: ${JSON.stringify(first.length > 80 ? `${first.slice(0, 80)}…` : first)}). Codex skips such lines, but the spec forbids them and other clients fail on them.`,
         evidence: { kinds: unique(lines.map((r) => r.kind)), count: lines.length, samples: lines.slice(0, NOISE_SAMPLES).map((r) => r.sample) },
         fix,
+      }),
+    );
+  }
+  return findings;
+}
+
+/** Messages Codex's JSON reader refuses, and lines cut off at STDIO_MAX_LINE_BYTES: Codex drops both and times out. */
+function wireNoiseFindings(ctx: ServerContext, records: NoiseRecord[], stage: StageName, phase: string): Finding[] {
+  const findings: Finding[] = [];
+  const name = ctx.server.name;
+  const unreadable = records.filter((r) => r.kind === 'codex-unreadable');
+  if (unreadable.length > 0) {
+    const problems = unreadable.flatMap((r) => r.wire ?? []);
+    const reasons = [...new Set(problems.map(describeWireProblem))];
+    findings.push(
+      makeFinding('wire.codex-unreadable', {
+        stage,
+        message: `"${name}" sent ${unreadable.length === 1 ? 'a JSON-RPC message' : `${unreadable.length} JSON-RPC messages`} during ${phase} that Codex cannot read: ${reasons.join('; ')}. Codex cannot use that answer: it drops the line and times out waiting (or, for a duplicated field, fails the request at once); mcp-doctor read it only to go on checking.`,
+        evidence: { problems: problems.map((p) => ({ ...p })), count: unreadable.length, samples: unreadable.slice(0, NOISE_SAMPLES).map((r) => r.sample) },
+      }),
+    );
+  }
+  const oversized = records.filter((r) => r.kind === 'oversized-line');
+  if (oversized.length > 0) {
+    const bytes = Math.max(...oversized.map((r) => r.bytes ?? 0));
+    findings.push(
+      makeFinding('wire.answer-too-large', {
+        stage,
+        message: `"${name}" wrote a stdout line of ${bytes} bytes or more during ${phase}; the answer was cut off at ${mib(STDIO_MAX_LINE_BYTES)} and not read. Codex discards lines this long too (rmcp max_line_length ${STDIO_MAX_LINE_BYTES}) and times out waiting for the answer.`,
+        evidence: { limitBytes: STDIO_MAX_LINE_BYTES, lineBytesAtLeast: bytes, lines: oversized.length, sample: oversized[0]!.sample.slice(0, 120) },
       }),
     );
   }

@@ -2,6 +2,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Clock, Deps, Transcript } from '../../pipeline/context.ts';
 import type { Redactor } from '../../redact.ts';
 import { trackGroup } from './process-groups.ts';
+import { STDERR_LINE_CHARS, STDERR_TAIL_LINES, STDIO_MAX_NOISE_RECORDS } from '../../limits.ts';
+import type { WireProblem } from '../codex-wire.ts';
 import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
 
 export interface SpawnSpec {
@@ -39,6 +41,10 @@ export interface NoiseRecord {
   /** Redacted, truncated bytes as seen. */
   sample: string;
   at: number;
+  /** codex-unreadable: why Codex's JSON reader refuses the message. */
+  wire?: WireProblem[];
+  /** oversized-line: how many bytes the line had when it was cut off. */
+  bytes?: number;
 }
 
 export type RequestOutcome =
@@ -48,7 +54,7 @@ export type RequestOutcome =
 
 export type SpawnResult = { ok: true; session: StdioSession } | { ok: false; error: NodeJS.ErrnoException };
 
-const STDERR_KEEP_LINES = 400;
+const STDERR_KEEP_LINES = STDERR_TAIL_LINES;
 const SAMPLE_CHARS = 300;
 const TRANSCRIPT_CHARS = 4000;
 /** After 'exit', how long stdout/stderr may take to drain before the exit is reported. */
@@ -69,6 +75,8 @@ export class StdioSession {
   readonly spec: SpawnSpec;
   /** Every stdout problem, in order (already redacted). */
   readonly noise: NoiseRecord[] = [];
+  /** Noise records not kept past STDIO_MAX_NOISE_RECORDS. */
+  noiseDropped = 0;
   /** Redacted stderr lines of this session (capped). */
   readonly stderrLines: string[] = [];
   crlfLines = 0;
@@ -283,9 +291,20 @@ export class StdioSession {
     const { redact, clock, transcript } = this.hooks;
     for (const event of events) {
       if (event.crlf) this.crlfLines++;
-      transcript?.add('stdio-out', truncate(redact.text(event.raw), TRANSCRIPT_CHARS));
+      // Redact a bounded slice (a line can be megabytes): twice the kept length, so a secret cut
+      // at the slice's end lies past what truncate keeps.
+      if (transcript) transcript.add('stdio-out', truncate(redact.text(event.raw.slice(0, 2 * TRANSCRIPT_CHARS)), TRANSCRIPT_CHARS) + (event.kind === 'noise' && event.bytes !== undefined ? ` … [line cut off at ${event.bytes} bytes]` : ''));
       if (event.kind === 'noise') {
-        this.noise.push({ kind: event.noise, sample: truncate(redact.text(event.raw), SAMPLE_CHARS), at: clock.now() });
+        // Pairs that matter (a recovered message, an oversized or unreadable line) are always kept.
+        if (this.noise.length < STDIO_MAX_NOISE_RECORDS || event.message || event.noise === 'oversized-line') {
+          this.noise.push({
+            kind: event.noise,
+            sample: truncate(redact.text(event.raw.slice(0, 2 * SAMPLE_CHARS)), SAMPLE_CHARS),
+            at: clock.now(),
+            ...(event.wire && { wire: event.wire }),
+            ...(event.bytes !== undefined && { bytes: event.bytes }),
+          });
+        } else this.noiseDropped++;
         if (event.message) this.dispatch(event.message, event.noise);
       } else {
         this.dispatch(event.message);
@@ -308,10 +327,12 @@ export class StdioSession {
       }
       return;
     }
-    if (typeof id !== 'number') return;
-    const waiter = this.waiting.get(id);
+    // rmcp compares ids as NumberOrString by value: Codex 0.171.0 accepts "0" for 0 (measured, test/fuzz/).
+    const key = typeof id === 'number' ? id : typeof id === 'string' && /^(0|[1-9]\d{0,15})$/.test(id) ? Number(id) : undefined;
+    if (key === undefined) return;
+    const waiter = this.waiting.get(key);
     if (!waiter) return;
-    this.waiting.delete(id);
+    this.waiting.delete(key);
     waiter({ kind: 'response', message, at: this.hooks.clock.now(), ...(recoveredFrom ? { recoveredFrom } : {}) });
   }
 
@@ -334,7 +355,7 @@ export class StdioSession {
   }
 
   private stderrLine(raw: string): void {
-    const line = truncate(this.hooks.redact.text(raw.replace(/\r$/, '')), 1000);
+    const line = truncate(this.hooks.redact.text(raw.slice(0, 2 * STDERR_LINE_CHARS).replace(/\r$/, '')), STDERR_LINE_CHARS);
     this.hooks.transcript?.add('stderr', line);
     this.stderrLines.push(line);
     if (this.stderrLines.length > STDERR_KEEP_LINES) this.stderrLines.shift();

@@ -1,4 +1,6 @@
-import { StringDecoder } from 'node:string_decoder';
+import { isUtf8 } from 'node:buffer';
+import { STDIO_MAX_LINE_BYTES } from '../../limits.ts';
+import { wireProblems, type WireProblem } from '../codex-wire.ts';
 
 export type JsonRpcMessage = Record<string, unknown> & { jsonrpc: '2.0' };
 
@@ -15,13 +17,20 @@ export type NoiseKind =
   /** Text before (or after) a JSON-RPC message on the same line. */
   | 'glued'
   /** One JSON-RPC message spread over several lines (pretty-printed). */
-  | 'multi-line';
+  | 'multi-line'
+  /** A JSON-RPC message Codex's JSON reader refuses (too deep, lone surrogate, invalid UTF-8): `wire` says why. */
+  | 'codex-unreadable'
+  /** A line of STDIO_MAX_LINE_BYTES or more: cut off, never parsed (Codex discards it too). */
+  | 'oversized-line';
 
 export type StdoutEvent =
   | { kind: 'message'; message: JsonRpcMessage; raw: string; crlf: boolean }
-  | { kind: 'noise'; noise: NoiseKind; raw: string; crlf: boolean; message?: JsonRpcMessage };
+  | { kind: 'noise'; noise: NoiseKind; raw: string; crlf: boolean; message?: JsonRpcMessage; wire?: WireProblem[]; bytes?: number };
 
-/** A line (or pending multi-line value) longer than this is given up on, as the SDK does at 10 MiB. */
+/** How much of an oversized line is kept as its sample. */
+const OVERSIZED_SAMPLE_BYTES = 200;
+
+/** A pending multi-line value longer than this is given up on (a single line is bounded by STDIO_MAX_LINE_BYTES). */
 const MAX_PENDING_CHARS = 10 * 1024 * 1024;
 const MAX_PENDING_LINES = 20_000;
 /** How many `{` positions of a bad line are tried as the start of a glued message. */
@@ -106,22 +115,24 @@ class DepthTracker {
  * glued to a message, or one message split over several lines. CRLF endings are noted.
  */
 export class StdoutLineReader {
-  private decoder = new StringDecoder('utf8');
-  private partial = '';
+  /** Bytes of the current line so far (split on byte 0x0A, so UTF-8 validity is checked per line). */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  /** The current line passed STDIO_MAX_LINE_BYTES: its bytes are counted and dropped until its newline. */
+  private discarding: { bytes: number; sample: string } | undefined;
   private pending: { lines: string[]; crlf: boolean; chars: number; depth: DepthTracker } | undefined;
 
   push(chunk: Buffer | string): StdoutEvent[] {
     const events: StdoutEvent[] = [];
-    this.partial += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    let index: number;
-    while ((index = this.partial.indexOf('\n')) >= 0) {
-      const line = this.partial.slice(0, index);
-      this.partial = this.partial.slice(index + 1);
-      this.line(line, events);
-    }
-    if (this.partial.length > MAX_PENDING_CHARS) {
-      events.push({ kind: 'noise', noise: 'non-json-line', raw: this.partial, crlf: false });
-      this.partial = '';
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let start = 0;
+    for (;;) {
+      const index = buf.indexOf(0x0a, start);
+      const end = index < 0 ? buf.length : index;
+      this.take(buf.subarray(start, end), events);
+      if (index < 0) break;
+      this.endLine(events);
+      start = index + 1;
     }
     return events;
   }
@@ -129,19 +140,60 @@ export class StdoutLineReader {
   /** Stdout ended: whatever is left is text with no newline, or a value that never closed. */
   end(): StdoutEvent[] {
     const events: StdoutEvent[] = [];
-    this.partial += this.decoder.end();
-    if (this.partial.length > 0) {
+    if (this.discarding) {
+      this.endLine(events);
+    } else if (this.partBytes > 0) {
+      const bytes = this.lineBytes();
+      const text = bytes.toString('utf8');
       // A final message without its newline is never delivered by a line-based client either.
-      const parsed = tryParse(this.partial);
+      const parsed = tryParse(text);
       const message = parsed.ok && isJsonRpcMessage(parsed.value) ? parsed.value : undefined;
-      events.push({ kind: 'noise', noise: message ? 'glued' : 'non-json-line', raw: this.partial, crlf: false, ...(message ? { message } : {}) });
-      this.partial = '';
+      events.push({ kind: 'noise', noise: message ? 'glued' : 'non-json-line', raw: text, crlf: false, ...(message ? { message } : {}) });
     }
     this.flushPending(events);
     return events;
   }
 
-  private line(rawLine: string, events: StdoutEvent[]): void {
+  private take(piece: Buffer, events: StdoutEvent[]): void {
+    if (piece.length === 0) return;
+    if (this.discarding) {
+      this.discarding.bytes += piece.length;
+      return;
+    }
+    if (this.partBytes + piece.length >= STDIO_MAX_LINE_BYTES) {
+      // Codex (rmcp) drops a line this long; keep a sample and the count, never the bytes.
+      const head = this.partBytes > 0 ? Buffer.concat([...this.parts, piece.subarray(0, OVERSIZED_SAMPLE_BYTES)]) : piece;
+      this.discarding = { bytes: this.partBytes + piece.length, sample: head.subarray(0, OVERSIZED_SAMPLE_BYTES).toString('utf8') };
+      this.parts = [];
+      this.partBytes = 0;
+      this.flushPending(events);
+      return;
+    }
+    // Copy: the chunk's buffer may be reused by the stream.
+    this.parts.push(Buffer.from(piece));
+    this.partBytes += piece.length;
+  }
+
+  private lineBytes(): Buffer {
+    const bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partBytes);
+    this.parts = [];
+    this.partBytes = 0;
+    return bytes;
+  }
+
+  private endLine(events: StdoutEvent[]): void {
+    if (this.discarding) {
+      const { bytes, sample } = this.discarding;
+      this.discarding = undefined;
+      events.push({ kind: 'noise', noise: 'oversized-line', raw: sample, crlf: false, bytes });
+      return;
+    }
+    const bytes = this.lineBytes();
+    const text = bytes.toString('utf8');
+    this.line(text, events, !isUtf8(bytes));
+  }
+
+  private line(rawLine: string, events: StdoutEvent[], invalidUtf8 = false): void {
     const crlf = rawLine.endsWith('\r');
     const line = crlf ? rawLine.slice(0, -1) : rawLine;
 
@@ -158,8 +210,12 @@ export class StdoutLineReader {
 
     const parsed = tryParse(line);
     if (parsed.ok) {
-      if (isJsonRpcMessage(parsed.value)) events.push({ kind: 'message', message: parsed.value, raw: line, crlf });
-      else events.push({ kind: 'noise', noise: 'not-jsonrpc', raw: line, crlf });
+      if (isJsonRpcMessage(parsed.value)) {
+        // Codex parses the same line with serde_json, which refuses more than JSON.parse does.
+        const wire = wireProblems(line, { invalidUtf8 });
+        if (wire.length > 0) events.push({ kind: 'noise', noise: 'codex-unreadable', raw: line, crlf, message: parsed.value, wire });
+        else events.push({ kind: 'message', message: parsed.value, raw: line, crlf });
+      } else events.push({ kind: 'noise', noise: 'not-jsonrpc', raw: line, crlf });
       return;
     }
     const glued = findGluedMessage(line);

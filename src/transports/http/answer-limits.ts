@@ -1,0 +1,81 @@
+import { makeFinding } from '../../findings/make-finding.ts';
+import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, mib, SSE_MAX_EVENTS } from '../../limits.ts';
+import type { ServerContext, StageOutcome } from '../../pipeline/context.ts';
+import { describeWireProblem, wireProblems, type WireProblem } from '../codex-wire.ts';
+import type { StageName } from '../../types.ts';
+import type { Exchange } from './http-exchange.ts';
+import { isObject, type RpcId } from './jsonrpc.ts';
+
+/**
+ * An HTTP answer checked against the doctor's bounds and Codex's JSON reader, before anything
+ * reads its content: a body cut off at a limit (Codex reads any size: a warning that says what was
+ * not verified, never a verdict Codex would contradict), a compression bomb, and a message that
+ * serde_json refuses (too deep, lone surrogate, invalid UTF-8: Codex fails). Undefined: go on.
+ */
+export function httpAnswerLimits(ctx: ServerContext, exchange: Exchange, id: RpcId, request: 'initialize' | 'tools/list', stage: StageName): StageOutcome | undefined {
+  const res = exchange.response;
+  if (!res) return undefined;
+  const name = ctx.server.name;
+  if (res.truncated && res.cutBy !== undefined) {
+    const evidence = { request, status: res.status, contentType: res.headers['content-type'] ?? null, cutAtBytes: res.cutAtBytes, ...(res.decoded && { contentEncoding: res.decoded }) };
+    if (res.cutBy === 'compression-bomb') {
+      return {
+        summary: `compression bomb: the answer expands past ${mib(HTTP_MAX_DECODED_BYTES)}`,
+        findings: [
+          makeFinding('wire.compression-bomb', {
+            stage,
+            message: `Compression bomb: the ${res.decoded} answer of "${name}" to ${request} expands past ${mib(HTTP_MAX_DECODED_BYTES)}, so mcp-doctor stopped decoding it and did not verify it. Codex decodes it without a limit.`,
+            evidence: { ...evidence, limitBytes: HTTP_MAX_DECODED_BYTES },
+          }),
+        ],
+      };
+    }
+    const what =
+      res.cutBy === 'events'
+        ? `after ${SSE_MAX_EVENTS} events without the answer`
+        : res.cutBy === 'budget'
+          ? `at ${mib(res.cutAtBytes ?? 0)}, when the answers held by all the servers checked at once reached mcp-doctor's memory budget (${mib(HTTP_MAX_HELD_BYTES)}; check this server alone or with --concurrency 1 to read up to ${mib(HTTP_MAX_BODY_BYTES)})`
+          : `at ${mib(HTTP_MAX_BODY_BYTES)}`;
+    return {
+      summary: `the answer was cut off ${what} (not verified past it)`,
+      findings: [
+        makeFinding('wire.answer-too-large', {
+          stage,
+          severity: 'warning',
+          message: `The answer of "${name}" to ${request} was cut off ${what}: mcp-doctor reads no more than that of one answer, so it did not verify the rest. Codex reads answers of any size and may still use the server; check it with \`mcp-doctor check --codex\`.`,
+          evidence: { ...evidence, limitBytes: HTTP_MAX_BODY_BYTES, ...(res.cutBy === 'events' && { limitEvents: SSE_MAX_EVENTS }) },
+        }),
+      ],
+    };
+  }
+  if (res.contentEncoding !== undefined) {
+    return {
+      summary: `an answer with Content-Encoding ${res.contentEncoding}, which Codex does not decode`,
+      findings: [
+        makeFinding('wire.content-encoding', {
+          stage,
+          message: `The answer of "${name}" to ${request} is compressed with Content-Encoding "${ctx.redact.text(res.contentEncoding)}". Codex decodes gzip only: it reads these bytes as JSON and fails ("Deserialize error: expected value at line 1 column 1").`,
+          evidence: { request, status: res.status, contentEncoding: ctx.redact.text(res.contentEncoding) },
+        }),
+      ],
+    };
+  }
+  let problems: WireProblem[] = [];
+  if (res.sse) {
+    const event = res.sse.events.find((e) => e.kind === 'jsonrpc' && isObject(e.message) && e.message.id === id);
+    if (event) problems = wireProblems(event.data, { invalidUtf8: res.invalidUtf8 && event.data.includes('\uFFFD') });
+  } else if (res.body !== '') {
+    problems = wireProblems(res.body, { invalidUtf8: res.invalidUtf8 });
+  }
+  if (problems.length === 0) return undefined;
+  return {
+    summary: `an answer Codex cannot read (${problems.map((p) => p.codexSays).join(', ')})`,
+    findings: [
+      makeFinding('wire.codex-unreadable', {
+        stage,
+        message: `The answer of "${name}" to ${request} is JSON that Codex cannot read: ${problems.map(describeWireProblem).join('; ')}. Codex fails the request.`,
+        evidence: { request, status: res.status, problems: problems.map((p) => ({ ...p })) },
+      }),
+    ],
+  };
+}
