@@ -133,7 +133,7 @@ export async function compareCodexDiscovery(input: CompareCodexDiscoveryInput): 
   const out: CodexDiscoveryComparison = { codex, urlsTried, findings: [] };
   if (getChallengeDiffers) out.getChallengeDiffers = true;
 
-  const legacyLogin = input.as?.legacy && input.as.legacy.authorizeStatus !== null && input.as.legacy.authorizeStatus !== 404;
+  const legacyLogin = input.as?.legacy && input.as.legacy.authorizeStatus !== null && input.as.legacy.authorizeStatus !== 404 && input.as.legacy.authorizeStatus !== 401;
   if (codex.status === 'unsupported' && legacyLogin) {
     out.findings.push(
       makeFinding('auth.codex-discovery-differs', {

@@ -343,17 +343,18 @@ export const REGISTRY = {
   },
   'bridge.tokens-missing': {
     title: 'mcp-remote has no tokens for an OAuth remote',
-    severity: 'warning',
+    severity: 'error',
     stage: 'discovery',
     explanation:
-      'The remote asks for an OAuth sign-in, and mcp-remote has no tokens for it in its store (`~/.mcp-auth/mcp-remote-v1/<hash>_tokens.json`, or under `$MCP_REMOTE_CONFIG_DIR`; the hash is md5 of the URL plus `--resource`, `--authorize-param`, `--header` values, `--client-metadata-url`, `--token-endpoint`). At its next start mcp-remote opens a browser and waits (`--auth-timeout`, 30 s) for the sign-in before it answers anything, so under Codex the start usually times out; once the sign-in completes, the tokens are cached and later starts work. mcp-doctor does not start the bridge in this state: it would open a browser tab and register a client.',
+      'The remote asks for an OAuth sign-in, and mcp-remote has no tokens for it in its store (`~/.mcp-auth/mcp-remote-v1/<hash>_tokens.json`, or under `$MCP_REMOTE_CONFIG_DIR`; the hash is md5 of the URL plus `--resource`, `--authorize-param`, `--header` values, `--client-metadata-url`, `--token-endpoint`). At its next start mcp-remote opens a browser and waits (`--auth-timeout`, 30 s) for the sign-in before it answers anything, so Codex\'s start times out (measured with Codex 0.171: "timed out handshaking with MCP server after N seconds"): Codex cannot use the server until a sign-in has been cached, hence an error. Once the sign-in completes, the tokens are cached and later starts work. mcp-doctor does not start the bridge in this state: it would open a browser tab and register a client.',
     detection: 'The direct check of the remote gets a 401 with usable OAuth metadata, and no `tokens.json` for the key mcp-remote derives from the arguments (or one mcp-remote cannot read). Tokens kept by another mcp-remote version, or under a `MCP_REMOTE_CONFIG_DIR` Codex does not pass on, are named.',
-    fix: 'Sign in once from a terminal with the same arguments (`npx -y mcp-remote URL …`), finish the browser page, then stop it (Ctrl-C): Codex\'s next start uses the cached tokens.',
+    fix: 'Sign in once from a terminal with the same arguments (`npx -y mcp-remote URL …`), finish the browser page, then stop it (Ctrl-C): Codex\'s next start uses the cached tokens. Where the remote speaks Streamable HTTP with OAuth metadata Codex can use, the bridge can go: `url = "URL"` and `codex mcp login NAME`.',
+    codexSays: ['timed out handshaking with MCP server after …'],
     refs: ['https://github.com/punkpeye/mcp-remote#readme'],
   },
   'bridge.tokens-expired': {
     title: 'mcp-remote\'s cached token has expired',
-    severity: 'warning',
+    severity: 'error',
     stage: 'discovery',
     explanation:
       'The access token in mcp-remote\'s `tokens.json` is past its expiry — `expires_at` as mcp-remote 0.15.1 stores it (minus its 60 s margin), or, for files written by older releases, `expires_in` counted from the file\'s modification time — and there is no refresh token. mcp-remote sends the stale token anyway, gets a 401 from a remote that checks expiry, and starts a browser sign-in, which under Codex blocks the start until the timeout. mcp-doctor does not start the bridge in that state.',
@@ -374,6 +375,7 @@ export const REGISTRY = {
   'bridge.tokens-rejected': {
     title: 'Remote refuses mcp-remote\'s cached token',
     severity: 'warning',
+    severityNote: 'error when mcp-doctor did not start the bridge because mcp-remote would start a browser sign-in (Codex\'s start then times out); warning when the token is only refused by the direct check.',
     stage: 'discovery',
     explanation:
       'mcp-remote\'s cached access token is not expired, but the remote answers 401 (or 403) to it: revoked, issued for another resource or scope, or by an older client registration. mcp-remote then discards it and starts a browser sign-in, which under Codex blocks the start until the timeout.',
@@ -423,10 +425,12 @@ export const REGISTRY = {
     title: 'TLS certificate not accepted',
     severity: 'error',
     stage: 'discovery',
-    explanation: 'The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies).',
-    detection: 'The TLS error code from the connection.',
-    fix: 'Use a valid certificate, or point Codex at the CA bundle: `CODEX_CA_CERTIFICATE=/path/ca.pem` (or `SSL_CERT_FILE`).',
-    codexSays: ['invalid peer certificate: UnknownIssuer'],
+    explanation:
+      'The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies). Trusting the certificate (or its CA) with `CODEX_CA_CERTIFICATE` helps only if Codex\'s TLS library (rustls/webpki) accepts it as a server certificate at all, and webpki refuses, even when trusted, what Node and browsers let pass: a CA certificate (basicConstraints CA:TRUE, the default of `openssl req -x509`) as the server\'s own certificate (CaUsedAsEndEntity), an X.509 v1 certificate (UnsupportedCertVersion), an extendedKeyUsage without serverAuth (RequiredEkuNotFound), a host name only in the subject CN with no subjectAltName, an IP URL whose address is not an IP entry of the subjectAltName (NotValidForName); the names are webpki\'s error variants, Codex 0.171 shows each as "error sending request for url". Each measured against Codex 0.171.',
+    detection:
+      'The TLS error code from the connection; then the certificate itself, read with a second handshake that verifies nothing (not through a proxy): version, basicConstraints, keyUsage, extendedKeyUsage, subjectAltName, validity (evidence `certificate`, with `codexRefuses` naming what webpki refuses). With a CA bundle set, the check refuses what webpki refuses, as Codex does.',
+    fix: 'A certificate webpki accepts and nothing vouches for: trust it (`CODEX_CA_CERTIFICATE=/path/cert.pem`, or `SSL_CERT_FILE`). One it refuses: issue a v3 leaf (CA:FALSE, extendedKeyUsage serverAuth, the host in subjectAltName) from a local CA and trust the CA; the finding gives the openssl commands.',
+    codexSays: ['invalid peer certificate: UnknownIssuer', 'error sending request for url (…), when send initialize request'],
   },
   'net.timeout': {
     title: 'Connected, but no response in time',
@@ -876,6 +880,48 @@ export const REGISTRY = {
     fix: 'Register the redirect URI Codex uses (`http://127.0.0.1:PORT/callback/<callback id>`) with the provider for this client, and fix the port with `callback_port` (or `mcp_oauth_callback_port`).',
     codexSays: ['timed out waiting for OAuth callback'],
     refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1', 'https://www.rfc-editor.org/rfc/rfc8252#section-7.3'],
+  },
+
+  // ── API-key gateways (issue 16) ──────────────────────────────────────────────────────────────
+  'auth.api-key-required': {
+    title: 'The server wants an API key in a header, not an OAuth login',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'The server answered 401, its answer asks for an API key (`Invalid or missing API key`, `missing X-API-Key header`, a `WWW-Authenticate: ApiKey` challenge), and it publishes no OAuth metadata: an API-key gateway such as `mcp-proxy --apiKey`, which guards every path, its OAuth default endpoints included. `codex mcp login` fails there (Codex 0.171: "Dynamic registration failed: HTTP 401"), and `bearer_token_env_var` sends the key as `Authorization: Bearer`, which such a server ignores.',
+    detection: '401 without a credential; no protected resource or authorization server metadata, `/authorize` not a login page (401/404); the challenge parameters or the body speak of an API key, and name the header when they can (else `X-API-Key`, the convention mcp-proxy follows).',
+    fix: 'Export the key in an environment variable where Codex starts and send it in the header the server names: `env_http_headers = { "X-API-Key" = "VAR" }`.',
+    codexSays: ['Auth required, when send initialize request', 'Dynamic registration failed: HTTP 401'],
+    refs: ['https://github.com/punkpeye/mcp-proxy#readme'],
+  },
+  'auth.api-key-wrong-header': {
+    title: 'The key is sent as a bearer token; the server wants it in another header',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'A credential went out in `Authorization` (bearer_token_env_var, or an Authorization entry of http_headers / env_http_headers), the server answered 401 and asks for an API key in a header of its own (`X-API-Key`, or the one it names), and it publishes no OAuth metadata. The key may be right; it is in the wrong place.',
+    detection: 'As `auth.api-key-required`, with an Authorization header sent.',
+    fix: 'Name the same variable in `env_http_headers` under the header the server wants, and remove `bearer_token_env_var`.',
+    codexSays: ['Auth required, when send initialize request'],
+  },
+  'bridge.api-key-required': {
+    title: 'mcp-remote in front of an API-key gateway, without the key',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The remote behind mcp-remote answers 401 and wants an API key in a header (`auth.api-key-required` in the bridge diagnosis). mcp-remote 0.15.1 takes the 401 for an OAuth sign-in: it opens a browser and waits ("Authentication required. Waiting for authorization..."), so Codex\'s start times out. mcp-doctor does not start the bridge in that state.',
+    detection: 'The direct check of the remote finds `auth.api-key-required` / `-wrong-header` / `-rejected`.',
+    fix: 'Pass the key as a header: `args = [..., "--header", "X-API-Key:${VAR}"]` and `env_vars = ["VAR"]` (mcp-remote expands `${VAR}` itself).',
+    codexSays: ['timed out handshaking with MCP server after …'],
+  },
+  'auth.api-key-rejected': {
+    title: 'The API key sent in the header was refused',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The header the server asks for was sent (from `http_headers` or `env_http_headers`) and the server still answered 401 asking for a valid key: the key is wrong, revoked or for another deployment.',
+    detection: 'As `auth.api-key-required`, with the named header configured.',
+    fix: 'Export the right key where Codex starts.',
+    codexSays: ['Auth required, when send initialize request'],
   },
 
   // ── initialize and session ──────────────────────────────────────────────────────────────────

@@ -13,6 +13,7 @@ import { INIT_ID, initializeSpec, sendWithRetries } from './codex-requests.ts';
 import { modernOnlyFinding, notMcpFinding, redirectFinding, sseOnlyFinding, unexpectedStatus } from './discovery-findings.ts';
 import type { HttpExchangeState } from './exchange-state.ts';
 import { fail, failureWords } from './stage-outcome.ts';
+import { refineTlsFinding } from '../../transports/http/tls-findings.ts';
 
 /**
  * The discovery stage of a Streamable HTTP server: posts `initialize` exactly as Codex does and
@@ -153,7 +154,7 @@ async function discoverEndpoint(ctx: ServerContext, st: HttpExchangeState, found
   if (followed.loop) return fail('redirect loop', findings);
 
   if (ex.failure) {
-    const finding = networkFinding(ctx, ex.failure, followed.finalUrl, 'initialize', 'discovery', ex.elapsedMs);
+    const finding = await refineTlsFinding(ctx, networkFinding(ctx, ex.failure, followed.finalUrl, 'initialize', 'discovery', ex.elapsedMs), followed.finalUrl);
     return fail(`${failureWords(ex.failure.kind)} (${ex.failure.phase})`, [...findings, finding]);
   }
   if (!res) return fail('no response', findings);
