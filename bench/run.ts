@@ -5,6 +5,8 @@
  *
  *   npm run bench               full run (~3-5 min on 2 cores)
  *   npm run bench -- --quick    smaller form for CI: fewer runs, no Inspector, 50-server scale
+ *   npm run bench -- --realistic  only the realistic row: a dozen popular servers, the doctor vs
+ *                               Codex's own startup of the same config (bench/realistic.ts)
  *
  * What is measured (wall time from spawn to exit of a fresh process, median of RUNS runs, the
  * doctor and the floor interleaved so drift hits both alike):
@@ -446,4 +448,13 @@ function writeResults(generated: string): void {
   log(`\nwrote ${RESULTS}`);
 }
 
-await main();
+if (process.argv.includes('--realistic')) {
+  // Only the realistic row (bench/realistic.ts): popular servers, the doctor against Codex's own startup.
+  const { realisticRow, writeRealistic } = await import('./realistic.ts');
+  const section = await realisticRow();
+  log(section);
+  writeRealistic(section);
+  rmSync(work, { recursive: true, force: true });
+} else {
+  await main();
+}

@@ -18,7 +18,7 @@
 //
 // Needs Codex and takes about a minute. Ports, temp paths and sub-second timings in Codex's
 // errors are normalised so that a re-run changes the files only when Codex's behaviour changes.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { askCodex, codexAvailable, type CodexVerdict } from '../test/helpers/codex-oracle.ts';
 import { checkJson, tempConfig, ROOT } from '../test/helpers/cli.ts';
@@ -231,5 +231,12 @@ if (exceptions.length === 0) {
   for (const [name, e] of exceptions) md.push(`- ${code(name)}: mcp-doctor \`${e.doctor}\`, Codex ${e.codex ? 'connects' : 'fails'} — ${e.why}`);
   md.push('');
 }
-writeFileSync(join(ROOT, 'docs', 'codex-behaviour.md'), md.join('\n'));
+// The differential fuzzer's section (test/fuzz/codex-fuzz.test.ts writes it between its markers)
+// is kept as it is: it has its own generator and its own check.
+const docPath = join(ROOT, 'docs', 'codex-behaviour.md');
+const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
+const fuzzBegin = previous.indexOf('<!-- codex-refuses:begin');
+const fuzzEnd = previous.indexOf('<!-- codex-refuses:end -->');
+if (fuzzBegin >= 0 && fuzzEnd > fuzzBegin) md.push(previous.slice(fuzzBegin, fuzzEnd + '<!-- codex-refuses:end -->'.length), '');
+writeFileSync(docPath, md.join('\n'));
 console.log(`Codex ${version}: ${codes.length} codes, ${rows.length} rows, ${refusals.length} refused configs`);

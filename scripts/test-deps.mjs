@@ -26,6 +26,26 @@ export const TEST_DEPS = {
   bridges: { 'mcp-remote': '0.15.1' },
   /** The reference server of the MCP project, in its three transports. */
   everything: { '@modelcontextprotocol/server-everything': '2026.8.31' },
+  /** Popular third-party servers of the widened interop suite (test/interop/popular-*.test.ts), started as their READMEs say. */
+  reference: {
+    '@modelcontextprotocol/server-filesystem': '2026.8.31',
+    '@modelcontextprotocol/server-memory': '2026.8.31',
+    '@modelcontextprotocol/server-sequential-thinking': '2026.8.31',
+    '@modelcontextprotocol/server-postgres': '0.6.2',
+    '@modelcontextprotocol/server-brave-search': '0.6.2',
+    '@modelcontextprotocol/server-github': '2025.4.8',
+  },
+  /** stdio <-> HTTP gateways users put in front of stdio servers (API-key auth included). */
+  gateways: { 'mcp-proxy': '6.7.19', supergateway: '4.0.0', fastmcp: '4.20.16' },
+  /** Servers of hosted APIs: testable up to startup and tools/list with a made-up key, as Codex startup is. */
+  saas: {
+    '@upstash/context7-mcp': '4.1.1',
+    'tavily-mcp': '0.2.22',
+    'firecrawl-mcp': '3.26.0',
+    'exa-mcp-server': '3.4.1',
+    '@notionhq/notion-mcp-server': '2.5.2',
+    '@playwright/mcp': '0.0.86',
+  },
 };
 
 export function cacheRoot() {

@@ -7,6 +7,7 @@ import { analyzeChallenge } from '../src/auth/challenge.ts';
 import { createRedactor } from '../src/redact.ts';
 import { startOAuthFixture, METADATA_LAYOUTS, type OAuthFixture, type OAuthFixtureOptions } from '../fixtures/oauth/oauth-fixtures.ts';
 import { startFixtureServer } from '../fixtures/http/scenarios.ts';
+import { CODEX } from '../src/codex/codex-version.ts';
 
 const get = createHttpGet({ timeoutMs: 3000 });
 const open: Array<{ close(): Promise<void> }> = [];
@@ -196,7 +197,7 @@ describe('discoverProtectedResource', () => {
     assert.equal(d.views.codex.kind, 'path-appended');
     assert.equal(d.views.spec.url, undefined);
     assert.equal(d.views.sdk.url, undefined);
-    assert.ok(d.differences.some((x) => x.includes('Codex 0.169: path-appended')));
+    assert.ok(d.differences.some((x) => x.includes(`${CODEX}: path-appended`)));
     assert.equal(d.found?.kind, 'path-appended');
   });
 

@@ -43,3 +43,30 @@ describe('the calibrated Codex version', () => {
     }
   });
 });
+
+describe('messages name the calibrated Codex through one constant', () => {
+  test('no string in src/ spells out a current Codex version (history such as "0.169 or later" aside)', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir)) {
+        const p = join(dir, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith('.ts') && !p.endsWith('.generated.ts') && !p.endsWith('codex-version.ts')) files.push(p);
+      }
+    };
+    walk(join(ROOT, 'src'));
+    const HISTORY = /or later can|widened|and 0\.17|0\.169 and 0\.171|startup warning, Codex 0\.169|before 0\.169|pre-0\.169/;
+    const offenders: string[] = [];
+    for (const file of files) {
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          const code = line.trimStart();
+          if (code.startsWith('//') || code.startsWith('*') || code.startsWith('/*')) return;
+          if (/Codex 0\.\d+/.test(line) && !HISTORY.test(line)) offenders.push(`${file.slice(ROOT.length + 1)}:${i + 1}`);
+        });
+    }
+    assert.deepEqual(offenders, []);
+  });
+});

@@ -4,6 +4,7 @@ import { startForensicsServer, type ForensicsName, type ForensicsServer } from '
 import { startFixtureServer, type ScenarioName } from '../fixtures/http/scenarios.ts';
 import type { Finding, ServerReport } from '../src/types.ts';
 import { checkHttp, codes, findingOf, stageStatuses } from './helpers/http-check.ts';
+import { CODEX } from '../src/codex/codex-version.ts';
 
 /**
  * Runs one forensics fixture through the HTTP pipeline and always closes it. `deep` is
@@ -68,7 +69,7 @@ describe('answers whose framing Codex cannot read (errors: Codex 0.169 fails on 
     const { report } = await run('sse-no-answer-with-id');
     const f = only(report, 'http.sse-no-response');
     assert.equal(f.evidence?.lastEventId, 'prime-1');
-    assert.match(f.message, /Last-Event-ID\); Codex 0\.169\.0 does not/);
+    assert.match(f.message, new RegExp(`Last-Event-ID\\); ${CODEX.replace(/\./g, '\\.')} does not`));
   });
 
   test('tools/list stream without the answer: http.sse-no-response in the tools stage, "Transport closed"', async () => {

@@ -8,6 +8,7 @@ import { startFixtureServer, type ScenarioName } from '../fixtures/http/scenario
 import { startExtraServer } from '../fixtures/http/doctor-extras.ts';
 import type { ServerReport } from '../src/types.ts';
 import { checkHttp, codes, findingOf, stageStatuses, type HttpTable } from './helpers/http-check.ts';
+import { CODEX } from '../src/codex/codex-version.ts';
 
 /** Runs one fixture scenario through the HTTP pipeline and always closes the server. */
 async function run(scenario: ScenarioName, table: Partial<HttpTable> = {}, opts: Parameters<typeof checkHttp>[1] & { delayMs?: number } = {}) {
@@ -378,7 +379,7 @@ describe('initialize', () => {
     const { report } = await run('initialized-400');
     const f = only(report, 'init.initialized-rejected');
     assert.equal(f.severity, 'warning');
-    assert.match(f.message, /Codex 0\.169\.0 ignores a JSON-RPC error there/);
+    assert.match(f.message, new RegExp(`${CODEX.replace(/\./g, '\\.')} ignores a JSON-RPC error there`));
     assert.equal(report.status, 'warn');
     assert.equal(report.tools?.count, 3);
   });

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { askCodex, codexAvailable } from './helpers/codex-oracle.ts';
 import { checkJson, tempConfig, ROOT } from './helpers/cli.ts';
 import { STDIO_FIXTURE, fixture } from './helpers/stdio-check.ts';
+import { CODEX } from '../src/codex/codex-version.ts';
 
 const skip = codexAvailable() ? false : 'the Codex CLI (@openai/codex devDependency) is not installed';
 const TIGHT = 3;
@@ -50,7 +51,7 @@ before(() => {
   if (!skip) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' });
 });
 
-describe('stdio verdicts match Codex 0.169.0', { skip }, () => {
+describe(`stdio verdicts match ${CODEX}`, { skip }, () => {
   test('fail exactly when Codex does not connect; same tool counts when it does', { timeout: 120_000 }, async () => {
     const cfg = tempConfig(TOML);
     try {

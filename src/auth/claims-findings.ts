@@ -12,6 +12,7 @@ import type { ChallengeAnalysis } from './challenge.ts';
 import type { CredentialSource, StoredCredential } from './credential-store.ts';
 import type { IssuerCheck } from './issuer-check.ts';
 import { audienceWords, claimsCause, readingEvidence, type TokenReading } from './token-claims.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 export interface ClaimsFindingInput {
   server: ServerConfig;
@@ -86,7 +87,7 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
       const fix: Fix = oauth
         ? {
             summary: input.prmFound
-              ? "Log in again: Codex 0.171 sends the protected resource metadata's `resource` in both the authorization and the token request, so the new token is bound to this server."
+              ? `Log in again: ${CODEX} sends the protected resource metadata's \`resource\` in both the authorization and the token request, so the new token is bound to this server.`
               : 'Set `oauth_resource` to the server\'s resource so that Codex asks for a token bound to it, and log in again.',
             ...(input.prmFound ? {} : { toml: serverSnippet(name, [['oauth_resource', input.resource]]) }),
             command: `codex mcp login ${name}`,
@@ -140,7 +141,7 @@ export function boundElsewhereFinding(input: ClaimsFindingInput & { check: Issue
     fix: oauth
       ? {
           summary: input.prmFound
-            ? "Log in again: Codex 0.171 sends the protected resource metadata's `resource` in both the authorization and the token request, so the new token is bound to this server."
+            ? `Log in again: ${CODEX} sends the protected resource metadata's \`resource\` in both the authorization and the token request, so the new token is bound to this server.`
             : "Set `oauth_resource` to the server's resource so that Codex asks for a token bound to it, and log in again.",
           ...(input.prmFound ? {} : { toml: serverSnippet(name, [['oauth_resource', input.resource]]) }),
           command: `codex mcp login ${name}`,

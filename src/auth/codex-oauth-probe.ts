@@ -25,6 +25,7 @@ import type { AsDiscovery } from './authorization-server.ts';
 import { analyzeChallenge } from './challenge.ts';
 import { parseJsonObject, urlTried, type HttpGet, type UrlTried } from './http-get.ts';
 import type { PrmDiscovery } from './protected-resource.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 /** `auth_status` values of `codex mcp list --json` (0.169.0). */
 export type CodexAuthStatus = 'unsupported' | 'not_logged_in' | 'unknown' | 'bearer_token' | 'o_auth';
@@ -132,12 +133,12 @@ export async function compareCodexDiscovery(input: CompareCodexDiscoveryInput): 
   const out: CodexDiscoveryComparison = { codex, urlsTried, findings: [] };
   if (getChallengeDiffers) out.getChallengeDiffers = true;
 
-  const legacyLogin = input.as?.legacy && input.as.legacy.authorizeStatus !== null && input.as.legacy.authorizeStatus !== 404;
+  const legacyLogin = input.as?.legacy && input.as.legacy.authorizeStatus !== null && input.as.legacy.authorizeStatus !== 404 && input.as.legacy.authorizeStatus !== 401;
   if (codex.status === 'unsupported' && legacyLogin) {
     out.findings.push(
       makeFinding('auth.codex-discovery-differs', {
         severity: 'warning',
-        message: `"${serverName}" publishes no OAuth metadata, so \`codex mcp list\` shows it as Unsupported and \`codex mcp add\` does not start a login; \`codex mcp login ${serverName}\` still works through the 2025-03-26 default endpoints (${redact.url(input.as!.legacy!.endpoints.authorization_endpoint)} answered ${input.as!.legacy!.authorizeStatus}). Tokens obtained this way carry no issuer, and Codex 0.169 cannot refresh them (measured).`,
+        message: `"${serverName}" publishes no OAuth metadata, so \`codex mcp list\` shows it as Unsupported and \`codex mcp add\` does not start a login; \`codex mcp login ${serverName}\` still works through the 2025-03-26 default endpoints (${redact.url(input.as!.legacy!.endpoints.authorization_endpoint)} answered ${input.as!.legacy!.authorizeStatus}). Tokens obtained this way carry no issuer, and ${CODEX} cannot refresh them (measured).`,
         evidence: { codexAuthStatus: codex.status, reason: codex.reason, authorizeStatus: input.as!.legacy!.authorizeStatus },
         fix: { summary: 'Log in explicitly; the Auth column is misleading here. Server-side: publish RFC 9728 and RFC 8414 metadata.', command: `codex mcp login ${serverName}` },
       }),

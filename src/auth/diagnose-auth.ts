@@ -18,6 +18,7 @@ import type { Deps } from '../pipeline/context.ts';
 import { REDACTED, type Redactor } from '../redact.ts';
 import type { Finding, Severity } from '../types.ts';
 import { discoverAuthorizationServer, type AsDiscovery, type CodexOAuthGlobals } from './authorization-server.ts';
+import { apiKeyHint, suggestedKeyVar, type ApiKeyHint } from './api-key.ts';
 import { analyzeChallenge, type ChallengeAnalysis, type ChallengeProblem } from './challenge.ts';
 import { compareCodexDiscovery, type CodexDiscoveryComparison } from './codex-oauth-probe.ts';
 import {
@@ -37,6 +38,7 @@ import { loginScopeFinding } from './codex-scopes.ts';
 import { judgeToken } from './token-cause.ts';
 import { createOAuthHttp, type OAuthHttp } from './login/oauth-http.ts';
 import { diagnoseRefresh, type RefreshTrigger } from './refresh-diagnosis.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 export { codexAuthorizationFor, type CodexAuthorization, type CredentialSource };
 
@@ -76,6 +78,8 @@ export interface AuthEvidence {
   codex?: Record<string, unknown>;
   credentials?: Record<string, unknown>;
   audience?: Record<string, unknown>;
+  /** The 401 asks for an API key in a header (api-key.ts). */
+  apiKey?: Record<string, unknown>;
   issuerCheck?: Record<string, unknown>;
 }
 
@@ -229,7 +233,18 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
       redact,
     });
 
-  if (tokenSent) {
+  // An API-key gateway (mcp-proxy --apiKey...): no OAuth to be had, the key goes in a header.
+  const keyHint = !oauthDiscoverable && !prm.found && !prm.invalid ? apiKeyHint(challenge, first.bodyText, server) : undefined;
+  if (keyHint) evidence.apiKey = { header: keyHint.header, named: keyHint.named, said: redact.text(keyHint.said), ...(keyHint.sentAs && { sentAs: keyHint.sentAs.from }) };
+
+  if (keyHint && (keyHint.sentAs || sent.source !== 'oauth')) {
+    primary.push(apiKeyFinding(server, keyHint, tokenSent ? sent.source : 'none', redact, urlLines(evidence.urlsTried)));
+    summary = keyHint.sentAs
+      ? `401: the API key in the ${keyHint.header} header was refused`
+      : tokenSent
+        ? `401: the key went in Authorization, the server wants the ${keyHint.header} header`
+        : `401: the server wants an API key in the ${keyHint.header} header (no OAuth)`;
+  } else if (tokenSent) {
     const cause = judged.finding;
     if (cause) {
       primary.push(cause);
@@ -328,7 +343,9 @@ function sourceWords(source: CredentialSource): string {
 /** Whether the 2025-03-26 default `/authorize` looks like a real endpoint (not a 404 or a catch-all page). */
 function legacyEndpointsAnswer(as: AsDiscovery): boolean {
   const status = as.legacy?.authorizeStatus;
-  return status === 302 || status === 303 || status === 307 || status === 400 || status === 401 || status === 405;
+  // (401 is not among them: an origin that wants credentials on its own /authorize is an
+  // API-key gateway or a wall in front of the server, and Codex's registration there fails.)
+  return status === 302 || status === 303 || status === 307 || status === 400 || status === 405;
 }
 
 function describeChallenge(c: ChallengeAnalysis, redact: Redactor): Record<string, unknown> {
@@ -427,7 +444,7 @@ function tokenExpiredFinding(server: ServerConfig, creds: CredentialInspection, 
   const when = entry.expiresAt !== undefined ? new Date(entry.expiresAt).toISOString() : 'an unknown time';
   const why =
     creds.state === 'expired-refresh-without-issuer'
-      ? 'It has a refresh token, but the entry records no authorization server issuer (written by an older Codex, or by a login through the 2025-03-26 fallback), and Codex 0.169 does not refresh such entries ("OAuth refresh credentials … are missing an authorization server issuer").'
+      ? `It has a refresh token, but the entry records no authorization server issuer (written by an older Codex, or by a login through the 2025-03-26 fallback), and ${CODEX} does not refresh such entries ("OAuth refresh credentials … are missing an authorization server issuer").`
       : 'There is no refresh token, so Codex cannot renew it and stops at startup (it reports the token as expired).';
   return makeFinding('auth.token-expired', {
     message: `The stored OAuth token of "${server.name}" expired at ${when}. ${why}`,
@@ -458,6 +475,43 @@ function oauthUnsupportedFinding(server: ServerConfig, challenge: ChallengeAnaly
     fix: {
       summary: `Create a token with the provider, export ${v}=<token> where Codex is started, and name the variable (the value never goes into config.toml).`,
       toml: serverSnippet(name, [['bearer_token_env_var', v]]),
+    },
+  });
+}
+
+/** The server wants a static key in a header: none sent, sent in the wrong header, or refused. */
+function apiKeyFinding(server: ServerConfig, hint: ApiKeyHint, source: CredentialSource, redact: Redactor, urlsTried: string[]): Finding {
+  const name = server.name;
+  const header = hint.header;
+  const how = hint.named ? `names the ${header} header` : `says ${JSON.stringify(redact.text(hint.said))} without naming a header (${header} is the convention: mcp-proxy --apiKey reads it)`;
+  const evidence = { header, headerNamedByServer: hint.named, said: redact.text(hint.said), tokenSource: source, discovery: urlsTried };
+  if (hint.sentAs) {
+    const where = hint.sentAs.from === 'env_http_headers' ? `$${hint.sentAs.variable} (env_http_headers)` : 'http_headers';
+    return makeFinding('auth.api-key-rejected', {
+      message: `"${name}" answered 401 although the ${hint.sentAs.header} header was sent from ${where}: the key is wrong, revoked, or for another deployment. The server publishes no OAuth metadata, so \`codex mcp login\` cannot help.`,
+      evidence,
+      fix: { summary: `Get the right key from whoever runs the server and export it${hint.sentAs.variable ? ` as ${hint.sentAs.variable}` : ''} where Codex is started${hint.sentAs.from === 'http_headers' ? ' (better: env_http_headers, so the key stays out of config.toml)' : ''}.` },
+    });
+  }
+  const variable = source === 'bearer_token_env_var' && server.bearerTokenEnvVar ? server.bearerTokenEnvVar : suggestedKeyVar(name);
+  const toml = serverSnippet(name, [['env_http_headers', { [header]: variable }]]);
+  if (source !== 'none') {
+    const what = source === 'bearer_token_env_var' ? `bearer_token_env_var sends $${server.bearerTokenEnvVar} as \`Authorization: Bearer …\`` : `the key went in the Authorization header (${source})`;
+    return makeFinding('auth.api-key-wrong-header', {
+      message: `"${name}" answered 401 and ${how}: it wants the key in that header, but ${what}, which it ignores. It publishes no OAuth metadata, so \`codex mcp login ${name}\` cannot help either.`,
+      evidence,
+      fix: {
+        summary: `Send the key in ${header} instead: name the variable in env_http_headers${source === 'bearer_token_env_var' ? ' and remove bearer_token_env_var' : ' and drop the Authorization header'}.`,
+        toml,
+      },
+    });
+  }
+  return makeFinding('auth.api-key-required', {
+    message: `"${name}" answered 401 and ${how}: it wants an API key in a request header, not an OAuth login. It publishes no OAuth metadata, and its default OAuth endpoints answer 401 too, so \`codex mcp login ${name}\` fails ("Dynamic registration failed").`,
+    evidence,
+    fix: {
+      summary: `Export ${variable}=<the key> where Codex is started and send it in ${header} with env_http_headers (the value never goes into config.toml).`,
+      toml,
     },
   });
 }

@@ -22,6 +22,7 @@ import type { Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { isSecureOrLoopback, parseJsonObject, urlTried, type GetResponse, type HttpGet, type UrlTried } from './http-get.ts';
 import { scrubForeignDocument } from './fetch-policy.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 /** MCP-Protocol-Version sent on metadata GETs, as the SDK does (Codex sends 2024-11-05). */
 export const METADATA_PROTOCOL_VERSION = '2025-11-25';
@@ -275,7 +276,7 @@ function describeDifferences(d: PrmDiscovery, input: DiscoverPrmInput, cache: Ma
   const { spec, sdk, codex } = d.views;
   const say = (v: PrmView) => (v.url ? `${v.kind} ${input.redact.url(v.url)}` : 'none');
   if (spec.url !== sdk.url || spec.url !== codex.url) {
-    d.differences.push(`PRM used — spec: ${say(spec)}; official SDK: ${say(sdk)}; Codex 0.169: ${say(codex)}`);
+    d.differences.push(`PRM used — spec: ${say(spec)}; official SDK: ${say(sdk)}; ${CODEX}: ${say(codex)}`);
   }
   if (input.headerUrl && !spec.url) {
     const elsewhere = [...cache.entries()].find(([url, res]) => url !== input.headerUrl && isOk(res));
@@ -338,7 +339,7 @@ function oauthResourceDiffersFinding(serverName: string, configured: string, pub
     message: `\`oauth_resource\` of "${serverName}" is ${redact.url(configured)}, but the server's protected resource metadata names ${redact.url(published)}. Codex sends both as \`resource\` in the authorization request (and only the metadata's in the code exchange), which authorization servers that allow one resource refuse with invalid_target.`,
     evidence: { class: 'oauth_resource-differs', oauthResource: redact.url(configured), prmResource: redact.url(published) },
     fix: {
-      summary: 'Set `oauth_resource` to the resource the server publishes (or remove it: Codex 0.169 sends that resource by itself), then log in again.',
+      summary: `Set \`oauth_resource\` to the resource the server publishes (or remove it: ${CODEX} sends that resource by itself), then log in again.`,
       toml: serverSnippet(serverName, [['oauth_resource', published]]),
       command: `codex mcp login ${serverName}`,
     },
@@ -379,7 +380,7 @@ export function resourceMismatchFinding(cmp: ResourceComparison, serverName: str
       fix = { summary: `A server-side fix: publish \`"resource": "${u}"\` in the protected resource metadata. Codex needs no change.` };
       break;
     case 'query-string-in-url':
-      message = `The configured URL of "${serverName}" (${u}) carries a query string that the protected resource metadata's resource (${r}) lacks. Codex 0.169 and the official SDK accept this; older Codex versions failed with "Protected resource metadata resource mismatch" (openai/codex#37387) and strict clients still do.`;
+      message = `The configured URL of "${serverName}" (${u}) carries a query string that the protected resource metadata's resource (${r}) lacks. ${CODEX} and the official SDK accept this; older Codex versions failed with "Protected resource metadata resource mismatch" (openai/codex#37387) and strict clients still do.`;
       fix = {
         summary: `If login fails on an older Codex, log in once with the URL without its query: codex mcp -c 'mcp_servers.${serverName}.url="${r}"' login ${serverName} (credentials are then stored under that URL; upgrading Codex is the lasting fix).`,
       };

@@ -19,6 +19,7 @@ import { systemConfigDir } from './layer-origins.ts';
 import { readLayer, type LayerReader } from './read-layer.ts';
 import { mcpPolicyOf, type McpPolicy } from './requirements.ts';
 import { tomlKey } from './toml-snippet.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 /** `--profile NAME`: ASCII letters, digits, `_` and `-` (Codex's ProfileV2Name). */
 export const PROFILE_NAME = /^[A-Za-z0-9_-]+$/;
@@ -181,7 +182,7 @@ export async function readLayerStack(input: LayerStackInput): Promise<LayerStack
   if (typeof selector === 'string' && !out.findings.some((f) => f.code === 'config.legacy-profile')) {
     out.findings.push(
       makeFinding('config.legacy-profile', {
-        message: `\`profile = "${selector}"\` selects a legacy profile, which Codex 0.171 no longer supports: it refuses the whole config ("legacy \`profile = "${selector}"\` config is no longer supported; use \`--profile ${selector}\` with \`${selector}.config.toml\` instead"), so no MCP server starts.`,
+        message: `\`profile = "${selector}"\` selects a legacy profile, which ${CODEX} no longer supports: it refuses the whole config ("legacy \`profile = "${selector}"\` config is no longer supported; use \`--profile ${selector}\` with \`${selector}.config.toml\` instead"), so no MCP server starts.`,
         evidence: { key: 'profile', value: selector },
         fix: { summary: `Move the [profiles.${tomlKey(selector)}] settings into ${join(input.codexHome, `${selector}.config.toml`)}, delete the \`profile\` line, and start Codex with --profile ${selector}.` },
       }),

@@ -45,3 +45,9 @@ export function serverSnippet(name: string, lines: Array<[string, unknown]>, sub
 export function serverTableKey(name: string, ...sub: string[]): string {
   return ['mcp_servers', name, ...sub].map(tomlKey).join('.');
 }
+
+/** An environment variable name for a server's API key, for fix snippets: `brave search` → `BRAVE_SEARCH_API_KEY`. */
+export function suggestedKeyVar(serverName: string): string {
+  const base = serverName.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  return `${/^[0-9]/.test(base) || base === '' ? `MCP_${base}` : base}_API_KEY`;
+}

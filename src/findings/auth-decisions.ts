@@ -18,6 +18,10 @@ export const AUTH_DECISIONS: AuthDecision[] = [
   // Not logged in, or logging in will fail.
   { sees: '401 without a token; OAuth metadata found; no stored login for this name and URL', code: 'auth.login-required', codex: 'Does not start the server ("not logged in"); `codex mcp login NAME` works' },
   { sees: '401 and no protected resource metadata, no authorization server metadata, no `/authorize`', code: 'auth.oauth-unsupported', codex: 'Fails ("Auth required"); `codex mcp login` cannot work' },
+  // API-key gateways (issue 16): no OAuth, a key in a header.
+  { sees: '401 without a credential, no OAuth metadata (`/authorize` answers 401 too), and the answer speaks of an API key (`Invalid or missing API key`, `missing X-API-Key header`)', code: 'auth.api-key-required', codex: 'Fails ("Auth required"); `codex mcp login` fails: "Dynamic registration failed: HTTP 401"; connects once env_http_headers sends the key' },
+  { sees: 'As above, with the key sent as `Authorization: Bearer` (bearer_token_env_var)', code: 'auth.api-key-wrong-header', codex: 'Fails ("Auth required"); connects once the same variable goes in the named header' },
+  { sees: 'As above, with the named header sent and refused', code: 'auth.api-key-rejected', codex: 'Fails ("Auth required")' },
   { sees: 'The metadata names a `resource` other than the configured URL', code: 'auth.resource-mismatch', codex: 'Login fails with a resource mismatch' },
   { sees: 'Authorization server metadata missing an endpoint, PKCE S256 or a matching issuer', code: 'auth.metadata-invalid', codex: 'Login fails' },
   { sees: 'Protected resource metadata that is not usable JSON or lacks `authorization_servers`', code: 'auth.protected-resource-invalid', codex: 'Login fails (no authorization server to use)' },

@@ -1,4 +1,5 @@
 import type { Severity, StageName } from '../types.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 /**
  * The one registry of finding codes. Codes are public names (contract §5): never rename or
@@ -56,7 +57,7 @@ export const REGISTRY = {
     title: 'Server name Codex rejects',
     severity: 'error',
     severityNote:
-      'error when the name has characters every Codex release rejects (a space, `#`, `+`…): the server fails to start; warning when it uses only `:`, `@`, `/` or `.` besides `[a-zA-Z0-9_-]` — Codex 0.169 starts it (measured), older releases and other clients refuse it.',
+      `error when the name has characters every Codex release rejects (a space, \`#\`, \`+\`…): the server fails to start; warning when it uses only \`:\`, \`@\`, \`/\` or \`.\` besides \`[a-zA-Z0-9_-]\` — ${CODEX} starts it (measured), older releases and other clients refuse it.`,
     stage: 'config',
     explanation:
       'MCP server names (the `[mcp_servers.NAME]` key) must match `^[a-zA-Z0-9_-]+$` in older Codex releases and in `codex mcp add`; Codex 0.169 widened the startup check to `^[a-zA-Z0-9_:@/.-]+$`. Quoted keys such as `"@scope/pkg"`, `"ai.exa/exa"` or `"My Server"` parse as TOML, but a name outside the pattern makes that server fail at startup.',
@@ -127,7 +128,7 @@ export const REGISTRY = {
     title: 'Named environment variable is not set',
     severity: 'error',
     severityNote:
-      'error for `bearer_token_env_var`: Codex fails to start the server; warning for `env_vars` and `env_http_headers`: Codex 0.169 starts the server anyway (measured) — without the variable, or without the header — and the live check shows whether the server then fails (a 401, an exit for lack of its key).',
+      `error for \`bearer_token_env_var\`: Codex fails to start the server; warning for \`env_vars\` and \`env_http_headers\`: ${CODEX} starts the server anyway (measured) — without the variable, or without the header — and the live check shows whether the server then fails (a 401, an exit for lack of its key).`,
     stage: 'config',
     explanation:
       'A variable named by `bearer_token_env_var`, `env_vars` or `env_http_headers` is not set (or is empty) in the environment mcp-doctor runs in. Codex started the same way sends no token and fails to start the server (`bearer_token_env_var`), silently leaves the header out (`env_http_headers`), or starts the server without the variable (`env_vars`; an empty one is passed empty). GUI launches (VS Code, the desktop app, launchd) often do not see variables exported in shell rc files.',
@@ -220,7 +221,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'file',
     explanation:
-      "Codex 0.171 replaced `[profiles.NAME]` tables selected with `profile = \"NAME\"` by profile files: `$CODEX_HOME/NAME.config.toml`, selected with `--profile NAME`. A `profile = \"NAME\"` key, or `--profile NAME` while config.toml still has `[profiles.NAME]`, makes Codex refuse the whole config: no MCP server starts.",
+      `${CODEX} replaced \`[profiles.NAME]\` tables selected with \`profile = "NAME"\` by profile files: \`$CODEX_HOME/NAME.config.toml\`, selected with \`--profile NAME\`. A \`profile = "NAME"\` key, or \`--profile NAME\` while config.toml still has \`[profiles.NAME]\`, makes Codex refuse the whole config: no MCP server starts.`,
     detection: 'A `profile` key in the effective config (project configs cannot set it), or a `[profiles.NAME]` table / `profile = "NAME"` in config.toml when --profile NAME is given.',
     fix: 'Move the profile\'s settings into `$CODEX_HOME/NAME.config.toml`, delete the `profile` line and the `[profiles.NAME]` table, and start Codex with `--profile NAME`.',
     codexSays: [
@@ -342,17 +343,18 @@ export const REGISTRY = {
   },
   'bridge.tokens-missing': {
     title: 'mcp-remote has no tokens for an OAuth remote',
-    severity: 'warning',
+    severity: 'error',
     stage: 'discovery',
     explanation:
-      'The remote asks for an OAuth sign-in, and mcp-remote has no tokens for it in its store (`~/.mcp-auth/mcp-remote-v1/<hash>_tokens.json`, or under `$MCP_REMOTE_CONFIG_DIR`; the hash is md5 of the URL plus `--resource`, `--authorize-param`, `--header` values, `--client-metadata-url`, `--token-endpoint`). At its next start mcp-remote opens a browser and waits (`--auth-timeout`, 30 s) for the sign-in before it answers anything, so under Codex the start usually times out; once the sign-in completes, the tokens are cached and later starts work. mcp-doctor does not start the bridge in this state: it would open a browser tab and register a client.',
+      `The remote asks for an OAuth sign-in, and mcp-remote has no tokens for it in its store (\`~/.mcp-auth/mcp-remote-v1/<hash>_tokens.json\`, or under \`$MCP_REMOTE_CONFIG_DIR\`; the hash is md5 of the URL plus \`--resource\`, \`--authorize-param\`, \`--header\` values, \`--client-metadata-url\`, \`--token-endpoint\`). At its next start mcp-remote opens a browser and waits (\`--auth-timeout\`, 30 s) for the sign-in before it answers anything, so Codex's start times out (measured with ${CODEX}: "timed out handshaking with MCP server after N seconds"): Codex cannot use the server until a sign-in has been cached, hence an error. Once the sign-in completes, the tokens are cached and later starts work. mcp-doctor does not start the bridge in this state: it would open a browser tab and register a client.`,
     detection: 'The direct check of the remote gets a 401 with usable OAuth metadata, and no `tokens.json` for the key mcp-remote derives from the arguments (or one mcp-remote cannot read). Tokens kept by another mcp-remote version, or under a `MCP_REMOTE_CONFIG_DIR` Codex does not pass on, are named.',
-    fix: 'Sign in once from a terminal with the same arguments (`npx -y mcp-remote URL …`), finish the browser page, then stop it (Ctrl-C): Codex\'s next start uses the cached tokens.',
+    fix: 'Sign in once from a terminal with the same arguments (`npx -y mcp-remote URL …`), finish the browser page, then stop it (Ctrl-C): Codex\'s next start uses the cached tokens. Where the remote speaks Streamable HTTP with OAuth metadata Codex can use, the bridge can go: `url = "URL"` and `codex mcp login NAME`.',
+    codexSays: ['timed out handshaking with MCP server after …'],
     refs: ['https://github.com/punkpeye/mcp-remote#readme'],
   },
   'bridge.tokens-expired': {
     title: 'mcp-remote\'s cached token has expired',
-    severity: 'warning',
+    severity: 'error',
     stage: 'discovery',
     explanation:
       'The access token in mcp-remote\'s `tokens.json` is past its expiry — `expires_at` as mcp-remote 0.15.1 stores it (minus its 60 s margin), or, for files written by older releases, `expires_in` counted from the file\'s modification time — and there is no refresh token. mcp-remote sends the stale token anyway, gets a 401 from a remote that checks expiry, and starts a browser sign-in, which under Codex blocks the start until the timeout. mcp-doctor does not start the bridge in that state.',
@@ -373,6 +375,7 @@ export const REGISTRY = {
   'bridge.tokens-rejected': {
     title: 'Remote refuses mcp-remote\'s cached token',
     severity: 'warning',
+    severityNote: 'error when mcp-doctor did not start the bridge because mcp-remote would start a browser sign-in (Codex\'s start then times out); warning when the token is only refused by the direct check.',
     stage: 'discovery',
     explanation:
       'mcp-remote\'s cached access token is not expired, but the remote answers 401 (or 403) to it: revoked, issued for another resource or scope, or by an older client registration. mcp-remote then discards it and starts a browser sign-in, which under Codex blocks the start until the timeout.',
@@ -422,10 +425,12 @@ export const REGISTRY = {
     title: 'TLS certificate not accepted',
     severity: 'error',
     stage: 'discovery',
-    explanation: 'The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies).',
-    detection: 'The TLS error code from the connection.',
-    fix: 'Use a valid certificate, or point Codex at the CA bundle: `CODEX_CA_CERTIFICATE=/path/ca.pem` (or `SSL_CERT_FILE`).',
-    codexSays: ['invalid peer certificate: UnknownIssuer'],
+    explanation:
+      `The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies). Trusting the certificate (or its CA) with \`CODEX_CA_CERTIFICATE\` helps only if Codex's TLS library (rustls/webpki) accepts it as a server certificate at all, and webpki refuses, even when trusted, what Node and browsers let pass: a CA certificate (basicConstraints CA:TRUE, the default of \`openssl req -x509\`) as the server's own certificate (CaUsedAsEndEntity), an X.509 v1 certificate (UnsupportedCertVersion), an extendedKeyUsage without serverAuth (RequiredEkuNotFound), a host name only in the subject CN with no subjectAltName, an IP URL whose address is not an IP entry of the subjectAltName (NotValidForName); the names are webpki's error variants, ${CODEX} shows each as "error sending request for url". Each measured against ${CODEX}.`,
+    detection:
+      'The TLS error code from the connection; then the certificate itself, read with a second handshake that verifies nothing (not through a proxy): version, basicConstraints, keyUsage, extendedKeyUsage, subjectAltName, validity (evidence `certificate`, with `codexRefuses` naming what webpki refuses). With a CA bundle set, the check refuses what webpki refuses, as Codex does.',
+    fix: 'A certificate webpki accepts and nothing vouches for: trust it (`CODEX_CA_CERTIFICATE=/path/cert.pem`, or `SSL_CERT_FILE`). One it refuses: issue a v3 leaf (CA:FALSE, extendedKeyUsage serverAuth, the host in subjectAltName) from a local CA and trust the CA; the finding gives the openssl commands.',
+    codexSays: ['invalid peer certificate: UnknownIssuer', 'error sending request for url (…), when send initialize request'],
   },
   'net.timeout': {
     title: 'Connected, but no response in time',
@@ -462,7 +467,7 @@ export const REGISTRY = {
     stage: 'discovery',
     explanation:
       'Codex adds the CA certificates of the file `CODEX_CA_CERTIFICATE` names (else `SSL_CERT_FILE`) to the roots it trusts. When that file is missing, unreadable or holds no PEM CERTIFICATE block, Codex fails every Streamable HTTP request — plain http:// ones included — before anything is sent.',
-    detection: 'The file the variable names is read as Codex would choose it (measured against Codex 0.169.0: `CODEX_CA_CERTIFICATE` wins when set and non-empty).',
+    detection: `The file the variable names is read as Codex would choose it (measured against ${CODEX}: \`CODEX_CA_CERTIFICATE\` wins when set and non-empty).`,
     fix: 'Point the variable at a PEM file with the CA certificate(s), or unset it to use the system roots.',
     codexSays: ['Failed to read CA certificate file … selected by CODEX_CA_CERTIFICATE: No such file or directory (os error 2)', 'Failed to load CA certificates from … selected by SSL_CERT_FILE: no certificates found in PEM file'],
   },
@@ -558,7 +563,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'initialize',
     explanation:
-      'Since 2025-06-18 JSON-RPC batching is gone from MCP: a request gets one JSON object. This server wraps its answer in an array, as 2025-03-26 batching allowed. Codex 0.169.0 cannot read it ("Deserialize error: unrecognized JSON-RPC message") and fails the start; the official TypeScript SDK client accepts arrays.',
+      `Since 2025-06-18 JSON-RPC batching is gone from MCP: a request gets one JSON object. This server wraps its answer in an array, as 2025-03-26 batching allowed. ${CODEX} cannot read it ("Deserialize error: unrecognized JSON-RPC message") and fails the start; the official TypeScript SDK client accepts arrays.`,
     detection: 'The `application/json` answer to `initialize` or `tools/list` is a JSON array.',
     fix: 'A server-side fix: answer a single request with a single JSON-RPC object (drop batch support, or answer batches only to batched requests). Until then, bridge it with `mcp-remote`, which uses the SDK client.',
     codexSays: ['handshaking with MCP server failed: Deserialize error: unrecognized JSON-RPC message, when send initialize request'],
@@ -568,7 +573,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'initialize',
     explanation:
-      'The server answered the request with an event stream and closed it without ever sending the JSON-RPC response. Without an event id a client cannot resume the stream (GET with Last-Event-ID); Codex 0.169.0 does not resume even when there is one. Codex fails the start; the official SDK client waits until its request timeout.',
+      `The server answered the request with an event stream and closed it without ever sending the JSON-RPC response. Without an event id a client cannot resume the stream (GET with Last-Event-ID); ${CODEX} does not resume even when there is one. Codex fails the start; the official SDK client waits until its request timeout.`,
     detection: 'The events of the response are read to the end of the stream; none is the response to the request.',
     fix: 'A server-side fix: send the JSON-RPC response on the stream before closing it (as a `message` event).',
     codexSays: ['handshaking with MCP server failed: connection closed: initialize response', 'MCP startup failed: Transport closed'],
@@ -578,7 +583,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'initialize',
     explanation:
-      'A `message` event of the response stream holds data that is not JSON, not a JSON-RPC message, or a response with another id than the request. Clients drop such events and keep waiting (the official SDK client) or fail at once (Codex 0.169.0, "conflict initialized response id").',
+      `A \`message\` event of the response stream holds data that is not JSON, not a JSON-RPC message, or a response with another id than the request. Clients drop such events and keep waiting (the official SDK client) or fail at once (${CODEX}, "conflict initialized response id").`,
     detection: 'Each `message` event of the response stream is parsed and its id compared with the request\'s.',
     fix: 'A server-side fix: each event\'s `data` must be one JSON-RPC message, and the response must carry the id of the request.',
     codexSays: ['handshaking with MCP server failed: conflict initialized response id: expected 0, got …', 'handshaking with MCP server failed: connection closed: initialize response'],
@@ -822,7 +827,7 @@ export const REGISTRY = {
     title: 'Codex shows the server as not supporting OAuth',
     severity: 'warning',
     severityNote:
-      'Reported only where it changes what Codex does: Codex 0.171 (`codex mcp list`) shows the server as Unsupported and `codex mcp add` starts no login, although `codex mcp login NAME` works (no metadata, only the 2025-03-26 default endpoints). Older releases that misjudged an authorization server on another origin are no longer reported.',
+      `Reported only where it changes what Codex does: ${CODEX} (\`codex mcp list\`) shows the server as Unsupported and \`codex mcp add\` starts no login, although \`codex mcp login NAME\` works (no metadata, only the 2025-03-26 default endpoints). Older releases that misjudged an authorization server on another origin are no longer reported.`,
     stage: 'auth',
     explanation:
       'Codex decides whether a server "supports OAuth" with its own discovery, which decides what `codex mcp list` shows in the Auth column and whether `codex mcp add` starts a login. That discovery can fail while the login itself works, so users see `Unsupported` or "MCP server may or may not require login" and never run the login.',
@@ -919,7 +924,7 @@ export const REGISTRY = {
     severityNote: 'warning when a stored login exists (only a new login is affected).',
     stage: 'auth',
     explanation:
-      'Codex 0.171 asks for the configured `scopes`, else the 401 challenge\'s `scope`, else the protected resource metadata\'s `scopes_supported`, else the authorization server\'s, and adds `offline_access` when the authorization server lists it; it names them in its dynamic client registration and in the authorization request (measured). An authorization server that validates them (oidc-provider and others: `invalid_client_metadata`, or `invalid_scope`) refuses the registration, so the login fails before the browser opens.',
+      `${CODEX} asks for the configured \`scopes\`, else the 401 challenge's \`scope\`, else the protected resource metadata's \`scopes_supported\`, else the authorization server's, and adds \`offline_access\` when the authorization server lists it; it names them in its dynamic client registration and in the authorization request (measured). An authorization server that validates them (oidc-provider and others: \`invalid_client_metadata\`, or \`invalid_scope\`) refuses the registration, so the login fails before the browser opens.`,
     detection: 'The scopes Codex will ask for are derived from the metadata already fetched and compared with the authorization server\'s `scopes_supported`; `check --login` shows the refusal itself.',
     fix: 'Set `scopes = [...]` in the server table to scopes the authorization server lists (Codex then asks for exactly those, plus `offline_access` when listed), and run `codex mcp login NAME`; a server-side fix when the server requires a scope its authorization server does not issue.',
     codexSays: ['Registration failed: Dynamic registration failed: Registration failed: HTTP 400 Bad Request: {"error":"invalid_client_metadata",…}'],
@@ -935,6 +940,48 @@ export const REGISTRY = {
     fix: 'Register the redirect URI Codex uses (`http://127.0.0.1:PORT/callback/<callback id>`) with the provider for this client, and fix the port with `callback_port` (or `mcp_oauth_callback_port`).',
     codexSays: ['timed out waiting for OAuth callback'],
     refs: ['https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1', 'https://www.rfc-editor.org/rfc/rfc8252#section-7.3'],
+  },
+
+  // ── API-key gateways (issue 16) ──────────────────────────────────────────────────────────────
+  'auth.api-key-required': {
+    title: 'The server wants an API key in a header, not an OAuth login',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      `The server answered 401, its answer asks for an API key (\`Invalid or missing API key\`, \`missing X-API-Key header\`, a \`WWW-Authenticate: ApiKey\` challenge), and it publishes no OAuth metadata: an API-key gateway such as \`mcp-proxy --apiKey\`, which guards every path, its OAuth default endpoints included. \`codex mcp login\` fails there (${CODEX}: "Dynamic registration failed: HTTP 401"), and \`bearer_token_env_var\` sends the key as \`Authorization: Bearer\`, which such a server ignores.`,
+    detection: '401 without a credential; no protected resource or authorization server metadata, `/authorize` not a login page (401/404); the challenge parameters or the body speak of an API key, and name the header when they can (else `X-API-Key`, the convention mcp-proxy follows).',
+    fix: 'Export the key in an environment variable where Codex starts and send it in the header the server names: `env_http_headers = { "X-API-Key" = "VAR" }`.',
+    codexSays: ['Auth required, when send initialize request', 'Dynamic registration failed: HTTP 401'],
+    refs: ['https://github.com/punkpeye/mcp-proxy#readme'],
+  },
+  'auth.api-key-wrong-header': {
+    title: 'The key is sent as a bearer token; the server wants it in another header',
+    severity: 'error',
+    stage: 'auth',
+    explanation:
+      'A credential went out in `Authorization` (bearer_token_env_var, or an Authorization entry of http_headers / env_http_headers), the server answered 401 and asks for an API key in a header of its own (`X-API-Key`, or the one it names), and it publishes no OAuth metadata. The key may be right; it is in the wrong place.',
+    detection: 'As `auth.api-key-required`, with an Authorization header sent.',
+    fix: 'Name the same variable in `env_http_headers` under the header the server wants, and remove `bearer_token_env_var`.',
+    codexSays: ['Auth required, when send initialize request'],
+  },
+  'bridge.api-key-required': {
+    title: 'mcp-remote in front of an API-key gateway, without the key',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The remote behind mcp-remote answers 401 and wants an API key in a header (`auth.api-key-required` in the bridge diagnosis). mcp-remote 0.15.1 takes the 401 for an OAuth sign-in: it opens a browser and waits ("Authentication required. Waiting for authorization..."), so Codex\'s start times out. mcp-doctor does not start the bridge in that state.',
+    detection: 'The direct check of the remote finds `auth.api-key-required` / `-wrong-header` / `-rejected`.',
+    fix: 'Pass the key as a header: `args = [..., "--header", "X-API-Key:${VAR}"]` and `env_vars = ["VAR"]` (mcp-remote expands `${VAR}` itself).',
+    codexSays: ['timed out handshaking with MCP server after …'],
+  },
+  'auth.api-key-rejected': {
+    title: 'The API key sent in the header was refused',
+    severity: 'error',
+    stage: 'auth',
+    explanation: 'The header the server asks for was sent (from `http_headers` or `env_http_headers`) and the server still answered 401 asking for a valid key: the key is wrong, revoked or for another deployment.',
+    detection: 'As `auth.api-key-required`, with the named header configured.',
+    fix: 'Export the right key where Codex starts.',
+    codexSays: ['Auth required, when send initialize request'],
   },
 
   // ── initialize and session ──────────────────────────────────────────────────────────────────
@@ -972,7 +1019,7 @@ export const REGISTRY = {
     title: '`notifications/initialized` not accepted',
     severity: 'error',
     severityNote:
-      'warning when Codex 0.169 carries on anyway (measured): an empty `204 No Content`, or a JSON-RPC error body with 200 or a 4xx other than 404; error for anything else (a JSON result, an empty 400, 404, 5xx…), where Codex fails the start.',
+      `warning when ${CODEX} carries on anyway (measured): an empty \`204 No Content\`, or a JSON-RPC error body with 200 or a 4xx other than 404; error for anything else (a JSON result, an empty 400, 404, 5xx…), where Codex fails the start.`,
     stage: 'initialize',
     explanation: 'Over Streamable HTTP a notification must be answered `202 Accepted` with no body. Codex fails the start when the server answers with most other things; it ignores a JSON-RPC error message and an empty 204.',
     detection: 'The status and body of the `notifications/initialized` POST.',
@@ -1015,7 +1062,7 @@ export const REGISTRY = {
     severity: 'warning',
     stage: 'initialize',
     explanation:
-      'After the handshake clients open a GET stream for server messages. The server must answer it with an event stream or 405 Method Not Allowed. A 404 tells clients that the session has expired, so spec-following clients initialize again, and again (Codex 0.169.0 tolerates it and goes on without the stream); other answers (400, JSON) break clients that rely on the stream.',
+      `After the handshake clients open a GET stream for server messages. The server must answer it with an event stream or 405 Method Not Allowed. A 404 tells clients that the session has expired, so spec-following clients initialize again, and again (${CODEX} tolerates it and goes on without the stream); other answers (400, JSON) break clients that rely on the stream.`,
     detection: 'A GET with `Accept: text/event-stream` and the session id after the handshake; only the response headers are read.',
     fix: 'A server-side fix: answer the GET with `text/event-stream`, or with 405 when the server offers no stream.',
     refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server'],
@@ -1025,7 +1072,7 @@ export const REGISTRY = {
     title: 'Session id with characters outside visible ASCII',
     severity: 'warning',
     severityNote:
-      'error when the id has characters above 0x7E or control characters: Codex 0.169.0 cannot read it, sends its requests without a session and never gets its tools (measured); warning when only spaces or tabs are outside 0x21–0x7E (Codex works; the spec forbids them).',
+      `error when the id has characters above 0x7E or control characters: ${CODEX} cannot read it, sends its requests without a session and never gets its tools (measured); warning when only spaces or tabs are outside 0x21–0x7E (Codex works; the spec forbids them).`,
     stage: 'initialize',
     explanation: 'An `Mcp-Session-Id` MUST contain only visible ASCII characters (0x21 to 0x7E). Clients differ in what they do with other bytes: drop the id, re-encode it, or send it back unchanged.',
     detection: 'The `Mcp-Session-Id` of the `initialize` answer is checked character by character.',
@@ -1128,7 +1175,7 @@ export const REGISTRY = {
     severity: 'warning',
     stage: 'tools',
     explanation:
-      'Codex starts the server and lists the tool, and sends it to the model as a function in the `mcp__<server>` namespace: the name after its own renaming, the `inputSchema` after its own rewriting (measured with Codex 0.171.0, see docs/model-view.md). The OpenAI API documents that a function\'s `parameters` is a JSON Schema object and that a function name is at most 64 characters of `[a-zA-Z0-9_-]`; Codex sends a root `"type": "string"` (or any other non-object root) as it is, and keeps names up to 128 characters with the namespace. Where the API enforces its documented rule, every request that carries the tool fails.',
+      `Codex starts the server and lists the tool, and sends it to the model as a function in the \`mcp__<server>\` namespace: the name after its own renaming, the \`inputSchema\` after its own rewriting (measured with ${CODEX}, see docs/model-view.md). The OpenAI API documents that a function's \`parameters\` is a JSON Schema object and that a function name is at most 64 characters of \`[a-zA-Z0-9_-]\`; Codex sends a root \`"type": "string"\` (or any other non-object root) as it is, and keeps names up to 128 characters with the namespace. Where the API enforces its documented rule, every request that carries the tool fails.`,
     detection: 'The `parameters` and name Codex sends are predicted from the tool list (docs/model-view.md) and checked against the documented rules.',
     fix: 'A server-side fix (an object root schema, shorter names); meanwhile `disabled_tools` hides the tool from Codex.',
     refs: ['https://platform.openai.com/docs/api-reference/responses/create#responses-create-tools', 'https://platform.openai.com/docs/guides/function-calling'],
@@ -1139,7 +1186,7 @@ export const REGISTRY = {
     stage: 'tools',
     explanation:
       'Codex starts the server, but cannot turn some of its tools into a model tool and skips them (its log says "Skipping MCP tool …: failed to build tool spec"): a root schema of the single type `null`, `properties` that is not a map, `required` that is not a list, a property schema that is neither an object nor a boolean. Of several tools with the same name Codex keeps the first. The model never sees the skipped tools; the rest of the server works.',
-    detection: 'The tool list is read as Codex 0.171.0 reads it (docs/model-view.md).',
+    detection: `The tool list is read as ${CODEX} reads it (docs/model-view.md).`,
     fix: 'A server-side fix: unique tool names and input schemas Codex can read.',
   },
   // ── what Codex's reader refuses, and bounds (issue 14; see docs/limits.md) ────────────────────
@@ -1148,7 +1195,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'initialize',
     explanation:
-      'The answer is JSON that JavaScript reads, but Codex reads messages with serde_json, which is stricter: it refuses nesting deeper than 127 levels, a lone UTF-16 surrogate escape such as `"\\ud800"`, and bytes that are not valid UTF-8, wherever they are in the message (also in fields Codex otherwise ignores). Over stdio Codex drops the line and times out waiting for the answer; over HTTP the request fails. Either way Codex cannot use the server (measured with Codex 0.171.0).',
+      `The answer is JSON that JavaScript reads, but Codex reads messages with serde_json, which is stricter: it refuses nesting deeper than 127 levels, a lone UTF-16 surrogate escape such as \`"\\ud800"\`, and bytes that are not valid UTF-8, wherever they are in the message (also in fields Codex otherwise ignores). Over stdio Codex drops the line and times out waiting for the answer; over HTTP the request fails. Either way Codex cannot use the server (measured with ${CODEX}).`,
     detection: 'Each JSON-RPC message is scanned as received: its deepest nesting, its `\\u` escapes, and (from the raw bytes) its UTF-8 validity.',
     fix: 'A server-side fix: send valid UTF-8, encode characters outside the BMP as surrogate pairs (or raw UTF-8), and keep JSON nesting (input schemas included) under 127 levels.',
     codexSays: ['recursion limit exceeded', 'unexpected end of hex escape', 'lone leading surrogate in hex escape', 'invalid unicode code point', 'timed out handshaking with MCP server after …'],
@@ -1179,7 +1226,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'initialize',
     explanation:
-      'The server compressed its answer with a `Content-Encoding` other than gzip (deflate, br, zstd…). Codex 0.171.0 decodes gzip only; it reads other encodings\' bytes as JSON and fails (measured).',
+      `The server compressed its answer with a \`Content-Encoding\` other than gzip (deflate, br, zstd…). ${CODEX} decodes gzip only; it reads other encodings' bytes as JSON and fails (measured).`,
     detection: 'The response\'s `Content-Encoding` header names an encoding other than gzip or identity.',
     fix: 'A server-side fix: send the answer uncompressed, or compressed with gzip only.',
     codexSays: ['Deserialize error: expected value at line 1 column 1, when send initialize request'],
@@ -1199,7 +1246,7 @@ export const REGISTRY = {
     stage: 'initialize',
     explanation:
       'Codex (rmcp) reads the initialize result and the tool list into typed structures. A field of the wrong type (for example `capabilities.experimental` values that are not objects, `capabilities.tools.listChanged` that is not a boolean, a tool without an object `inputSchema`, a duplicated field name) makes the whole answer unreadable to Codex although the doctor\'s own checks, and many other clients, accept it.',
-    detection: 'The answer is checked against the types of rmcp\'s InitializeResult, ServerCapabilities, Implementation, Tool and ListToolsResult, as Codex 0.171.0 pins them (src/stages/codex-shape.ts; every rule confirmed by the differential fuzzer, test/fuzz/).',
+    detection: `The answer is checked against the types of rmcp's InitializeResult, ServerCapabilities, Implementation, Tool and ListToolsResult, as ${CODEX} pins them (src/stages/codex-shape.ts; every rule confirmed by the differential fuzzer, test/fuzz/).`,
     fix: 'A server-side fix: give the field the type the MCP schema gives it (objects where objects go, booleans for the *Changed flags, strings for names and versions).',
     codexSays: ['expect initialized result, but received: Some(CustomResult(…))'],
   },
@@ -1208,7 +1255,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'tools',
     explanation:
-      'Codex 0.171.0 accepts at most 2048 tools from one server (all pages together, codex-mcp `MAX_MCP_CATALOG_ITEMS`) and fails the whole server past that, instead of keeping the first 2048.',
+      `${CODEX} accepts at most 2048 tools from one server (all pages together, codex-mcp \`MAX_MCP_CATALOG_ITEMS\`) and fails the whole server past that, instead of keeping the first 2048.`,
     detection: 'The tools of all `tools/list` pages are counted.',
     fix: 'Offer fewer tools from the server (split it into several servers, or let it expose a subset by configuration). `enabled_tools` is not expected to help: the limit applies while Codex collects the listing (codex-mcp pagination), before its tool filters (read in the source, not measured).',
     codexSays: ['tools/list exceeded the catalog limit of 2048 items'],

@@ -8,6 +8,7 @@ import { runServer, serverStatusFromFindings, stageStatusFromFindings, type Plan
 import type { BridgeReport, Finding, Fix, ServerReport, Stage } from '../types.ts';
 import type { BridgeSpec } from '../transports/stdio/bridge-args.ts';
 import { mergeEnvVars, serverTable, shellQuote, terminalCommand } from '../transports/stdio/stdio-findings.ts';
+import { apiKeyBridgeFix } from '../transports/stdio/bridge-findings.ts';
 import { createHttpPlan } from './http-plan.ts';
 
 /**
@@ -218,6 +219,10 @@ function bridgeFinding(ctx: ServerContext, spec: BridgeSpec, finding: Finding, o
         ['env_vars', mergeEnvVars(server, [variable])],
       ]),
     };
+    return rewritten;
+  }
+  if ((finding.code === 'auth.api-key-required' || finding.code === 'auth.api-key-wrong-header') && kind === 'mcp-remote') {
+    rewritten.fix = apiKeyBridgeFix(ctx, String(finding.evidence?.header ?? 'X-API-Key'));
     return rewritten;
   }
   if ((finding.code === 'auth.token-rejected' || finding.code === 'auth.token-expired') && options.authorizationSource === 'cache' && options.tokensFile) {

@@ -24,8 +24,10 @@
  *   `required` not a list, a property schema that is neither an object nor a boolean).
  * - Of several tools with the same raw name, the first is kept.
  */
+import { CALIBRATED_CODEX_VERSION } from '../codex/codex-version.ts';
 
-export const MODEL_VIEW_CODEX_VERSION = '0.171.0';
+
+export const MODEL_VIEW_CODEX_VERSION = CALIBRATED_CODEX_VERSION;
 
 /** Where each documented limit comes from (docs/model-view.md quotes them). */
 export const API_SOURCES = {

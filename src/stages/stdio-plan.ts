@@ -7,7 +7,7 @@ import { buildChildEnv, buildFullEnv, droppedVariables, lookupEnv } from '../tra
 import { searchNeededVariables } from './env-search.ts';
 import { exitHints, mentionedVariables, timeoutHints } from '../transports/stdio/exit-hints.ts';
 import { parseBridgeArgs, type BridgeSpec } from '../transports/stdio/bridge-args.ts';
-import { bridgeCause, bridgeNoteFinding, cacheFindings, headerVariableFinding, staleClientFromStderr, type CacheVerdict } from '../transports/stdio/bridge-findings.ts';
+import { apiKeyBridgeFinding, bridgeCause, bridgeNoteFinding, cacheFindings, headerVariableFinding, staleClientFromStderr, type CacheVerdict } from '../transports/stdio/bridge-findings.ts';
 import { detectBridge, detectLauncher, type Bridge, type Launcher } from '../config/launchers.ts';
 import { inspectMcpRemoteCache, type McpRemoteCache } from '../transports/stdio/mcp-remote-cache.ts';
 import { envInterpreter, realFileProbe, resolveCommand } from '../transports/stdio/resolve-command.ts';
@@ -26,7 +26,7 @@ import {
   type BridgeCauseText,
 } from '../transports/stdio/stdio-findings.ts';
 import { StdioSession, describeExit, type ExitInfo, type SpawnSpec } from '../transports/stdio/stdio-session.ts';
-import { startBridgeCheck, wouldSignIn, type BridgeCheck } from './bridge-check.ts';
+import { startBridgeCheck, wouldSignIn, type BridgeCheck, type RemoteAuth } from './bridge-check.ts';
 import { classifyInitializeResponse, initializeParams } from './initialize-result.ts';
 import { checkTools, toolsSummary } from './validate-tools.ts';
 import { setDelay } from '../deadline.ts';
@@ -164,11 +164,23 @@ async function signInGate(ctx: ServerContext, state: StdioState): Promise<CacheV
   const { spec, cache } = bridge;
   if (spec.kind !== 'mcp-remote') return { findings: [] };
   const auth = await within(bridge.check.auth, Math.min(SIGN_IN_GATE_MS, ctx.remainingMs() / 4));
+  // An API-key gateway: mcp-remote would take its 401 for an OAuth sign-in and open a browser.
+  const keyFinding = auth?.findings.find((f) => f.code.startsWith('auth.api-key-'));
+  if (keyFinding) {
+    const notStarted = apiKeyBridgeFinding(ctx, spec, keyFinding);
+    return { findings: [notStarted], notStarted };
+  }
   const tokens = cache?.tokens;
   const signIn = auth !== undefined && wouldSignIn(spec, auth) && tokens?.state !== 'expired-refreshable';
   if (auth === undefined) ctx.transcript.add('note', 'the direct check of the remote had not decided in time; starting the bridge');
   const rejectedCachedToken = bridge.cachedToken && (auth?.findings.some((f) => f.code === 'auth.token-rejected') ?? false);
-  return cacheFindings(ctx, spec, cache, { signIn, rejectedCachedToken });
+  return cacheFindings(ctx, spec, cache, { signIn, rejectedCachedToken, directLogin: signIn && directLoginWorks(auth) });
+}
+
+/** Codex could log in to the remote itself: it asks for an OAuth login and nothing else blocks it. */
+function directLoginWorks(auth: RemoteAuth | undefined): boolean {
+  if (!auth?.findings.some((f) => f.code === 'auth.login-required')) return false;
+  return !auth.findings.some((f) => f.severity === 'error' && f.code !== 'auth.login-required');
 }
 
 /** The remote's first error, in words, once the direct check has ended (bounded wait). */

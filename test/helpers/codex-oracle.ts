@@ -70,6 +70,8 @@ export interface AskCodexOptions {
   session?: boolean;
   /** Only these servers are started (one `serverName` request each). */
   names?: string[];
+  /** A CODEX_HOME whose `.credentials.json` (OAuth logins) Codex starts with (copied, minus refresh tokens). */
+  credentialsFrom?: string;
   /** `.credentials.json` for Codex's temp home, verbatim (refresh tokens kept: Codex may refresh and rotate them). */
   credentialsJson?: string;
 }
@@ -194,6 +196,7 @@ export async function askCodex(configToml: string, opts: AskCodexOptions = {}): 
         env: opts.env,
         cwd: opts.cwd,
         timeoutMs,
+        credentialsFrom: opts.credentialsFrom,
         ...(opts.credentialsJson !== undefined ? { credentialsJson: opts.credentialsJson } : {}),
         clientName: 'mcp-doctor-tests',
       },

@@ -24,8 +24,18 @@ export interface TestCerts {
   expired: KeyPair;
   /** Signed by the CA for DNS:mcp.other.example only. */
   otherHost: KeyPair;
-  /** Self-signed for 127.0.0.1 (no CA). */
+  /** Self-signed for 127.0.0.1 (no CA); `openssl req -x509`'s default makes it CA:TRUE. */
   selfSigned: KeyPair;
+  /** Self-signed for 127.0.0.1 as a leaf: CA:FALSE, extendedKeyUsage serverAuth, IP in subjectAltName. */
+  selfSignedLeaf: KeyPair & { path: string };
+  /** Signed by the CA for IP:127.0.0.1 and DNS:localhost, extendedKeyUsage clientAuth only. */
+  clientAuthOnly: KeyPair;
+  /** Signed by the CA, CN=localhost, no subjectAltName (v3: basicConstraints CA:FALSE). */
+  cnOnly: KeyPair;
+  /** Signed by the CA, CN=localhost, no extensions at all: an X.509 v1 certificate. */
+  v1: KeyPair;
+  /** Signed by the CA for DNS:localhost only (reached as 127.0.0.1: the IP is not in the SAN). */
+  dnsOnly: KeyPair;
   cleanup(): void;
 }
 
@@ -67,8 +77,9 @@ export function makeTestCerts(): TestCerts {
         '',
       ].join('\n'),
     );
-    const leaf = (name: string, san: string, dates: string[]) => {
-      openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`, '-addext', `subjectAltName=${san}`], dir);
+    const leaf = (name: string, san: string | string[], dates: string[], cn = name) => {
+      const exts = (Array.isArray(san) ? san : [`subjectAltName=${san}`]).flatMap((e) => ['-addext', e]);
+      openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`, ...exts], dir);
       openssl(['ca', '-batch', '-notext', '-config', 'ca.cnf', '-in', `${name}.csr`, '-out', `${name}.pem`, ...dates], dir);
       return { key: read(`${name}.key`), cert: read(`${name}.pem`) };
     };
@@ -76,6 +87,11 @@ export function makeTestCerts(): TestCerts {
     const expired = leaf('expired', 'IP:127.0.0.1,DNS:localhost', ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z']);
     const otherHost = leaf('other-host', 'DNS:mcp.other.example', ['-days', '2']);
     openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'self.key', '-out', 'self.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], dir);
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'self-leaf.key', '-out', 'self-leaf.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment'], dir);
+    const clientAuthOnly = leaf('client-auth', ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=clientAuth', 'basicConstraints=CA:FALSE'], ['-days', '2']);
+    const cnOnly = leaf('cn-only', ['basicConstraints=CA:FALSE'], ['-days', '2'], 'localhost');
+    const v1 = leaf('v1', [], ['-days', '2'], 'localhost');
+    const dnsOnly = leaf('dns-only', 'DNS:localhost', ['-days', '2']);
     return {
       dir,
       ca: { cert: read('ca.pem'), path: join(dir, 'ca.pem') },
@@ -83,6 +99,11 @@ export function makeTestCerts(): TestCerts {
       expired,
       otherHost,
       selfSigned: { key: read('self.key'), cert: read('self.pem') },
+      selfSignedLeaf: { key: read('self-leaf.key'), cert: read('self-leaf.pem'), path: join(dir, 'self-leaf.pem') },
+      clientAuthOnly,
+      cnOnly,
+      v1,
+      dnsOnly,
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };
   } catch (error) {

@@ -16,6 +16,7 @@ import type { Finding } from '../../types.ts';
 import { codexCallbackId, codexRedirectUri, SUGGESTED_CALLBACK_PORT } from '../authorization-server.ts';
 import { isRedirectUriError } from './authorization-error.ts';
 import type { LoginFlowResult, LoginStepEvidence, FreshToken, LoginTarget } from './login-flow.ts';
+import { CODEX } from '../../codex/codex-version.ts';
 
 export interface ServerAnswer {
   status: number;
@@ -285,7 +286,7 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
             message: `The stored token of "${name}" is for ${JSON.stringify(stored!.aud)}, while a token requested just now with resource=${resource} is for ${JSON.stringify(fresh!.aud)} and was accepted: ${audiences(stored!.aud).some((a) => /^https?:\/\//i.test(a)) ? 'the stored one was requested with `resource` set to another server' : 'the stored one was obtained with the RFC 8707 `resource` left out of the token request'}, which is why the server rejects it.`,
             evidence: { storedTokenClaims: stored, ...proof, rejectedWith: f.evidence?.audience ?? 'HTTP 401' },
             fix: {
-              summary: 'Log in again so that the token is requested for this resource (Codex 0.169 sends the protected resource metadata\'s `resource` in both requests).',
+              summary: `Log in again so that the token is requested for this resource (${CODEX} sends the protected resource metadata's \`resource\` in both requests).`,
               ...(server.oauthResource ? {} : { toml: serverSnippet(name, [['oauth_resource', target.resource]]) }),
               command: `codex mcp login ${name}`,
             },
@@ -303,7 +304,7 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
             message: `The stored token of "${name}" is not bound to this resource: it is ${stored ? 'a JWT without an `aud` claim' : 'an opaque token (not a JWT)'}, while a token requested just now with the RFC 8707 \`resource=${resource}\` is a JWT for ${JSON.stringify(fresh!.aud)} and was accepted. The authorization server issues resource-bound tokens only when the token request names the resource, so the stored one was obtained with \`resource\` left out of the token request — which is why the server rejects it.`,
             evidence: { ...(stored ? { storedTokenClaims: stored } : { storedToken: 'opaque' }), ...proof, rejectedWith: f.evidence?.serverAnswer ?? 'HTTP 401', ...(f.evidence?.issuerCheck ? { issuerCheck: f.evidence.issuerCheck } : {}) },
             fix: {
-              summary: "Log in again: Codex 0.171 sends the protected resource metadata's `resource` in both the authorization and the token request, so the new token is bound to this server.",
+              summary: `Log in again: ${CODEX} sends the protected resource metadata's \`resource\` in both the authorization and the token request, so the new token is bound to this server.`,
               ...(target.resourceFrom === 'protected-resource-metadata' || server.oauthResource ? {} : { toml: serverSnippet(name, [['oauth_resource', target.resource]]) }),
               command: `codex mcp login ${name}`,
             },

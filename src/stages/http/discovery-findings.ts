@@ -7,6 +7,7 @@ import { bodyPreview, bridgeFix, htmlTitle, isFigmaDesktop, looksLikeHtml, urlFi
 import type { RpcError } from '../../transports/http/jsonrpc.ts';
 import type { SiblingProbe } from '../../transports/http/transport-probes.ts';
 import { RETRY_STATUSES } from './codex-requests.ts';
+import { CODEX } from '../../codex/codex-version.ts';
 
 /**
  * The findings of the discovery stage that need more than one line to word: what the answer to
@@ -19,7 +20,7 @@ export function modernOnlyFinding(ctx: ServerContext, url: string, res: HttpResp
     stage: 'discovery',
     message:
       `"${ctx.server.name}" speaks only the stateless 2026-07-28 protocol (server/discover lists ${versions.join(', ')}) and refuses initialize ` +
-      `(HTTP ${res.status}${rpcError ? `, JSON-RPC ${rpcError.code} "${rpcError.message}"` : ''}). Clients that start with initialize — Codex 0.169.0 among them, sending ${CODEX_PROTOCOL_VERSION} — cannot connect.`,
+      `(HTTP ${res.status}${rpcError ? `, JSON-RPC ${rpcError.code} "${rpcError.message}"` : ''}). Clients that start with initialize — ${CODEX} among them, sending ${CODEX_PROTOCOL_VERSION} — cannot connect.`,
     evidence: { status: res.status, ...(rpcError && { error: rpcError }), supportedVersions: versions },
     fix: bridgeFix(ctx, url, ['--protocol', 'auto'], 'Ask the server to keep serving initialize-based clients; meanwhile mcp-remote can bridge it (it negotiates the protocol era).'),
   });

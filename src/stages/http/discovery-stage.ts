@@ -14,6 +14,7 @@ import { modernOnlyFinding, notMcpFinding, redirectFinding, sseOnlyFinding, unex
 import type { HttpExchangeState } from './exchange-state.ts';
 import { fail, failureWords } from './stage-outcome.ts';
 import { refusedRedirectOutcome } from '../../transports/http/redirect-refusal.ts';
+import { refineTlsFinding } from '../../transports/http/tls-findings.ts';
 
 /**
  * The discovery stage of a Streamable HTTP server: posts `initialize` exactly as Codex does and
@@ -155,7 +156,7 @@ async function discoverEndpoint(ctx: ServerContext, st: HttpExchangeState, found
   if (followed.loop) return fail('redirect loop', findings);
 
   if (ex.failure) {
-    const finding = networkFinding(ctx, ex.failure, followed.finalUrl, 'initialize', 'discovery', ex.elapsedMs);
+    const finding = await refineTlsFinding(ctx, networkFinding(ctx, ex.failure, followed.finalUrl, 'initialize', 'discovery', ex.elapsedMs), followed.finalUrl);
     return fail(`${failureWords(ex.failure.kind)} (${ex.failure.phase})`, [...findings, finding]);
   }
   if (!res) return fail('no response', findings);

@@ -9,6 +9,7 @@ import { describeSseEvent } from '../../transports/http/sse-reader.ts';
 import { withDeviation } from '../../transports/http/protocol-deviation.ts';
 import { initializeSpec } from './codex-requests.ts';
 import { sessionHeaders, type HttpExchangeState } from './exchange-state.ts';
+import { CODEX } from '../../codex/codex-version.ts';
 
 /**
  * Probes the initialize stage runs after a working handshake, each one request outside Codex's
@@ -39,8 +40,8 @@ export async function getStreamProbe(ctx: ServerContext, st: HttpExchangeState):
     ...withDeviation(
       `The GET stream for server messages (Accept: text/event-stream, with the session id) got ${what}, instead of an event stream or 405. ` +
         (res.status === 404
-          ? 'Spec-following clients then initialize again in a loop; Codex 0.169.0 carries on without the stream (checked).'
-          : 'Codex 0.169.0 carries on without the stream; clients that need it lose server notifications.'),
+          ? `Spec-following clients then initialize again in a loop; ${CODEX} carries on without the stream (checked).`
+          : `${CODEX} carries on without the stream; clients that need it lose server notifications.`),
       { status: res.status, contentType: res.headers['content-type'] ?? null },
       { specLevel: 'MUST', sdkTolerates: true, sdk: 'a failed GET stream only reaches its onerror callback' },
     ),

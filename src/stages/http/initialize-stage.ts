@@ -15,6 +15,7 @@ import { getStreamProbe, originProbe, staleSessionProbe } from './handshake-prob
 import { fail } from './stage-outcome.ts';
 import { httpAnswerLimits } from '../../transports/http/answer-limits.ts';
 import { codexReadsAsObject, initializeShapeProblems, shapeFinding } from '../codex-shape.ts';
+import { CODEX } from '../../codex/codex-version.ts';
 
 /**
  * The initialize stage of a Streamable HTTP server: judges the InitializeResult discovery (or
@@ -63,7 +64,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
         makeFinding('init.version-unsupported', {
           severity: 'error',
           ...withDeviation(
-            `"${name}" rejects protocol version ${CODEX_PROTOCOL_VERSION}, which Codex 0.169.0 sends (JSON-RPC ${err.code} "${err.message}")` +
+            `"${name}" rejects protocol version ${CODEX_PROTOCOL_VERSION}, which ${CODEX} sends (JSON-RPC ${err.code} "${err.message}")` +
               `${supported ? `; it supports ${supported.join(', ')}` : ''}. A server should answer with a version it supports instead of refusing.`,
             { status: res.status, error: err },
             { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() fails with the same error' },
@@ -129,7 +130,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
       makeFinding('init.version-unsupported', {
         severity: 'warning',
         ...withDeviation(
-          `"${name}" answered initialize with protocol version "${version}", which no released client knows (Codex sent ${CODEX_PROTOCOL_VERSION}). Codex 0.169.0 proceeds anyway; spec-following clients disconnect.`,
+          `"${name}" answered initialize with protocol version "${version}", which no released client knows (Codex sent ${CODEX_PROTOCOL_VERSION}). ${CODEX} proceeds anyway; spec-following clients disconnect.`,
           { requested: CODEX_PROTOCOL_VERSION, answered: version, known: KNOWN_VERSIONS },
           { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() throws "Server\'s protocol version is not supported"' },
         ),
@@ -167,7 +168,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
       makeFinding('init.initialized-rejected', {
         severity: 'warning',
         ...withDeviation(
-          `"${name}" answered notifications/initialized with 204 No Content. Codex 0.169.0 accepts that; the spec requires 202 Accepted, and stricter clients fail.`,
+          `"${name}" answered notifications/initialized with 204 No Content. ${CODEX} accepts that; the spec requires 202 Accepted, and stricter clients fail.`,
           { status: 204 },
           { specLevel: 'MUST', sdkTolerates: true, sdk: 'it accepts any 2xx, but opens its GET stream only after a 202' },
         ),
@@ -180,7 +181,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
       makeFinding('init.initialized-rejected', {
         severity: 'warning',
         ...withDeviation(
-          `"${name}" answered notifications/initialized with HTTP ${ackRes.status} and a JSON-RPC error (${error.code}: ${ctx.redact.text(error.message)}) instead of 202 Accepted. Codex 0.169.0 ignores a JSON-RPC error there and carries on (measured); the spec requires 202 Accepted, and stricter clients fail.`,
+          `"${name}" answered notifications/initialized with HTTP ${ackRes.status} and a JSON-RPC error (${error.code}: ${ctx.redact.text(error.message)}) instead of 202 Accepted. ${CODEX} ignores a JSON-RPC error there and carries on (measured); the spec requires 202 Accepted, and stricter clients fail.`,
           { status: ackRes.status, jsonRpcError: { code: error.code, message: ctx.redact.text(error.message) } },
           { specLevel: 'MUST', sdkTolerates: false, sdk: 'connect() fails on the error status' },
         ),
@@ -194,7 +195,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
       makeFinding('init.initialized-rejected', {
         ...withDeviation(
           `"${name}" answered notifications/initialized with HTTP ${ackRes.status}${body ? ' and a body' : ''} instead of 202 Accepted. ` +
-            'Codex 0.169.0 fails the start with "Transport channel closed, when send initialized notification" (measured: it accepts 202, an empty 204, and a JSON-RPC error body with 200 or a 4xx other than 404).',
+            `${CODEX} fails the start with "Transport channel closed, when send initialized notification" (measured: it accepts 202, an empty 204, and a JSON-RPC error body with 200 or a 4xx other than 404).`,
           { status: ackRes.status, contentType: ackRes.headers['content-type'] ?? null, bodyPreview: bodyPreview(ctx, body) },
           ackRes.status < 300
             ? { specLevel: 'MUST', sdkTolerates: true, sdk: 'it discards the body of a 2xx answer to a notification' }

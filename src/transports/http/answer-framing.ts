@@ -6,6 +6,7 @@ import { bodyPreview } from './http-findings.ts';
 import { isObject, type RpcId } from './jsonrpc.ts';
 import { withDeviation } from './protocol-deviation.ts';
 import { describeSseEvent } from './sse-reader.ts';
+import { CODEX } from '../../codex/codex-version.ts';
 
 /**
  * Answers whose framing breaks clients although the server meant well (mcp-wire §7 HTTP-05,
@@ -61,7 +62,7 @@ export function framingFinding(ctx: ServerContext, problem: FramingProblem, requ
   switch (problem.kind) {
     case 'batch': {
       const { message, evidence } = withDeviation(
-        `"${name}" answered ${request} with a JSON array of ${problem.count} message${problem.count === 1 ? '' : 's'} (a batch, which MCP dropped in 2025-06-18) instead of one JSON-RPC object. Codex 0.169.0 cannot read it (${CODEX_SAYS.batch}) and fails the start.`,
+        `"${name}" answered ${request} with a JSON array of ${problem.count} message${problem.count === 1 ? '' : 's'} (a batch, which MCP dropped in 2025-06-18) instead of one JSON-RPC object. ${CODEX} cannot read it (${CODEX_SAYS.batch}) and fails the start.`,
         { ...base, request, bodyPreview: bodyPreview(ctx, res.body) },
         { specLevel: 'MUST', sdkTolerates: true, sdk: 'it reads arrays' },
       );
@@ -75,7 +76,7 @@ export function framingFinding(ctx: ServerContext, problem: FramingProblem, requ
     case 'sse-no-response': {
       const resumable =
         problem.lastEventId !== undefined
-          ? ` It carried event id "${problem.lastEventId}", so a client could try to resume it (GET with Last-Event-ID); Codex 0.169.0 does not.`
+          ? ` It carried event id "${problem.lastEventId}", so a client could try to resume it (GET with Last-Event-ID); ${CODEX} does not.`
           : ' It carried no event id, so no client can resume it.';
       const { message, evidence } = withDeviation(
         `The event stream answering ${request} ended after ${problem.events} event${problem.events === 1 ? '' : 's'} without the JSON-RPC response.${resumable} Codex fails the start (${CODEX_SAYS['sse-no-response'][request]}).`,

@@ -51,13 +51,16 @@ const TLS_CODES = new Set([
   'CERT_SIGNATURE_FAILURE',
   'CERT_CHAIN_TOO_LONG',
   'INVALID_CA',
+  // OpenSSL: the certificate's extendedKeyUsage has no serverAuth.
+  'INVALID_PURPOSE',
   'EPROTO',
   // Set by the network dispatcher where rustls (Codex) refuses what Node would accept.
   'CA_USED_AS_END_ENTITY',
+  'CERT_REFUSED_BY_WEBPKI',
 ]);
 
 /** Which TLS problem a code means, for the message and the fix (evidence `cause`). */
-export type TlsProblem = 'self-signed' | 'unknown-ca' | 'expired' | 'wrong-host' | 'ca-as-leaf' | 'not-tls' | 'other';
+export type TlsProblem = 'self-signed' | 'unknown-ca' | 'expired' | 'wrong-host' | 'ca-as-leaf' | 'webpki' | 'not-tls' | 'other';
 
 export function tlsProblem(code: string | undefined): TlsProblem {
   if (!code) return 'other';
@@ -66,6 +69,7 @@ export function tlsProblem(code: string | undefined): TlsProblem {
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'EPROTO') return 'not-tls';
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return 'self-signed';
   if (code === 'CA_USED_AS_END_ENTITY') return 'ca-as-leaf';
+  if (code === 'CERT_REFUSED_BY_WEBPKI') return 'webpki';
   if (code === 'SELF_SIGNED_CERT_IN_CHAIN' || code.startsWith('UNABLE_TO_') || code === 'CERT_UNTRUSTED' || code === 'INVALID_CA') return 'unknown-ca';
   return 'other';
 }

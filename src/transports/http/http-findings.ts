@@ -148,6 +148,7 @@ function tlsFinding(ctx: ServerContext, failure: NetFailure, target: URL, stage:
     expired: `The TLS certificate of ${target.host} is expired or not yet valid (${failure.code}).`,
     'wrong-host': `The TLS certificate presented by ${target.host} is for another host name (${failure.code}).`,
     'ca-as-leaf': `The TLS certificate of ${target.host} is a CA certificate (basicConstraints CA:TRUE) used as the server's own certificate (${failure.code}). Node accepts it once it is trusted, but Codex's TLS library (rustls) refuses it (measured: a self-signed CA:TRUE certificate named in CODEX_CA_CERTIFICATE still fails).`,
+    webpki: `The TLS certificate of ${target.host} is trusted, but Codex's TLS library (rustls/webpki) refuses it (${failure.detail}).`,
     'not-tls': `${target.host} does not speak TLS on this port (${failure.code}): the URL says https://, but the server answers plain HTTP.`,
     other: `The TLS handshake with ${target.host} failed (${failure.code}).`,
   };
@@ -163,6 +164,7 @@ function tlsFinding(ctx: ServerContext, failure: NetFailure, target: URL, stage:
     'ca-as-leaf': {
       summary: 'A server-side fix: serve a leaf certificate (CA:FALSE) issued by that CA, and name the CA in CODEX_CA_CERTIFICATE. (`openssl req -x509` makes CA:TRUE certificates unless told otherwise.)',
     },
+    webpki: { summary: 'A server-side fix: serve a version 3 leaf certificate (CA:FALSE, extendedKeyUsage serverAuth, the host in subjectAltName) issued by a CA trusted in CODEX_CA_CERTIFICATE.' },
     'not-tls': {
       summary: 'Use http:// for this server if it really serves plain HTTP (only sensible on a trusted network or loopback).',
       toml: `${serverHeader(name)}\nurl = ${JSON.stringify(ctx.redact.url(target.href.replace(/^https:/, 'http:')))}`,

@@ -1,5 +1,6 @@
 import { checkServerIdentity, rootCertificates, type PeerCertificate } from 'node:tls';
 import { loadPem, proxyRoute, readCaBundle, readProxyEnv, type CaBundle, type Env, type NetworkEnv, type ProxyEnv, type ReadFile } from '../../config/network-env.ts';
+import { certFacts, webpkiRefusals } from './tls-inspect.ts';
 import { Agent, Pool, ProxyAgent, type Dispatcher } from './undici-core.ts';
 
 /**
@@ -16,19 +17,27 @@ function trustedRoots(env: Env, bundle: CaBundle, read: ReadFile): string[] {
   return [...roots, ...bundle.certs];
 }
 
-/** rustls (webpki) refuses a server certificate marked as a CA; Node would accept it from `ca`. */
-function refuseCaAsLeaf(host: string, cert: PeerCertificate): Error | undefined {
+/**
+ * rustls (webpki) refuses server certificates Node accepts from `ca`: a CA certificate as the
+ * end entity, a v1 certificate, an extendedKeyUsage without serverAuth, a host name only in the
+ * CN (tls-inspect.ts). The dispatcher refuses them too, as Codex would.
+ */
+function refuseLikeWebpki(host: string, cert: PeerCertificate): Error | undefined {
   if (cert.ca) {
     return Object.assign(new Error('the server certificate is a CA certificate (basicConstraints CA:TRUE); rustls refuses it as an end-entity certificate'), {
       code: 'CA_USED_AS_END_ENTITY',
     });
+  }
+  if (cert.raw) {
+    const refused = webpkiRefusals(certFacts(cert.raw, cert), host, Date.now()).filter((r) => r === 'v1' || r === 'no-server-auth' || r === 'cn-only');
+    if (refused.length > 0) return Object.assign(new Error(`rustls refuses the server certificate (${refused.join(', ')})`), { code: 'CERT_REFUSED_BY_WEBPKI' });
   }
   return checkServerIdentity(host, cert);
 }
 
 /** A dispatcher routing each origin directly or through its proxy, trusting `ca` when given. */
 export function createNetworkDispatcher(proxy: ProxyEnv, ca?: string[]): Dispatcher {
-  const tls = ca ? { ca, checkServerIdentity: refuseCaAsLeaf } : undefined;
+  const tls = ca ? { ca, checkServerIdentity: refuseLikeWebpki } : undefined;
   return new Agent({
     ...(tls && { connect: tls }),
     factory: (origin, opts) => {

@@ -7,6 +7,7 @@ import { bodyPreview } from './http-findings.ts';
 import { isObject, readAnswer, rpcRequest } from './jsonrpc.ts';
 import { withDeviation } from './protocol-deviation.ts';
 import { describeSseEvent } from './sse-reader.ts';
+import { CODEX } from '../../codex/codex-version.ts';
 
 /**
  * The session and MCP-Protocol-Version rules of Streamable HTTP (mcp-wire §2.3.5, §2.3.6;
@@ -99,8 +100,8 @@ export function sessionIdFinding(ctx: ServerContext, id: string): Finding | unde
   const { message, evidence } = withDeviation(
     `The Mcp-Session-Id "${ctx.server.name}" issued holds bytes outside visible ASCII (${shown}); the spec allows only 0x21–0x7E. ` +
       (unreadable
-        ? 'Codex 0.169.0 cannot read such an id: it sends its requests without a session, and the server refuses them (measured: the start times out awaiting tools/list).'
-        : 'Codex 0.169.0 sends it back unchanged and works; clients that trim or re-encode header values lose the session.'),
+        ? `${CODEX} cannot read such an id: it sends its requests without a session, and the server refuses them (measured: the start times out awaiting tools/list).`
+        : `${CODEX} sends it back unchanged and works; clients that trim or re-encode header values lose the session.`),
     { sessionId: ctx.redact.text(id), bytes: shown },
     unreadable
       ? { specLevel: 'MUST', sdkTolerates: false, sdk: 'fetch sends the id back re-encoded, and the server no longer finds the session' }
@@ -122,7 +123,7 @@ export function sessionIdChangedFinding(ctx: ServerContext, issued: string, exch
   if (sent === undefined || sent === issued) return undefined;
   const { message, evidence } = withDeviation(
     `"${ctx.server.name}" issued a session id with its InitializeResult, then answered ${exchange.spec.label} with another Mcp-Session-Id. ` +
-      'Codex 0.169.0 keeps the first id and works while the server still honours it; clients that adopt the new id (the TypeScript SDK v1) and those that do not (SDK v2, Codex) now hold different sessions.',
+      `${CODEX} keeps the first id and works while the server still honours it; clients that adopt the new id (the TypeScript SDK v1) and those that do not (SDK v2, Codex) now hold different sessions.`,
     { request: exchange.spec.label, issued: ctx.redact.text(issued), answered: ctx.redact.text(sent) },
     { specLevel: 'MUST', sdkTolerates: true, sdk: 'v1 adopts the new id' },
   );

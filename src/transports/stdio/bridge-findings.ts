@@ -1,6 +1,7 @@
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
-import type { BridgeReport, Finding } from '../../types.ts';
+import { suggestedKeyVar } from '../../config/toml-snippet.ts';
+import type { BridgeReport, Finding, Fix } from '../../types.ts';
 import type { BridgeSpec } from './bridge-args.ts';
 import { UNIX_ENV_WHITELIST, WINDOWS_ENV_WHITELIST } from './child-env.ts';
 import { STALE_CLIENT_SIGNS, type McpRemoteCache } from './mcp-remote-cache.ts';
@@ -65,7 +66,7 @@ export function cacheFindings(
   ctx: ServerContext,
   spec: BridgeSpec,
   cache: McpRemoteCache | undefined,
-  remote: { signIn: boolean; rejectedCachedToken: boolean },
+  remote: { signIn: boolean; rejectedCachedToken: boolean; directLogin?: boolean },
 ): CacheVerdict {
   const { server } = ctx;
   const findings: Finding[] = [];
@@ -86,14 +87,19 @@ export function cacheFindings(
     : {};
   const budget = `${seconds(ctx.codexBudgetMs)} (startup_timeout_sec)`;
   const notStartedWhy = ' mcp-doctor did not start the bridge: it would open a browser tab and register an OAuth client.';
+  // The remote speaks Streamable HTTP with OAuth metadata Codex can use: the bridge can go.
+  const direct = remote.directLogin
+    ? ` Or drop the bridge: the remote speaks Streamable HTTP with OAuth metadata Codex uses, so \`url = ${JSON.stringify(ctx.redact.url(spec.url))}\` (instead of command and args) and \`codex mcp login ${server.name}\` work too.`
+    : '';
   const signInFix = {
-    summary: 'Sign in once from a terminal with the same command, finish the page in the browser, then stop it (Ctrl-C): the tokens are cached and Codex\'s next start uses them.',
+    summary: `Sign in once from a terminal with the same command, finish the page in the browser, then stop it (Ctrl-C): the tokens are cached and Codex's next start uses them.${direct}`,
     command: terminalCommand(ctx),
   };
+  const blocking = ` Codex cannot use the server until then.`;
 
   let notStarted: Finding | undefined;
   if (remote.signIn && (!tokens || tokens.state === 'invalid')) {
-    let message = `"${server.name}": the remote asks for an OAuth sign-in and mcp-remote has no ${tokens ? 'readable ' : ''}tokens for it in ${where} (key ${cache?.key ?? '?'}). At its next start mcp-remote opens a browser and waits for the sign-in before answering anything, so under Codex the start times out after ${budget} unless the sign-in is finished in time.`;
+    let message = `"${server.name}": the remote asks for an OAuth sign-in and mcp-remote has no ${tokens ? 'readable ' : ''}tokens for it in ${where} (key ${cache?.key ?? '?'}). At its next start mcp-remote opens a browser and waits for the sign-in before answering anything, so under Codex the start times out after ${budget} unless the sign-in is finished in time.${blocking}`;
     if (cache?.abandonedSignIns) message += ` ${cache.abandonedSignIns} earlier sign-in${cache.abandonedSignIns === 1 ? ' was' : 's were'} started for this remote and never finished.`;
     if (cache?.elsewhere.length) message += ` Tokens for the same key exist in ${cache.elsewhere.map((e) => shown(ctx, e.dir)).join(', ')}, another mcp-remote version's store, which this one does not read.`;
     let fix: Finding['fix'] = signInFix;
@@ -121,6 +127,7 @@ export function cacheFindings(
     });
   } else if (remote.signIn && tokens?.state === 'valid') {
     notStarted = makeFinding('bridge.tokens-rejected', {
+      severity: 'error',
       message: `"${server.name}": the remote refuses the access token mcp-remote cached (${shown(ctx, tokens.file)}), although it has not expired. mcp-remote then discards it and starts a browser sign-in, so under Codex the start times out after ${budget}.${notStartedWhy}`,
       evidence,
       fix: { summary: 'Delete that tokens file and sign in again once from a terminal with the same command.', command: `rm ${shellQuote(tokens.file)} && ${terminalCommand(ctx)}` },
@@ -192,6 +199,9 @@ const CAUSES: Record<string, string> = {
   'http.not-mcp-endpoint': 'answers, but not as an MCP endpoint',
   'http.redirect': 'redirects',
   'auth.oauth-unsupported': 'answers 401 and offers no OAuth sign-in (it needs a token)',
+  'auth.api-key-required': 'answers 401 and wants an API key in a header (no OAuth)',
+  'auth.api-key-wrong-header': 'answers 401: it wants the key in another header than Authorization',
+  'auth.api-key-rejected': 'answers 401 to the API key sent',
   'auth.login-required': 'answers 401 and needs an OAuth sign-in',
   'auth.token-rejected': 'answers 401 to the token sent',
   'auth.token-expired': 'answers 401: the token has expired',
@@ -234,4 +244,31 @@ export function bridgeCause(spec: BridgeSpec, bridge: BridgeReport): { code: str
     return { code: 'transport', text: `the remote ${bridge.url} speaks Streamable HTTP, but ${spec.kind} is set to connect with legacy SSE: ${hint}` };
   }
   return undefined;
+}
+
+/**
+ * mcp-remote in front of an API-key gateway: the key goes in `--header NAME:${VAR}` (mcp-remote
+ * expands `${VAR}` from its own environment) and the variable is forwarded with env_vars.
+ */
+export function apiKeyBridgeFix(ctx: ServerContext, header: string): Fix {
+  const { server } = ctx;
+  const variable = suggestedKeyVar(server.name);
+  return {
+    summary: `Export ${variable}=<the key> where Codex is started, pass it to mcp-remote as the ${header} header (mcp-remote expands \${${variable}} itself) and forward the variable with env_vars.`,
+    toml: serverTable(server.name, [
+      ['args', [...server.args, '--header', `${header}:\${${variable}}`]],
+      ['env_vars', mergeEnvVars(server, [variable])],
+    ]),
+  };
+}
+
+/** The remote wants an API key in a header that mcp-remote does not send: mcp-remote starts an OAuth sign-in instead. */
+export function apiKeyBridgeFinding(ctx: ServerContext, spec: BridgeSpec, keyFinding: Finding): Finding {
+  const header = String(keyFinding.evidence?.header ?? 'X-API-Key');
+  const sent = Object.keys(spec.rawHeaders).some((h) => h.toLowerCase() === header.toLowerCase());
+  return makeFinding('bridge.api-key-required', {
+    message: `"${ctx.server.name}": the remote ${ctx.redact.url(spec.url)} answers 401 and wants an API key in the ${header} header (${keyFinding.code})${sent ? ', and refuses the one mcp-remote sends' : ', which mcp-remote does not send'}. mcp-remote takes the 401 for an OAuth sign-in, opens a browser and waits, so Codex's start times out. mcp-doctor did not start the bridge: it would open a browser tab.`,
+    evidence: { header, headerSent: sent, remoteCode: keyFinding.code },
+    fix: sent ? { summary: 'Export the right key where Codex is started (the variable the --header names, forwarded with env_vars).' } : apiKeyBridgeFix(ctx, header),
+  });
 }

@@ -19,7 +19,8 @@ export type HintId =
   | 'proxy-not-forwarded'
   | 'python-buffered'
   | 'literal-variable'
-  | 'bridge-allow-http';
+  | 'bridge-allow-http'
+  | 'interactive-login';
 
 export interface ExitHint {
   id: HintId;
@@ -211,7 +212,7 @@ function networkHints(text: string, input: Pick<ExitHintInput, 'childEnv' | 'use
  */
 export function timeoutHints(input: Pick<ExitHintInput, 'command' | 'args' | 'stderr' | 'childEnv' | 'userEnv'> & { stdoutBytes: number }): ExitHint[] {
   const text = input.stderr.join('\n');
-  const hints = [...(detectBridge(input.command, input.args) ? [] : httpServerHints(text)), ...networkHints(text, input)];
+  const hints = [...(detectBridge(input.command, input.args) ? [] : httpServerHints(text)), ...networkHints(text, input), ...interactiveLoginHints(input.stderr)];
   const real = unwrapShell(input.command, input.args);
   const program = programName(real.command);
   const python = /^python[\d.]*$/.test(program) || ((program === 'uv' || program === 'poetry') && real.args[0] === 'run');
@@ -222,6 +223,24 @@ export function timeoutHints(input: Pick<ExitHintInput, 'command' | 'args' | 'st
     });
   }
   return hints;
+}
+
+/** A server that waits for someone to sign in (a browser page, a device code) before it answers. */
+const LOGIN_WAIT = /(?:open|visit|go to|navigate to|browse to)\b.{0,60}(?:https?:\/\/|url|link|browser)|(?:waiting|wait) for (?:the )?(?:authori[sz]ation|authentication|sign[- ]?in|log[- ]?in|browser|oauth)|device code|enter (?:the|this) code|authori[sz]e (?:this|the) (?:app|application|device)|(?:sign|log) ?in (?:in|with) (?:your|the) browser|opening (?:the |your )?browser/i;
+
+/**
+ * Any stdio server (an OAuth bridge, a CLI-style server with its own login) whose stderr shows it
+ * waiting on an interactive sign-in: under Codex nobody completes it before the startup timeout.
+ */
+export function interactiveLoginHints(stderr: string[]): ExitHint[] {
+  const line = stderr.find((l) => LOGIN_WAIT.test(l));
+  if (!line) return [];
+  return [
+    {
+      id: 'interactive-login',
+      text: `Its stderr shows it waiting for an interactive sign-in (${JSON.stringify(line.trim().slice(0, 140))}): Codex starts it with no one to finish that, so the start times out, and more time does not help. Run the same command once in a terminal, finish the sign-in so it stores its credentials, then start Codex again; or give it a token or key through \`env\` / \`env_vars\` if it takes one.`,
+    },
+  ];
 }
 
 const VARIABLE_REFERENCE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g;
