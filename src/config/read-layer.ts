@@ -3,6 +3,7 @@ import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { CONFIG_MAX_BYTES } from '../limits.ts';
+import { CODEX } from '../codex/codex-version.ts';
 
 /** Reads one TOML file of the config: its document, or why it is missing, or a parse-error finding. */
 
@@ -102,7 +103,7 @@ function unreadableFinding(path: string, words: string, cause: string): Finding 
   return makeFinding('config.unreadable', {
     message:
       cause === 'too-large'
-        ? `The config file ${path} ${words}. Codex cannot use it either: Codex 0.171 was still loading a 50 MB config after 60 s, at 1.4 GB (measured).`
+        ? `The config file ${path} ${words}. Codex cannot use it either: ${CODEX} was still loading a 50 MB config after 60 s, at 1.4 GB (measured).`
         : `The config file ${path} ${words}. Codex cannot load it either ("Failed to read config file …"), so it starts no MCP server.`,
     evidence: { file: path, cause },
     fix: {

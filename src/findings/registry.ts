@@ -515,7 +515,7 @@ export const REGISTRY = {
     severity: 'error',
     stage: 'discovery',
     explanation:
-      'The endpoint redirects more than 10 times in a row. Codex follows at most 10 hops (reqwest\'s limit; measured with Codex 0.171: a chain of 10 connects, 11 fails with "MCP HTTP request exceeded the redirect limit"), so the server fails to start.',
+      `The endpoint redirects more than 10 times in a row. Codex follows at most 10 hops (reqwest's limit; measured with ${CODEX}: a chain of 10 connects, 11 fails with "MCP HTTP request exceeded the redirect limit"), so the server fails to start.`,
     detection: 'mcp-doctor follows the same-origin hops itself and stops after the 10th, naming the chain.',
     fix: 'Configure the URL the chain should end at, or fix the redirect rules on the server or proxy.',
     codexSays: ['MCP HTTP request exceeded the redirect limit'],

@@ -9,6 +9,7 @@ import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import type { Finding } from '../../types.ts';
 import { setDelay } from '../../deadline.ts';
+import { CODEX } from '../../codex/codex-version.ts';
 import { STDIO_ID_MISMATCH_GRACE_MS } from '../../limits.ts';
 import type { StdioSession } from './stdio-session.ts';
 
@@ -68,7 +69,7 @@ export function idAsStringFinding(ctx: ServerContext, session: StdioSession, met
     stage: 'initialize',
     severity: 'warning',
     message:
-      `"${ctx.server.name}" answers with the request's id as a string (${JSON.stringify(first)} for ${first}). Codex accepts it (its JSON-RPC client compares the value; measured with Codex 0.171), ` +
+      `"${ctx.server.name}" answers with the request's id as a string (${JSON.stringify(first)} for ${first}). Codex accepts it (its JSON-RPC client compares the value; measured with ${CODEX}), ` +
       'but JSON-RPC says the response id is the request\'s id, type included, and stricter clients drop such answers and time out.',
     evidence: { method, responseId: first, answers: session.idsAsStrings.length },
     fix: { summary: 'A server-side fix: echo the request\'s `id` unchanged (a number stays a number).' },
