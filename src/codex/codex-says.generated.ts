@@ -12,7 +12,7 @@ export interface CodexSays {
   example: string;
 }
 
-export const CODEX_SAYS_VERSION = "0.169.0";
+export const CODEX_SAYS_VERSION = "0.171.0";
 
 export const CODEX_SAYS: Record<string, CodexSays[]> = {
   "auth.challenge-nonstandard": [
@@ -156,6 +156,14 @@ export const CODEX_SAYS: Record<string, CodexSays[]> = {
       "example": "http_redirect_slash"
     }
   ],
+  "http.redirect-cross-origin": [
+    {
+      "severity": "error",
+      "outcome": "fails",
+      "error": "MCP startup failed: handshaking with MCP server failed: Client error: HTTP request failed: MCP HTTP redirect to a different origin is not allowed, when send initialize request",
+      "example": "http_redirect_https"
+    }
+  ],
   "http.unexpected-status": [
     {
       "severity": "error",
@@ -224,16 +232,8 @@ export const CODEX_SAYS: Record<string, CodexSays[]> = {
     {
       "severity": "error",
       "outcome": "fails",
-      "error": "MCP startup failed: timed out handshaking with MCP server after <startup_timeout_sec>",
+      "error": "MCP startup failed: timed out handshaking with MCP server after <startup_timeout_sec>: deadline has elapsed",
       "example": "http_hang_headers"
-    }
-  ],
-  "net.tls-failed": [
-    {
-      "severity": "error",
-      "outcome": "fails",
-      "error": "MCP startup failed: handshaking with MCP server failed: Client error: HTTP request failed: MCP HTTP redirect to a different origin is not allowed, when send initialize request",
-      "example": "http_redirect_https"
     }
   ],
   "session.get-stream-invalid": [
@@ -261,7 +261,7 @@ export const CODEX_SAYS: Record<string, CodexSays[]> = {
     {
       "severity": "error",
       "outcome": "fails",
-      "error": "MCP startup failed: handshaking with MCP server failed: connection closed: initialize response",
+      "error": "MCP startup failed: handshaking with MCP server failed: Broken pipe (os error 32), when send initialize request",
       "example": "stdio_needs_env"
     }
   ],
@@ -269,7 +269,7 @@ export const CODEX_SAYS: Record<string, CodexSays[]> = {
     {
       "severity": "error",
       "outcome": "fails",
-      "error": "MCP startup failed: handshaking with MCP server failed: connection closed: initialize response",
+      "error": "MCP startup failed: handshaking with MCP server failed: Broken pipe (os error 32), when send initialize request",
       "example": "stdio_exit_early"
     }
   ],
@@ -301,6 +301,13 @@ export const CODEX_SAYS: Record<string, CodexSays[]> = {
       "example": "stdio_slow"
     }
   ],
+  "tools.codex-drops": [
+    {
+      "severity": "warning",
+      "outcome": "connects",
+      "example": "stdio_tools_model_view"
+    }
+  ],
   "tools.invalid-name": [
     {
       "severity": "warning",
@@ -322,6 +329,13 @@ export const CODEX_SAYS: Record<string, CodexSays[]> = {
       "outcome": "fails",
       "error": "MCP startup failed: timed out awaiting tools/list after <startup_timeout_sec>",
       "example": "http_init_unknown_version"
+    }
+  ],
+  "tools.model-rejects": [
+    {
+      "severity": "warning",
+      "outcome": "connects",
+      "example": "stdio_tools_model_view"
     }
   ],
   "transport.dual-era": [
