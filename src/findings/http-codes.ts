@@ -1,0 +1,356 @@
+import { CODEX } from '../codex/codex-version.ts';
+import type { FindingSpec } from './finding-spec.ts';
+
+/** Finding codes: Streamable HTTP: the network, the transport, sessions and the bytes on the wire. Part of the one registry (registry.ts). */
+export const HTTP_CODES = {
+  // ── network and HTTP ────────────────────────────────────────────────────────────────────────
+  'net.dns-failed': {
+    title: 'Host name does not resolve',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'DNS lookup of the URL\'s host failed: a typo, a VPN not connected, or an internal name not resolvable here.',
+    detection: 'The connection fails with ENOTFOUND/EAI_AGAIN.',
+    fix: 'Check the host name in `url`; connect the VPN if it is internal.',
+    codexSays: ['Client error: error sending request for url (…), when send initialize request'],
+  },
+  'net.connection-refused': {
+    title: 'Nothing listens on the port',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The host answered, but no server accepts connections on that port: the server (or the desktop app providing it) is not running, or the port is wrong.',
+    detection: 'The connection fails with ECONNREFUSED.',
+    fix: 'Start the server (or the app that provides it) and check the port in `url`.',
+    codexSays: ['Client error: error sending request for url (…), when send initialize request'],
+  },
+  'net.tls-failed': {
+    title: 'TLS certificate not accepted',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      `The TLS handshake failed: the certificate is self-signed, expired, issued for another host, or signed by a CA this machine does not trust (corporate proxies). Trusting the certificate (or its CA) with \`CODEX_CA_CERTIFICATE\` helps only if Codex's TLS library (rustls/webpki) accepts it as a server certificate at all, and webpki refuses, even when trusted, what Node and browsers let pass: a CA certificate (basicConstraints CA:TRUE, the default of \`openssl req -x509\`) as the server's own certificate (CaUsedAsEndEntity), an X.509 v1 certificate (UnsupportedCertVersion), an extendedKeyUsage without serverAuth (RequiredEkuNotFound), a host name only in the subject CN with no subjectAltName, an IP URL whose address is not an IP entry of the subjectAltName (NotValidForName); the names are webpki's error variants, ${CODEX} shows each as "error sending request for url". Each measured against ${CODEX}.`,
+    detection:
+      'The TLS error code from the connection; then the certificate itself, read with a second handshake that verifies nothing (not through a proxy): version, basicConstraints, keyUsage, extendedKeyUsage, subjectAltName, validity (evidence `certificate`, with `codexRefuses` naming what webpki refuses). With a CA bundle set, the check refuses what webpki refuses, as Codex does.',
+    fix: 'A certificate webpki accepts and nothing vouches for: trust it (`CODEX_CA_CERTIFICATE=/path/cert.pem`, or `SSL_CERT_FILE`). One it refuses: issue a v3 leaf (CA:FALSE, extendedKeyUsage serverAuth, the host in subjectAltName) from a local CA and trust the CA; the finding gives the openssl commands.',
+    codexSays: ['invalid peer certificate: UnknownIssuer', 'error sending request for url (…), when send initialize request'],
+  },
+  'net.timeout': {
+    title: 'Connected, but no response in time',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The request was sent but no response arrived before the deadline.',
+    detection: 'The per-request deadline expired while waiting for response headers (or the first event).',
+    fix: 'Check that the server is healthy; if it is just slow, raise `startup_timeout_sec`.',
+    codexSays: ['timed out handshaking with MCP server after …'],
+  },
+  'net.connection-reset': {
+    title: 'Connection closed before an answer',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The connection was opened, but the server (or a proxy in front of it) closed or reset it before a complete answer arrived. Codex retries twice and then fails the start.',
+    detection: 'The request fails with ECONNRESET, EPIPE or a socket closed by the other side, after Codex\'s retries.',
+    fix: 'Check the server\'s logs. A plain-HTTP server reached with `https://` (or the reverse), or a proxy that drops long requests, also looks like this.',
+    codexSays: ['Client error: error sending request for url (…), when send initialize request'],
+  },
+  'net.proxy-failed': {
+    title: 'The proxy in HTTP_PROXY / HTTPS_PROXY cannot be used',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'Codex sends Streamable HTTP requests through the proxy its environment names: `HTTPS_PROXY` for https:// URLs, `HTTP_PROXY` for http:// (upper case read before lower case), `ALL_PROXY` when the specific one is unset, except for hosts `NO_PROXY` exempts. There is no per-server proxy. When that proxy is unreachable, asks for credentials (407), or refuses the CONNECT tunnel, the request never reaches the server and Codex fails the start.',
+    detection: 'mcp-doctor routes its requests the same way (the proxy variables of its own environment; http:// in absolute form, https:// through CONNECT) and reports a failure to connect to the proxy, a 407, or a refused CONNECT, naming the variable. The discovery summary says which proxy applied, or which NO_PROXY entry exempted the host.',
+    fix: 'Correct the variable (credentials go in the URL: `http://user:password@host:port`), or exempt the host with `NO_PROXY` (host names match their subdomains; IP addresses and CIDR blocks work; `host:port` entries do not).',
+    codexSays: ['unexpected server response: HTTP 407: , when send initialize request', 'error sending request for url (…), when send initialize request'],
+    refs: ['https://github.com/openai/codex/issues/29625'],
+  },
+  'net.ca-bundle-invalid': {
+    title: 'CODEX_CA_CERTIFICATE / SSL_CERT_FILE names an unusable file',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'Codex adds the CA certificates of the file `CODEX_CA_CERTIFICATE` names (else `SSL_CERT_FILE`) to the roots it trusts. When that file is missing, unreadable or holds no PEM CERTIFICATE block, Codex fails every Streamable HTTP request — plain http:// ones included — before anything is sent.',
+    detection: `The file the variable names is read as Codex would choose it (measured against ${CODEX}: \`CODEX_CA_CERTIFICATE\` wins when set and non-empty).`,
+    fix: 'Point the variable at a PEM file with the CA certificate(s), or unset it to use the system roots.',
+    codexSays: ['Failed to read CA certificate file … selected by CODEX_CA_CERTIFICATE: No such file or directory (os error 2)', 'Failed to load CA certificates from … selected by SSL_CERT_FILE: no certificates found in PEM file'],
+  },
+  'http.unexpected-status': {
+    title: 'HTTP status outside the protocol',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The endpoint answered with a status the protocol does not use (e.g. 500, 502, 503). Codex retries 408/429/500/502/503/504 twice within the startup deadline; a status that persists fails the start.',
+    detection: 'The status of the `initialize` POST, after the same retries Codex makes.',
+    fix: 'Look at the server\'s logs; a 502/503 usually means the server behind a proxy, or the app providing it, is not running.',
+    codexSays: ['HTTP {status}: {body}'],
+  },
+  'http.not-mcp-endpoint': {
+    title: 'The URL is not an MCP endpoint',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The URL answers, but not as MCP: an HTML page (a dashboard or login page), a 404 page, or a body that is not JSON-RPC. Usually a wrong path (`/` instead of `/mcp`).',
+    detection: 'The response to `initialize` has the wrong content type or no JSON-RPC body.',
+    fix: 'Use the server\'s MCP endpoint URL (usually ending in `/mcp`).',
+    codexSays: ['Unexpected content type: Some("missing-content-type; body: …")'],
+    refs: ['https://github.com/openai/codex/issues/26955'],
+  },
+  'http.redirect': {
+    title: 'Endpoint redirects',
+    severity: 'warning',
+    stage: 'discovery',
+    explanation: 'The endpoint answers with a redirect (e.g. `/mcp` → `/mcp/`, or http → https). Codex follows it, but some clients and proxies do not re-send the POST, and each connection costs an extra round trip.',
+    detection: 'Redirects are never followed silently: the chain is recorded.',
+    fix: 'Configure the final URL.',
+  },
+  // ── hostile and broken peers (issue 14) ───────────────────────────────────────────────────
+  'http.redirect-cross-origin': {
+    title: 'Endpoint redirects to another origin',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      'The endpoint answers with a redirect (301, 302, 303, 307 or 308) whose `Location` has another scheme, host or port. Codex 0.169 and 0.171 refuse to follow it ("MCP HTTP redirect to a different origin is not allowed", after retrying the request twice), so the server fails to start. The refusal protects the credentials: following would send the configured `Authorization` header (or the whole request) to a host the server chose.',
+    detection:
+      'Redirects are followed by mcp-doctor itself, hop by hop; a hop whose origin (scheme, host, port) differs from the URL that answered is not followed: no request, and no credential, goes to the new origin.',
+    fix: 'If the new origin is the server\'s real, trustworthy address (an http → https upgrade, a moved host), configure that final URL; otherwise ask the server\'s operator why it redirects elsewhere.',
+    codexSays: ['MCP HTTP redirect to a different origin is not allowed'],
+  },
+  'http.too-many-redirects': {
+    title: 'Too many redirects',
+    severity: 'error',
+    stage: 'discovery',
+    explanation:
+      `The endpoint redirects more than 10 times in a row. Codex follows at most 10 hops (reqwest's limit; measured with ${CODEX}: a chain of 10 connects, 11 fails with "MCP HTTP request exceeded the redirect limit"), so the server fails to start.`,
+    detection: 'mcp-doctor follows the same-origin hops itself and stops after the 10th, naming the chain.',
+    fix: 'Configure the URL the chain should end at, or fix the redirect rules on the server or proxy.',
+    codexSays: ['MCP HTTP request exceeded the redirect limit'],
+  },
+  'http.batch-response': {
+    title: 'A single request answered with a JSON array (batch)',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      `Since 2025-06-18 JSON-RPC batching is gone from MCP: a request gets one JSON object. This server wraps its answer in an array, as 2025-03-26 batching allowed. ${CODEX} cannot read it ("Deserialize error: unrecognized JSON-RPC message") and fails the start; the official TypeScript SDK client accepts arrays.`,
+    detection: 'The `application/json` answer to `initialize` or `tools/list` is a JSON array.',
+    fix: 'A server-side fix: answer a single request with a single JSON-RPC object (drop batch support, or answer batches only to batched requests). Until then, bridge it with `mcp-remote`, which uses the SDK client.',
+    codexSays: ['handshaking with MCP server failed: Deserialize error: unrecognized JSON-RPC message, when send initialize request'],
+  },
+  'http.sse-no-response': {
+    title: 'Event stream ended without the response',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      `The server answered the request with an event stream and closed it without ever sending the JSON-RPC response. Without an event id a client cannot resume the stream (GET with Last-Event-ID); ${CODEX} does not resume even when there is one. Codex fails the start; the official SDK client waits until its request timeout.`,
+    detection: 'The events of the response are read to the end of the stream; none is the response to the request.',
+    fix: 'A server-side fix: send the JSON-RPC response on the stream before closing it (as a `message` event).',
+    codexSays: ['handshaking with MCP server failed: connection closed: initialize response', 'MCP startup failed: Transport closed'],
+  },
+  'http.sse-invalid-message': {
+    title: 'Event stream carries a message clients cannot use',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      `A \`message\` event of the response stream holds data that is not JSON, not a JSON-RPC message, or a response with another id than the request. Clients drop such events and keep waiting (the official SDK client) or fail at once (${CODEX}, "conflict initialized response id").`,
+    detection: 'Each `message` event of the response stream is parsed and its id compared with the request\'s.',
+    fix: 'A server-side fix: each event\'s `data` must be one JSON-RPC message, and the response must carry the id of the request.',
+    codexSays: ['handshaking with MCP server failed: conflict initialized response id: expected 0, got …', 'handshaking with MCP server failed: connection closed: initialize response'],
+  },
+  'http.protocol-version-required': {
+    title: 'A request without MCP-Protocol-Version is refused',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'Clients send `MCP-Protocol-Version` after `initialize`, and a server that gets none SHOULD assume 2025-03-26 (spec, Protocol Version Header). This server refuses such requests, so clients older than 2025-06-18 (and proxies that drop the header) fail. Codex and the official SDK client always send it.',
+    deepOnly: true,
+    detection: 'After a healthy handshake (negotiated version 2025-06-18 or later), a `ping` is sent without the header; when it is refused, a `ping` with the header is sent too, to be sure the header is the reason.',
+    fix: 'A server-side fix: treat a missing MCP-Protocol-Version as 2025-03-26 instead of refusing the request.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#protocol-version-header'],
+  },
+  'http.protocol-version-unchecked': {
+    title: 'An unsupported MCP-Protocol-Version is accepted',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'A server that receives an invalid or unsupported `MCP-Protocol-Version` MUST answer 400 Bad Request. This one serves the request anyway, so a client that sent the wrong version never learns it. Codex always sends the version it negotiated, so it works.',
+    deepOnly: true,
+    detection: 'After a healthy handshake (negotiated version 2025-06-18 or later), a `ping` is sent with `MCP-Protocol-Version: 1999-01-01`; anything but 400 is reported.',
+    fix: 'A server-side fix: validate the header and answer unknown versions with 400 (the official SDKs do).',
+    refs: ['https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#protocol-version-header'],
+  },
+  'transport.sse-only': {
+    title: 'Legacy HTTP+SSE server',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The server speaks only the deprecated HTTP+SSE transport (GET an event stream, POST to a separate endpoint). Codex speaks Streamable HTTP only.',
+    detection: 'The POST is refused (404/405) and a GET yields an `endpoint` event.',
+    fix: 'Use the server\'s Streamable HTTP URL (often `/mcp`), or bridge it over stdio with `npx -y mcp-remote URL`.',
+    codexSays: ['HTTP 405', 'Unexpected content type: Some("missing-content-type; body: ")'],
+    refs: ['https://github.com/openai/codex/issues/2320'],
+  },
+  'transport.hybrid-sse': {
+    title: 'Legacy `endpoint` event inside a Streamable response',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The server answered the Streamable HTTP POST with an event stream whose first event is `event: endpoint` — the legacy HTTP+SSE transport mixed into the new one. Clients ignore that event and wait for a `message` event that never comes.',
+    detection: 'The events of the POST response are read; an `endpoint` event appears before any JSON-RPC message.',
+    fix: 'A server bug: the server must answer the POST with the JSON-RPC response (as `application/json`, or as an SSE `message` event). Until it is fixed, bridge it with `mcp-remote`.',
+    codexSays: ['handshaking with MCP server failed: connection closed: initialize response'],
+  },
+  'transport.modern-only': {
+    title: 'Server speaks only the stateless protocol (2026-07-28+)',
+    severity: 'error',
+    stage: 'discovery',
+    explanation: 'The server implements only the 2026-07-28 protocol, which has no `initialize` handshake, and rejects `initialize`. Clients that speak only the initialize-based protocol (Codex today) cannot connect.',
+    detection: '`server/discover` succeeds, and `initialize` is answered with -32022 (unsupported version) or 404/-32601.',
+    fix: 'Ask the server to keep serving initialize-based clients, or bridge it with `npx -y mcp-remote URL --protocol auto`.',
+  },
+  'transport.dual-era': {
+    title: 'Server speaks both protocol eras',
+    severity: 'info',
+    stage: 'discovery',
+    explanation: 'The server answers both the 2026-07-28 `server/discover` and the initialize-based handshake.',
+    deepOnly: true,
+    detection: 'Both probes succeed.',
+    fix: 'Nothing to do.',
+  },
+  'session.stale-not-404': {
+    title: 'Unknown session not answered with 404',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation: 'A request with an unknown `Mcp-Session-Id` must get 404, which tells clients to initialize again. This server answers otherwise (e.g. 401 "Session not found"), so once its session expires — after a restart or an idle timeout — clients keep failing until they are restarted.',
+    detection: 'A request with a random session id after a healthy handshake.',
+    fix: 'A server-side fix: answer unknown sessions with 404. Until then restart Codex when tool calls start failing.',
+    codexSays: ['unexpected server response: HTTP 401: unknown session', 'Unauthorized: Session not found'],
+    refs: ['https://github.com/openai/codex/issues/12869', 'https://github.com/modelcontextprotocol/rust-sdk/issues/559'],
+  },
+  'http.origin-not-checked': {
+    title: 'Local server accepts requests from any web page',
+    severity: 'info',
+    stage: 'initialize',
+    explanation:
+      'The MCP spec requires servers to validate the `Origin` header (and 2025-11-25 to answer a foreign Origin with 403). A server on this machine that accepts any Origin can be driven by a web page open in a browser (DNS rebinding). Codex sends no Origin and is not affected; the risk is to the machine. Reported as info because most example servers behave this way.',
+    detection: 'For loopback URLs only: `initialize` is sent once more with `Origin: http://evil.example`; a 2xx answer means the Origin was not checked (the session it opens is closed again).',
+    fix: 'A server-side fix: reject requests whose Origin is not the server\'s own with 403 (the MCP SDKs offer DNS rebinding protection: allowed origins and hosts).',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#security-warning'],
+  },
+  'session.get-stream-invalid': {
+    title: 'GET stream refused with something other than 405',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      `After the handshake clients open a GET stream for server messages. The server must answer it with an event stream or 405 Method Not Allowed. A 404 tells clients that the session has expired, so spec-following clients initialize again, and again (${CODEX} tolerates it and goes on without the stream); other answers (400, JSON) break clients that rely on the stream.`,
+    detection: 'A GET with `Accept: text/event-stream` and the session id after the handshake; only the response headers are read.',
+    fix: 'A server-side fix: answer the GET with `text/event-stream`, or with 405 when the server offers no stream.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server'],
+  },
+  'session.id-invalid': {
+    title: 'Session id with characters outside visible ASCII',
+    severity: 'warning',
+    severityNote:
+      `error when the id has characters above 0x7E or control characters: ${CODEX} cannot read it, sends its requests without a session and never gets its tools (measured); warning when only spaces or tabs are outside 0x21–0x7E (Codex works; the spec forbids them).`,
+    stage: 'initialize',
+    explanation: 'An `Mcp-Session-Id` MUST contain only visible ASCII characters (0x21 to 0x7E). Clients differ in what they do with other bytes: drop the id, re-encode it, or send it back unchanged.',
+    detection: 'The `Mcp-Session-Id` of the `initialize` answer is checked character by character.',
+    fix: 'A server-side fix: mint session ids from visible ASCII (a UUID or base64url of random bytes).',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
+  'session.missing-id-not-400': {
+    title: 'A request without the session id is not answered 400',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'A server that issues session ids SHOULD answer a request that lacks one (other than `initialize`) with 400 Bad Request. This server answers otherwise: a 404 tells clients their session expired, a 200 with an error hides the problem. Codex always sends the id, so it works.',
+    deepOnly: true,
+    detection: 'After the handshake, a `ping` is sent without `Mcp-Session-Id`; a 2xx with a normal result (the session is not required) is fine.',
+    fix: 'A server-side fix: answer requests without a session id with 400.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
+  'session.id-changed': {
+    title: 'Server changes the session id after initialize',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'The session id is assigned on the answer to `initialize`. This server sends a different `Mcp-Session-Id` on later answers. Clients disagree on what to do: the official TypeScript SDK v1 adopts the new id, v2 and Codex keep the first one. It works only as long as the server honours both.',
+    detection: 'Every answer after `initialize` is compared with the session id it issued.',
+    fix: 'A server-side fix: keep the id issued with the InitializeResult for the whole session.',
+  },
+  'session.delete-invalid': {
+    title: 'DELETE of the session not answered with 2xx or 405',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'Clients end a session with DELETE and the session id. The server answers 2xx when it ended the session, or 405 when it does not allow clients to end sessions. This server answers otherwise (or 404 while the session goes on): the official SDK client\'s terminateSession() throws, and sessions pile up on the server. Codex ignores the answer.',
+    deepOnly: true,
+    detection: 'The DELETE mcp-doctor sends after tools/list; after a 404 the session is tried once more.',
+    fix: 'A server-side fix: answer DELETE with 200/204 and end the session, or with 405 Method Not Allowed.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
+  'session.terminated-not-404': {
+    title: 'An ended session is not answered with 404',
+    severity: 'warning',
+    stage: 'tools',
+    explanation:
+      'After a session ends, the server MUST answer requests carrying its id with 404, which tells clients to initialize again. This server accepted the DELETE but then keeps serving the old id, or answers it otherwise. Codex works (it does not reuse ended sessions), but the session is not really ended.',
+    deepOnly: true,
+    detection: 'After a 2xx DELETE, one `ping` with the old session id.',
+    fix: 'A server-side fix: forget the session on DELETE, and answer its id with 404 afterwards.',
+    refs: ['https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management'],
+  },
+  // ── what Codex's reader refuses, and bounds (issue 14; see docs/limits.md) ────────────────────
+  'wire.codex-unreadable': {
+    title: 'An answer Codex\'s JSON reader refuses',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      `The answer is JSON that JavaScript reads, but Codex reads messages with serde_json, which is stricter: it refuses nesting deeper than 127 levels, a lone UTF-16 surrogate escape such as \`"\\ud800"\`, and bytes that are not valid UTF-8, wherever they are in the message (also in fields Codex otherwise ignores). Over stdio Codex drops the line and times out waiting for the answer; over HTTP the request fails. Either way Codex cannot use the server (measured with ${CODEX}).`,
+    detection: 'Each JSON-RPC message is scanned as received: its deepest nesting, its `\\u` escapes, and (from the raw bytes) its UTF-8 validity.',
+    fix: 'A server-side fix: send valid UTF-8, encode characters outside the BMP as surrogate pairs (or raw UTF-8), and keep JSON nesting (input schemas included) under 127 levels.',
+    codexSays: ['recursion limit exceeded', 'unexpected end of hex escape', 'lone leading surrogate in hex escape', 'invalid unicode code point', 'timed out handshaking with MCP server after …'],
+  },
+  'wire.answer-too-large': {
+    title: 'Answer cut off at the size limit',
+    severity: 'error',
+    severityNote:
+      'error for a stdio line of 16 MiB or more: Codex discards it too (rmcp max_line_length) and times out; warning for an HTTP body past 16 MiB: Codex reads it all, mcp-doctor stops and cannot say whether the rest is valid.',
+    stage: 'initialize',
+    explanation:
+      'mcp-doctor reads at most a bounded number of bytes of each answer (docs/limits.md), so a server cannot exhaust its memory. Over stdio the bound is Codex\'s own: rmcp drops a line of 16 MiB or more and Codex waits for an answer that never comes. Over HTTP Codex reads any size, so mcp-doctor reports what it did not verify instead of a verdict Codex would contradict.',
+    detection: 'The byte count of the stdout line or the HTTP body passes the bound; the rest is discarded unread.',
+    fix: 'A server-side fix: keep answers small (page `tools/list` with `nextCursor`, shorten descriptions and schemas).',
+    codexSays: ['timed out handshaking with MCP server after …', 'timed out awaiting tools/list after …'],
+  },
+  'wire.compression-bomb': {
+    title: 'Compressed answer expands past the limit',
+    severity: 'warning',
+    stage: 'initialize',
+    explanation:
+      'The server sent a gzip-compressed body (`Content-Encoding: gzip`) that expands past mcp-doctor\'s decoded-size bound of 16 MiB: a compression bomb, or an answer far larger than any client should need. mcp-doctor stops decoding there. Codex (reqwest) decodes gzip without a bound (measured: it decoded 200 MiB of a bomb), so it may spend that memory, and fails unless the expanded text is a valid answer.',
+    detection: 'The decoded byte count passes the bound while the body is decoded.',
+    fix: 'A server-side fix: send the answer uncompressed or small; never compress a response to a size a client must trust.',
+  },
+  'wire.content-encoding': {
+    title: 'Answer compressed in a way Codex does not decode',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      `The server compressed its answer with a \`Content-Encoding\` other than gzip (deflate, br, zstd…). ${CODEX} decodes gzip only; it reads other encodings' bytes as JSON and fails (measured).`,
+    detection: 'The response\'s `Content-Encoding` header names an encoding other than gzip or identity.',
+    fix: 'A server-side fix: send the answer uncompressed, or compressed with gzip only.',
+    codexSays: ['Deserialize error: expected value at line 1 column 1, when send initialize request'],
+  },
+  'wire.invalid-header': {
+    title: 'Response header with invalid characters',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'A response header (name or value) holds control characters (other than tab) or other bytes HTTP forbids. HTTP parsers refuse the whole response: Codex\'s (hyper) fails the request, and so does mcp-doctor\'s (undici).',
+    detection: 'The HTTP parser rejects the response head; the parser\'s error code names the cause.',
+    fix: 'A server-side fix: never put raw control characters (CR, LF, NUL, ESC…) into a header value; encode them.',
+  },
+  'wire.type-refused': {
+    title: 'An answer whose field types Codex refuses',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'Codex (rmcp) reads the initialize result and the tool list into typed structures. A field of the wrong type (for example `capabilities.experimental` values that are not objects, `capabilities.tools.listChanged` that is not a boolean, a tool without an object `inputSchema`, a duplicated field name) makes the whole answer unreadable to Codex although the doctor\'s own checks, and many other clients, accept it.',
+    detection: `The answer is checked against the types of rmcp's InitializeResult, ServerCapabilities, Implementation, Tool and ListToolsResult, as ${CODEX} pins them (src/stages/codex-shape.ts; every rule confirmed by the differential fuzzer, test/fuzz/).`,
+    fix: 'A server-side fix: give the field the type the MCP schema gives it (objects where objects go, booleans for the *Changed flags, strings for names and versions).',
+    codexSays: ['expect initialized result, but received: Some(CustomResult(…))'],
+  },
+} as const satisfies Record<string, FindingSpec>;
