@@ -66,6 +66,9 @@ export function createRedactor(secrets: Iterable<string | undefined> = []): Reda
     if (!value) return;
     const before = known.size;
     const trimmed = value.trim();
+    // `${VAR}` (after an auth scheme word) names a secret, it is not one: a config or bridge
+    // argument that holds only references stays readable, and the values are registered themselves.
+    if (/^(?:(?:Bearer|Basic|Token)\s+)?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)+$/i.test(trimmed)) return;
     // Very short values would redact ordinary words; they are not meaningful secrets either.
     if (trimmed.length >= 4) known.add(trimmed);
     const bearer = /^(?:Bearer|Basic|Token)\s+(.+)$/i.exec(trimmed);

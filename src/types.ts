@@ -63,6 +63,8 @@ export interface Fix {
   rename?: Record<string, string>;
   /** `toml` holds placeholders the user fills in (`client_id = "…"`): shown, never applied or tried. */
   template?: boolean;
+  /** Why this fix is for the user to judge, never tried by mcp-doctor (e.g. it points at an origin mcp-doctor refused to contact). */
+  untried?: string;
   command?: string;
   /**
    * Whether the fix was tried: `true` when re-checking with the fix applied cleared the finding,

@@ -25,6 +25,8 @@ import {
   registerClient,
   startMcpResource,
   startRealAs,
+  tempCodexHome,
+  type TempCodexHome,
   writeCodexCredentials,
   type CodexEntry,
   type McpResource,
@@ -37,20 +39,8 @@ import { codexCallbackId } from '../src/auth/authorization-server.ts';
 const oracle = codexAvailable();
 const NAME = 'rs';
 
-interface Home {
-  dir: string;
-  config: string;
-  credentials(): string;
-  cleanup(): void;
-}
-
-function codexHome(url: string, opts: { entry?: CodexEntry; extra?: string; top?: string } = {}): Home {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-causes-'));
-  const config = join(dir, 'config.toml');
-  writeFileSync(config, codexConfigToml({ [NAME]: { url, extra: opts.extra } }, opts.top));
-  if (opts.entry) writeCodexCredentials(dir, [opts.entry]);
-  else writeFileSync(join(dir, '.credentials.json'), '{}');
-  return { dir, config, credentials: () => readFileSync(join(dir, '.credentials.json'), 'utf8'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+function codexHome(url: string, opts: { entry?: CodexEntry; extra?: string; top?: string } = {}): TempCodexHome {
+  return tempCodexHome(NAME, url, { ...opts, emptyStore: true });
 }
 
 
@@ -72,7 +62,7 @@ function codexBin(): string {
 }
 
 /** The doctor (JSON, then text and markdown with --verbose), then Codex with the same home. */
-async function doctorAndCodex(home: Home, env: Record<string, string> = {}, secrets: string[] = []) {
+async function doctorAndCodex(home: TempCodexHome, env: Record<string, string> = {}, secrets: string[] = []) {
   const fullEnv = { CODEX_HOME: home.dir, DBUS_SESSION_BUS_ADDRESS: '', ...env };
   const r = await checkJson(['--config', home.config, '-v'], { env: fullEnv, timeoutMs: 60_000 });
   const s = r.report.servers[0];
@@ -92,7 +82,7 @@ async function doctorAndCodex(home: Home, env: Record<string, string> = {}, secr
 
 
 /** `check --login` in browser mode, with a scripted browser (cookies kept) following the URL it prints. */
-function checkWithBrowserLogin(home: Home): Promise<{ code: number | null; report: any; stderr: string }> {
+function checkWithBrowserLogin(home: TempCodexHome): Promise<{ code: number | null; report: any; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, 'check', '--config', home.config, '--json', '-v', '--login', '--no-open', '--login-timeout', '30'], {
       cwd: ROOT,

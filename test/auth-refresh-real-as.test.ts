@@ -20,6 +20,8 @@ import {
   refreshTokens,
   startMcpResource,
   startRealAs,
+  tempCodexHome,
+  type TempCodexHome,
   writeCodexCredentials,
   type CodexEntry,
   type McpResource,
@@ -30,26 +32,15 @@ import {
 const oracle = codexAvailable();
 const NAME = 'rs';
 
-interface Home {
-  dir: string;
-  config: string;
-  credentials(): string;
-  cleanup(): void;
-}
-
-function codexHome(mcp: McpResource, entry?: CodexEntry): Home {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-refresh-'));
-  const config = join(dir, 'config.toml');
-  writeFileSync(config, codexConfigToml({ [NAME]: { url: mcp.url } }));
-  if (entry) writeCodexCredentials(dir, [entry]);
-  return { dir, config, credentials: () => readFileSync(join(dir, '.credentials.json'), 'utf8'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+function codexHome(mcp: McpResource, entry?: CodexEntry): TempCodexHome {
+  return tempCodexHome(NAME, mcp.url, { entry });
 }
 
 const finding = (s: any, code: string) => s.findings.find((f: any) => f.code === code);
 const codes = (s: any) => s.findings.map((f: any) => `${f.severity}:${f.code}`).join(', ');
 
 /** Runs the passive doctor, then Codex with the same store; returns both. */
-async function doctorAndCodex(as: RealAs, mcp: McpResource, home: Home, extra: string[] = []) {
+async function doctorAndCodex(as: RealAs, mcp: McpResource, home: TempCodexHome, extra: string[] = []) {
   const before = as.tokenRequests.length;
   const r = await checkJson(['--config', home.config, ...extra], { env: { CODEX_HOME: home.dir }, timeoutMs: 60_000 });
   const s = r.report.servers[0];
@@ -259,7 +250,7 @@ describe('refresh after a 401: the server rejects the stored token, Codex refres
         const t = await mintTokens(as, { resource: server.url, scope: 'mcp:tools offline_access', prompt: 'consent' });
         await sleep(3500);
         const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-refresh-'));
-        const home: Home = { dir, config: join(dir, 'config.toml'), credentials: () => readFileSync(join(dir, '.credentials.json'), 'utf8'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+        const home: TempCodexHome = { dir, config: join(dir, 'config.toml'), credentials: () => readFileSync(join(dir, '.credentials.json'), 'utf8'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
         writeFileSync(home.config, codexConfigToml({ [NAME]: { url: server.url } }));
         writeCodexCredentials(dir, [entryFor(as, NAME, server.url, t, { expiresAt: null })]);
         try {

@@ -7,18 +7,8 @@ import { describe, test } from 'node:test';
 import { delayMs, MAX_DELAY_MS, remainingDelay, setDelay, timeoutSignal } from '../src/deadline.ts';
 import { createHttpGet } from '../src/auth/http-get.ts';
 import { startFixtureServer } from '../fixtures/http/scenarios.ts';
+import { prng } from './helpers/prng.ts';
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Remainders as the doctor meets them: fractions of a ms, whole seconds minus a bit, negatives, huge. */
 function sample(rand: () => number): number {

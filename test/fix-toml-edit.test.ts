@@ -6,6 +6,7 @@ import { parse } from 'smol-toml';
 import { deleteKey, editToml, renameKey, setKey, type EditOutcome } from '../src/fix/toml-edit.ts';
 import { formatValue } from '../src/fix/toml-value.ts';
 import { ROOT } from './helpers/cli.ts';
+import { prng } from './helpers/prng.ts';
 
 const FIXTURE = readFileSync(join(ROOT, 'fixtures', 'configs', 'commented-real-world.toml'), 'utf8');
 const CRLF_FIXTURE = FIXTURE.replace(/\n/g, '\r\n');
@@ -264,17 +265,6 @@ describe('editToml', () => {
   });
 });
 
-/** A small deterministic PRNG, so a failing case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('property: random edits on the fixture', () => {
   const TABLES: string[][] = [
@@ -329,7 +319,7 @@ describe('property: random edits on the fixture', () => {
   ] as const) {
     test(`${label}: 300 random set/delete sequences re-parse to the expected document, keep every comment, round-trip`, () => {
       for (let seed = 1; seed <= 300; seed++) {
-        const rand = mulberry32(seed * 7919);
+        const rand = prng(seed * 7919);
         let text = base;
         const expected: any = parsed(base);
         const steps: string[] = [];
@@ -368,7 +358,7 @@ describe('property: random edits on the fixture', () => {
 
     test(`${label}: setting a new key and deleting it again restores the file byte for byte`, () => {
       for (let seed = 1; seed <= 200; seed++) {
-        const rand = mulberry32(seed);
+        const rand = prng(seed);
         const table = TABLES.slice(1, 9)[Math.floor(rand() * 8)]!;
         const key = `fresh_${Math.floor(rand() * 1e6)}`;
         const withKey = setKey(base, table, key, randomValue(rand));
@@ -393,7 +383,7 @@ describe('property: random edits on the fixture', () => {
         [['features'], 'rmcp_client'],
       ];
       for (let seed = 1; seed <= 100; seed++) {
-        const rand = mulberry32(seed + 1000);
+        const rand = prng(seed + 1000);
         const [table, key] = scalars[Math.floor(rand() * scalars.length)]!;
         const original = modelTable(parsed(base), table, false)[key];
         // Another value of the same type: a string stays in the quoting style it was written in.

@@ -82,3 +82,14 @@ test('redaction is idempotent: a redacted URL or text redacted again is unchange
     assert.equal(r.text(once), once, input);
   }
 });
+
+describe('a ${VAR} reference is not a secret', () => {
+  test('registering "Bearer ${TOKEN}" leaves the reference readable; a real value is still redacted', () => {
+    const r = createRedactor(['Bearer ${API_TOKEN}', '${A} ${B}']);
+    assert.equal(r.text('the remote receives "${API_TOKEN}" and ${A} ${B}'), 'the remote receives "${API_TOKEN}" and ${A} ${B}');
+    r.addSecret('Bearer tok-4815162342');
+    assert.ok(!r.text('sent Bearer tok-4815162342').includes('tok-4815162342'));
+    r.addSecret('prefix-${API_TOKEN}');
+    assert.ok(!r.text('prefix-${API_TOKEN}').includes('prefix-'), 'a value mixing text and references is still a secret');
+  });
+});

@@ -85,13 +85,7 @@ export function claimsFinding(input: ClaimsFindingInput): Finding | undefined {
     case 'audience': {
       const noResource = reading.audience.kind === 'no-resource' || reading.audience.kind === 'other-audience';
       const fix: Fix = oauth
-        ? {
-            summary: input.prmFound
-              ? `Log in again: ${CODEX} sends the protected resource metadata's \`resource\` in both the authorization and the token request, so the new token is bound to this server.`
-              : 'Set `oauth_resource` to the server\'s resource so that Codex asks for a token bound to it, and log in again.',
-            ...(input.prmFound ? {} : { toml: serverSnippet(name, [['oauth_resource', input.resource]]) }),
-            command: `codex mcp login ${name}`,
-          }
+        ? resourceBoundLoginFix(name, input)
         : {
             summary: `Create a token for this server (audience / RFC 8707 resource ${redact.url(input.resource)})${exportVar}${noResource ? '; when the provider issues tokens with OAuth, pass `resource` in the token request' : ''}.`,
           };
@@ -139,13 +133,7 @@ export function boundElsewhereFinding(input: ClaimsFindingInput & { check: Issue
       `It is ${kind}, which is what an authorization server issues when the token request leaves out the RFC 8707 \`resource\` parameter: a token for the authorization server itself, not for the resource ${redact.url(input.resource)}. Not revoked, not expired: resource binding.`,
     evidence: { tokenSource: source, ...readingEvidence(reading), serverAnswer: { status: input.answer.status, ...(input.answer.error ? { error: input.answer.error } : {}) }, issuerCheck: check },
     fix: oauth
-      ? {
-          summary: input.prmFound
-            ? `Log in again: ${CODEX} sends the protected resource metadata's \`resource\` in both the authorization and the token request, so the new token is bound to this server.`
-            : "Set `oauth_resource` to the server's resource so that Codex asks for a token bound to it, and log in again.",
-          ...(input.prmFound ? {} : { toml: serverSnippet(name, [['oauth_resource', input.resource]]) }),
-          command: `codex mcp login ${name}`,
-        }
+      ? resourceBoundLoginFix(name, input)
       : {
           summary: `Create a token for this server: request it with \`resource=${redact.url(input.resource)}\` (RFC 8707), then export it${server.bearerTokenEnvVar ? ` as ${server.bearerTokenEnvVar}` : ''} where Codex is started.`,
         },
@@ -199,4 +187,15 @@ export function tokenRejectedFinding(
       summary: `Create a new token with the provider and export it${server.bearerTokenEnvVar ? ` as ${server.bearerTokenEnvVar}` : ''} where Codex is started.${oauthNote}`,
     },
   });
+}
+
+/** The fix for a stored login whose token is not bound to this server: a new login that asks for this resource. */
+function resourceBoundLoginFix(name: string, input: { prmFound: boolean; resource: string }): Fix {
+  return {
+    summary: input.prmFound
+      ? `Log in again: ${CODEX} sends the protected resource metadata's \`resource\` in both the authorization and the token request, so the new token is bound to this server.`
+      : "Set `oauth_resource` to the server's resource so that Codex asks for a token bound to it, and log in again.",
+    ...(input.prmFound ? {} : { toml: serverSnippet(name, [['oauth_resource', input.resource]]) }),
+    command: `codex mcp login ${name}`,
+  };
 }

@@ -17,6 +17,7 @@ export function fixEdit(fix: Fix): FixEditResult {
   const removes = fix.remove ?? [];
   if (fix.toml === undefined && removes.length === 0 && renames.length === 0) return { kind: 'none' };
   if (fix.template) return { kind: 'unusable', reason: 'it has placeholders to fill in by hand' };
+  if (fix.untried) return { kind: 'unusable', reason: fix.untried };
 
   let table: string[] | undefined;
   if (fix.table !== undefined) {

@@ -27,6 +27,7 @@ const SAFE_SET: Record<string, ((value: unknown, server: ServerConfig | undefine
 };
 
 export function tryability(fix: Fix, edit: TableEdit, serverName: string | null, server: ServerConfig | undefined): Tryability {
+  if (fix.untried) return { ok: false, reason: fix.untried };
   // A suggested `mcp-doctor ...` run only diagnoses; any other command changes something first.
   if (fix.command && !/^\s*mcp-doctor\s/.test(fix.command)) return { ok: false, reason: `it needs \`${fix.command}\` to be run first` };
   // File-level fixes are checked by loading the edited file again: nothing is contacted.

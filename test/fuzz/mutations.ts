@@ -3,6 +3,9 @@
 // Each case is a WireSpec for fixtures/hostile/wire-stdio-server.mjs: the exact bytes served.
 
 import { VALID_INIT_RESULT, VALID_TOOLS_RESULT, type WireAnswer, type WireSpec } from '../helpers/wire-spec.ts';
+import { prng } from '../helpers/prng.ts';
+
+export { prng };
 
 export interface FuzzCase {
   /** TOML-safe server name. */
@@ -135,17 +138,6 @@ export function catalogue(): FuzzCase[] {
   return c;
 }
 
-/** mulberry32: small, seeded, good enough to pick mutations reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Path = (string | number)[];
 function paths(v: Json, at: Path = [], out: Path[] = []): Path[] {

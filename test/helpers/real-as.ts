@@ -21,7 +21,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -599,3 +600,21 @@ export function codexConfigToml(servers: Record<string, { url: string; extra?: s
   return toml;
 }
 
+
+export interface TempCodexHome {
+  dir: string;
+  config: string;
+  /** The credential store as it is now (what Codex or `--refresh` wrote back). */
+  credentials(): string;
+  cleanup(): void;
+}
+
+/** A temporary CODEX_HOME with one HTTP server `name` and, optionally, its stored login (else an empty store with `emptyStore`). */
+export function tempCodexHome(name: string, url: string, opts: { entry?: CodexEntry; extra?: string; top?: string; emptyStore?: boolean } = {}): TempCodexHome {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-real-as-'));
+  const config = join(dir, 'config.toml');
+  writeFileSync(config, codexConfigToml({ [name]: { url, extra: opts.extra } }, opts.top));
+  if (opts.entry) writeCodexCredentials(dir, [opts.entry]);
+  else if (opts.emptyStore) writeFileSync(join(dir, '.credentials.json'), '{}');
+  return { dir, config, credentials: () => readFileSync(join(dir, '.credentials.json'), 'utf8'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

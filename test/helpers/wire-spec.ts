@@ -62,3 +62,12 @@ export function wireConfig(paths: Record<string, string>, opts: { timeoutSec?: n
   }
   return lines.join('\n');
 }
+
+/** A config with one stdio server `name` that serves `spec` (the spec file and config are written into `dir`); `marker` tags its processes. */
+export function wireStdioConfig(dir: string, name: string, spec: WireSpec, marker: string, timeoutS: number): string {
+  const specPath = join(dir, `${name}.json`);
+  writeFileSync(specPath, JSON.stringify(spec));
+  const config = join(dir, `${name}.toml`);
+  writeFileSync(config, `[mcp_servers.${name}]\ncommand = ${JSON.stringify(process.execPath)}\nargs = ${JSON.stringify([WIRE_STDIO_SERVER, specPath, marker])}\nstartup_timeout_sec = ${timeoutS}\n`);
+  return config;
+}

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { HTTP_MAX_BODY_BYTES, STDIO_MAX_LINE_BYTES } from '../../src/limits.ts';
 import { assertHostileInvariants, hostileMarker, runHostile } from '../helpers/hostile.ts';
 import { HTTP_INIT, HTTP_TOOLS, startWireHttp } from '../helpers/wire-http.ts';
-import { validSpec, WIRE_STDIO_SERVER, type WireSpec } from '../helpers/wire-spec.ts';
+import { validSpec, WIRE_STDIO_SERVER, wireStdioConfig, type WireSpec } from '../helpers/wire-spec.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-bounds-'));
 const stops: (() => void)[] = [];
@@ -20,11 +20,7 @@ const MB = 1024 * 1024;
 const TIMEOUT_S = 8;
 
 function stdioConfig(name: string, spec: WireSpec, marker: string): string {
-  const specPath = join(dir, `${name}.json`);
-  writeFileSync(specPath, JSON.stringify(spec));
-  const config = join(dir, `${name}.toml`);
-  writeFileSync(config, `[mcp_servers.${name}]\ncommand = ${JSON.stringify(process.execPath)}\nargs = ${JSON.stringify([WIRE_STDIO_SERVER, specPath, marker])}\nstartup_timeout_sec = ${TIMEOUT_S}\n`);
-  return config;
+  return wireStdioConfig(dir, name, spec, marker, TIMEOUT_S);
 }
 
 async function httpConfig(name: string, spec: unknown, _marker: string): Promise<string> {

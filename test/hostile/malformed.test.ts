@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { assertHostileInvariants, checkAllFormats, hostileMarker, runHostile } from '../helpers/hostile.ts';
 import { HTTP_INIT, HTTP_TOOLS, startWireHttp } from '../helpers/wire-http.ts';
-import { response, VALID_INIT_RESULT, validSpec, WIRE_STDIO_SERVER, type WireSpec } from '../helpers/wire-spec.ts';
+import { response, VALID_INIT_RESULT, validSpec, WIRE_STDIO_SERVER, wireStdioConfig, type WireSpec } from '../helpers/wire-spec.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-malformed-'));
 const stops: (() => void)[] = [];
@@ -19,11 +19,7 @@ after(() => {
 const TIMEOUT_S = 6;
 
 function stdioConfig(name: string, spec: WireSpec, marker: string): string {
-  const specPath = join(dir, `${name}.json`);
-  writeFileSync(specPath, JSON.stringify(spec));
-  const config = join(dir, `${name}.toml`);
-  writeFileSync(config, `[mcp_servers.${name}]\ncommand = ${JSON.stringify(process.execPath)}\nargs = ${JSON.stringify([WIRE_STDIO_SERVER, specPath, marker])}\nstartup_timeout_sec = ${TIMEOUT_S}\n`);
-  return config;
+  return wireStdioConfig(dir, name, spec, marker, TIMEOUT_S);
 }
 
 async function httpConfig(name: string, spec: unknown): Promise<string> {

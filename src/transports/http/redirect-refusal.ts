@@ -41,7 +41,11 @@ function crossOriginFinding(ctx: ServerContext, followed: FollowedExchange): Fin
       ...(before.length > 0 && { sameOriginHopsBefore: before.map((h) => `${h.status} → ${ctx.redact.url(h.to)}`) }),
       codexSays: 'MCP HTTP redirect to a different origin is not allowed',
     },
-    fix: urlFix(ctx, hop.to, `If ${ctx.redact.url(to.origin)} is the server's real address and you trust it, configure the URL the redirect points to.`),
+    fix: {
+      ...urlFix(ctx, hop.to, `If ${ctx.redact.url(to.origin)} is the server's real address and you trust it, configure the URL the redirect points to.`),
+      // mcp-doctor contacts no origin a server's redirect names, so whether that URL works is unknown.
+      untried: `it points at ${ctx.redact.url(to.origin)}, which mcp-doctor did not contact (a redirect chose it): check that it is the server's real address first`,
+    },
   });
 }
 
