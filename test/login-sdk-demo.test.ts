@@ -33,16 +33,18 @@ after(async () => {
 });
 
 describe('check --login against the SDK OAuth demo', () => {
-  test('--login-auto logs in (DCR, PKCE, resource-bound token); the server stays failed for Codex (nothing stored), with the proof; no token in the output', async (t) => {
+  test('--login-auto logs in (DCR, PKCE, resource-bound token) and lists the tools: exit 0 for --url (no Codex config to fail), no token in the output', async (t) => {
     if (skip) return t.skip(skip);
     const r = await checkJson(['--url', mcpUrl, '--login', '--login-auto', '-v'], { env: { CODEX_HOME: home }, timeoutMs: 60_000 });
     const s = r.report.servers[0];
     const codes = s.findings.map((f: any) => f.code);
-    // The verdict is Codex's: the login stayed in mcp-doctor's memory, so Codex still cannot start it.
-    assert.equal(r.code, 1, `${codes.join(', ')}\n${r.stderr}`);
-    assert.equal(s.status, 'fail');
+    // `--url` names no server of a Codex config: the working login is the verdict (a warning: log in for real).
+    assert.equal(r.code, 0, `${codes.join(', ')}\n${r.stderr}`);
+    assert.notEqual(s.status, 'fail');
+    assert.equal(s.stages.find((x: any) => x.name === 'tools').status, 'pass');
+    assert.ok(s.tools.names.includes('greet'), s.tools.names.join(', '));
     const required = s.findings.find((f: any) => f.code === 'auth.login-required');
-    assert.equal(required?.severity, 'error', codes.join(', '));
+    assert.equal(required?.severity, 'warning', codes.join(', '));
     assert.ok(required.evidence.confirmedByLogin, 'the proof that a login works is in the evidence');
     const ok = s.findings.find((f: any) => f.code === 'auth.login-succeeded');
     assert.ok(ok, codes.join(', '));

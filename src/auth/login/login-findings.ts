@@ -247,7 +247,10 @@ function audiencesDiffer(stored: Record<string, unknown> | undefined, fresh: Rec
  * After a fresh login worked: confirms or replaces the passive findings about stored credentials.
  * Findings about discovery (metadata, challenge layout...) stay as they are.
  */
-export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig, 'name' | 'oauthResource'>, flow: LoginFlowResult, redact: Redactor): Finding[] {
+export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig, 'name' | 'oauthResource' | 'source'>, flow: LoginFlowResult, redact: Redactor): Finding[] {
+  // `check --url`: no Codex config names the server, so there is no Codex start to fail; the
+  // question is whether the endpoint works once logged in, and it does (a warning: log in for real).
+  const adHoc = isAdHocUrl(server);
   const name = server.name;
   const target = flow.target as LoginTarget;
   const fresh = flow.token?.claims;
@@ -261,6 +264,14 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
       case 'auth.login-required':
         // Still Codex's verdict: nothing is stored for Codex, so it cannot start the server until
         // `codex mcp login` runs; the login only proves that the fix works.
+        if (adHoc) {
+          return {
+            ...f,
+            severity: 'warning' as const,
+            message: `${f.message} check --login logged in and the server accepted the fresh token: once the server is in your Codex config as "${name}", \`codex mcp login ${name}\` will work.`,
+            evidence: { ...f.evidence, confirmedByLogin: proof },
+          };
+        }
         return {
           ...f,
           message: `${f.message} check --login logged in and the server accepted the fresh token, so \`codex mcp login ${name}\` will work (Codex still cannot start the server until then: the token from check --login is not stored for Codex).`,
@@ -320,6 +331,7 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
         // Only metadata was missing: the 2025-03-26 default endpoints did the login.
         if (!target.legacy) return f;
         return makeFinding('auth.login-required', {
+          ...(adHoc ? { severity: 'warning' as const } : {}),
           message: `"${name}" publishes no OAuth metadata, but check --login logged in through the 2025-03-26 default endpoints (${redact.url(target.authorizationEndpoint)}, ${redact.url(target.tokenEndpoint)}) and the server accepted the token: \`codex mcp login ${name}\` works the same way, although \`codex mcp list\` shows the server as Unsupported. Codex has no stored credentials for it yet.`,
           evidence: { confirmedByLogin: proof, replaces: 'auth.oauth-unsupported' },
           fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },
@@ -330,4 +342,9 @@ export function reviseAfterSuccess(passive: Finding[], server: Pick<ServerConfig
         return f;
     }
   }).map((f) => (f.evidence ? { ...f, evidence: redact.value(f.evidence) } : f));
+}
+
+/** The server of `check --url URL`: no Codex config names it. */
+export function isAdHocUrl(server: Pick<ServerConfig, 'source'>): boolean {
+  return server.source === '--url';
 }

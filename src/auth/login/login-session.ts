@@ -15,7 +15,7 @@ import type { Finding } from '../../types.ts';
 import { analyzeChallenge } from '../challenge.ts';
 import type { ClientRegistration } from './client-registration.ts';
 import { runLoginFlow, type FreshToken, type LoginFlowResult, type LoginSettings, type LoginTarget } from './login-flow.ts';
-import { freshTokenRejectedFinding, loginFailedFinding, loginSucceededFinding, reviseAfterSuccess, type ServerAnswer } from './login-findings.ts';
+import { freshTokenRejectedFinding, isAdHocUrl, loginFailedFinding, loginSucceededFinding, reviseAfterSuccess, type ServerAnswer } from './login-findings.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
 import { coversScopes, unionScopes } from './scopes.ts';
 
@@ -159,6 +159,8 @@ export function createLoginSession(ctx: ServerContext, settings: LoginSettings):
 function tokenFromLaterRequest(ctx: ServerContext, request: string): Finding {
   const name = ctx.server.name;
   return makeFinding('auth.login-required', {
+    // With `check --url` no Codex config names the server: the working login is the answer.
+    ...(isAdHocUrl(ctx.server) ? { severity: 'warning' as const } : {}),
     message: `"${name}" lets initialize through without a token but answers ${request} with 401, so Codex cannot list its tools without a stored login. check --login logged in and the server accepted the fresh token, so \`codex mcp login ${name}\` will work.`,
     evidence: { refusedRequest: request, initializeNeedsToken: false },
     fix: { summary: `Log in (Codex opens the browser and stores the token for "${name}" at this URL).`, command: `codex mcp login ${name}` },
