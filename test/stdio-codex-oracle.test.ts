@@ -40,6 +40,7 @@ const SERVERS: Array<[name: string, args: string[], extra?: string]> = [
   ['tools_error', [fixture('quirks.mjs'), 'tools-error']],
   ['tools_invalid', [fixture('quirks.mjs'), 'tools-invalid']],
   ['early_ping', [fixture('quirks.mjs'), 'server-request', '--methods', 'ping'], `startup_timeout_sec = ${TIGHT}`],
+  ['early_roots', [fixture('quirks.mjs'), 'server-request', '--methods', 'ping,roots/list'], `startup_timeout_sec = ${TIGHT}`],
   ['picky', [fixture('picky-env.mjs'), '--need', 'ACME_TOKEN']],
   ['lazy_key', [fixture('quirks.mjs'), 'lazy-key']],
   ['lazy_key_forwarded', [fixture('quirks.mjs'), 'lazy-key'], 'env_vars = ["LAZY_API_KEY"]'],

@@ -426,10 +426,16 @@ describe('stdio plan: more quirks (fixtures/stdio/quirks.mjs)', () => {
     assert.equal(only(plain, 'tools.list-failed').evidence?.code, -32001);
   });
 
-  test('a server waiting for its own early ping to be answered times out, as under Codex', T, async () => {
-    const report = await checkServer(quirk('server-request', { startupTimeoutSec: 1, startupTimeoutExplicit: true }, ['--methods', 'ping']));
+  test('a server that pings before answering initialize gets its answer, as from Codex, and starts', T, async () => {
+    const report = await checkServer(quirk('server-request', { startupTimeoutSec: 3, startupTimeoutExplicit: true }, ['--methods', 'ping']));
+    assert.equal(report.status, 'ok', report.findings.map((f) => f.code).join(', '));
+    assertGone(report);
+  });
+
+  test('a server waiting for its early roots/list to be answered times out, as under Codex', T, async () => {
+    const report = await checkServer(quirk('server-request', { startupTimeoutSec: 1, startupTimeoutExplicit: true }, ['--methods', 'ping,roots/list']));
     const finding = only(report, 'timeout.startup');
-    assert.deepEqual(finding.evidence?.requestsBeforeInitialize, ['ping']);
+    assert.deepEqual(finding.evidence?.requestsBeforeInitialize, ['roots/list']);
     assert.equal(finding.fix?.toml, undefined, 'more time would not help');
     assertGone(report);
   });

@@ -266,7 +266,7 @@ export function startupTimeoutFinding(
   }
   const early = [...new Set(input.earlyRequests ?? [])];
   if (early.length > 0 && !input.measuredMs) {
-    message += ` Before answering it sent ${early.map((m) => `\`${m}\``).join(' and ')} and may be waiting for a reply: Codex answers no request before the initialize handshake is complete (the spec says a server SHOULD NOT send requests other than ping and logging before it).`;
+    message += ` Before answering it sent ${early.map((m) => `\`${m}\``).join(' and ')} and may be waiting for a reply: before the initialize handshake is complete Codex answers a ping and no other request (the spec says a server SHOULD NOT send requests other than ping and logging before it).`;
   }
   const hints = input.measuredMs ? [] : (input.hints ?? []);
   if (hints.length > 0) message += ` ${hints.map((h) => h.text).join(' ')}`;

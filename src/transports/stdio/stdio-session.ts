@@ -331,6 +331,14 @@ export class StdioSession {
     if (typeof message.method === 'string') {
       // A request from the server (ping, roots/list, sampling…): answer so it is not left waiting.
       if (id !== undefined && id !== null) {
+        // Codex (measured with 0.171) answers a ping that comes before the handshake is complete,
+        // and no other request: a server waiting on roots/list, sampling or elicitation there
+        // waits until Codex's startup deadline.
+        if (!this.handshakeDone && message.method === 'ping') {
+          this.hooks.transcript?.add('note', "answered the server's ping before the handshake completed, as Codex does");
+          this.write({ jsonrpc: '2.0', id, result: {} });
+          return;
+        }
         if (!this.handshakeDone) {
           this.earlyRequests.push(message.method);
           this.hooks.transcript?.add('note', `left the server's ${message.method} request unanswered: the handshake is not complete`);
