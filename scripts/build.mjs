@@ -4,7 +4,7 @@
 // `mcp-doctor --version` ~130 ms of CPU over bare Node; the entry alone costs ~30 ms
 // (bench/RESULTS.md).
 import { build } from 'esbuild';
-import { readFileSync, readdirSync, chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 /**
  * string-width (in yargs, cliui, wrap-ansi and ora) builds Unicode property regexes and an
@@ -62,7 +62,24 @@ const result = await build({
   },
   plugins: [lazyStringWidth],
   logLevel: 'warning',
+  // Written below, file by file and atomically: tests build while other test processes run the
+  // CLI, and a chunk read half-written is a crash (a SyntaxError in the middle of a report).
+  write: false,
 });
+// Chunks first, the entry last: a CLI starting meanwhile never finds an entry whose chunks are missing.
+const outputs = [...result.outputFiles].sort((a, b) => Number(a.path.endsWith('/cli.js')) - Number(b.path.endsWith('/cli.js')));
+for (const file of outputs) {
+  let same = false;
+  try {
+    same = readFileSync(file.path).equals(file.contents);
+  } catch {
+    // not there yet
+  }
+  if (same) continue;
+  const temp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temp, file.contents);
+  renameSync(temp, file.path);
+}
 chmodSync('dist/cli.js', 0o755);
 
 // Chunks of earlier builds: a CLI started before this build may still import them, so only
