@@ -52,6 +52,14 @@ before(() => {
   if (!skip) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'ignore' });
 });
 
+/**
+ * Servers on which Codex itself is not deterministic. early_ping: Codex 0.171 answered a ping sent
+ * before the handshake completes in 7 of 7 runs on a quiet machine, but not in a CI run under load
+ * (it timed out), so its verdict is not compared; mcp-doctor answers the ping, as Codex usually does,
+ * and must not fail the server (test/stdio-plan.test.ts).
+ */
+const RACY_IN_CODEX: Record<string, string> = { early_ping: 'Codex answers an early ping only when its reader is already running' };
+
 describe(`stdio verdicts match ${CODEX}`, { skip }, () => {
   test('fail exactly when Codex does not connect; same tool counts when it does', { timeout: 120_000 }, async () => {
     const cfg = tempConfig(TOML);
@@ -68,6 +76,10 @@ describe(`stdio verdicts match ${CODEX}`, { skip }, () => {
         const report = doctor.report.servers.find((s: any) => s.name === name);
         assert.ok(verdict && report, `${name} in both`);
         const failed = report.status === 'fail';
+        if (RACY_IN_CODEX[name]) {
+          assert.notEqual(report.status, 'fail', `${name}: ${RACY_IN_CODEX[name]}`);
+          continue;
+        }
         if (failed === verdict.connected) {
           mismatches.push(`${name}: Codex ${verdict.connected ? 'connected' : `failed (${verdict.errorSummary ?? verdict.error})`}, mcp-doctor ${report.status} [${report.findings.map((f: any) => `${f.severity} ${f.code}`).join(', ')}]`);
         }
