@@ -123,7 +123,10 @@ describe('turn-level Codex oracle (codex exec)', { skip }, () => {
     const hang = join(dir, 'hang.mjs');
     writeFileSync(hang, `process.stdin.resume(); setInterval(() => {}, 1000); // ${MARK}\n`);
     const config = `[mcp_servers.hang]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(hang)}, ${JSON.stringify(MARK)}]\nstartup_timeout_sec = 60\n`;
-    const turn = await runCodexTurn(config, { timeoutMs: 1500 });
+    // The mock keeps the turn going (it waits for the server that never comes, for longer than the
+    // bound): without that, Codex may send its first request early and the turn can end within
+    // the bound (seen in CI at ~1.5 s), which is not what this test is about.
+    const turn = await runCodexTurn(config, { timeoutMs: 1500, waitFor: ['mcp__hang'], waitMs: 30_000 });
     assert.equal(turn.timedOut, true);
     assert.deepEqual(leftovers(), []);
   });
