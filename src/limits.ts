@@ -22,11 +22,20 @@ export const STDIO_MAX_LINE_BYTES = 16 * MiB;
 export const HTTP_MAX_BODY_BYTES = 16 * MiB;
 
 /**
- * Most answer bytes held at once by all the HTTP checks running concurrently (16 by default): past
- * it an answer is cut off (a warning that names --concurrency 1). Measured: 16 servers sending
- * 200 MB each peaked at 418 MB without it.
+ * An answer (a stdio line, an HTTP body) longer than this is read on only while its server holds
+ * one of the LARGE_ANSWER_SLOTS; until then the source is paused (backpressure) and the server's
+ * deadline is paused with it. Ordinary answers are kilobytes and never wait.
  */
-export const HTTP_MAX_HELD_BYTES = 32 * MiB;
+export const LARGE_ANSWER_BYTES = 1 * MiB;
+
+/**
+ * Servers that may hold a large answer at once, over both transports: from its first byte past
+ * LARGE_ANSWER_BYTES until the stage that reads it has ended, so the parsed answer counts too.
+ * One 16 MiB answer costs up to ~100 MB while read, parsed and checked (measured: a 13 MB
+ * tools/list of 200 000 tools); 16 servers sending such answers at once peaked at 491–578 MB
+ * (stdio) without this bound.
+ */
+export const LARGE_ANSWER_SLOTS = 1;
 
 /** What is kept of an answer that was cut off (the rest is dropped at once). */
 export const HTTP_CUT_PREVIEW_BYTES = 64 * 1024;
@@ -39,6 +48,14 @@ export const SSE_MAX_EVENT_BYTES = 16 * MiB;
 
 /** Most SSE events kept per response (the rest are counted, not kept). */
 export const SSE_MAX_EVENTS = 10_000;
+
+/**
+ * Most JSON values in one answer mcp-doctor parses (counted as commas and opening brackets, only in
+ * answers longer than LARGE_ANSWER_BYTES). JSON.parse costs 25–50 bytes per value: 8 M numbers in
+ * one 16 MiB line took a bare JSON.parse to 322 MB. Past it the answer is not parsed and not
+ * verified (a warning); Codex reads it.
+ */
+export const JSON_MAX_VALUES = 2_000_000;
 
 /** Deepest JSON nesting Codex 0.171.0 reads (serde_json's recursion limit): 127 levels connect, 128 do not (measured). */
 export const JSON_MAX_DEPTH = 127;
@@ -80,4 +97,13 @@ export const PROCESS_TREE_POLL_MS = 100;
 export function mib(bytes: number): string {
   const v = bytes / MiB;
   return `${Number.isInteger(v) ? v : v.toFixed(1)} MiB`;
+}
+
+/**
+ * A short piece of a long string as a string of its own. V8's `slice` of a string longer than 13
+ * characters keeps the whole original alive: a 200-byte sample of a 15 MiB line, kept as evidence
+ * in the report, held all 15 MiB until exit (16 such servers: 373 MB, measured).
+ */
+export function ownCopy(text: string): string {
+  return text.length === 0 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }

@@ -86,6 +86,23 @@ export interface ServerContext {
   stderr: string[];
   /** Milliseconds left before the deadline. */
   remainingMs(): number;
+  /**
+   * The server's claim on one of the LARGE_ANSWER_SLOTS shared by all servers checked at once
+   * (src/pipeline/large-answers.ts); absent in tests that build a context by hand (no bound).
+   */
+  largeAnswer?: LargeAnswerGate;
+}
+
+/** See src/pipeline/large-answers.ts. */
+export interface LargeAnswerGate {
+  /** This server holds a slot: its large answers are read without waiting. */
+  readonly held: boolean;
+  /** A wait for a slot was ended by the deadline: an answer was left unread (not verified). */
+  readonly starved: boolean;
+  /** Waits for a slot, the server's deadline paused meanwhile; false when the deadline passed first. */
+  acquire(): Promise<boolean>;
+  /** Gives the slot back: the stage that read the large answer has ended. */
+  release(): void;
 }
 
 /** What a stage returns. The runner derives the stage status from the findings. */
@@ -96,6 +113,8 @@ export interface StageOutcome {
   skipped?: boolean;
   server?: Partial<ServerInfo>;
   tools?: ToolsSummary;
+  /** The stages after this one are skipped with this reason (what follows cannot be verified). */
+  stop?: string;
 }
 
 export type StageFn = (ctx: ServerContext) => Promise<StageOutcome>;

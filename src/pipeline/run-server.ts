@@ -1,5 +1,6 @@
 import { describeOrigins, severalLayers } from '../config/layer-origins.ts';
-import { TRANSCRIPT_ENTRY_CHARS, TRANSCRIPT_MAX_CHARS, TRANSCRIPT_MAX_ENTRIES } from '../limits.ts';
+import { LARGE_ANSWER_BYTES, LARGE_ANSWER_SLOTS, TRANSCRIPT_ENTRY_CHARS, TRANSCRIPT_MAX_CHARS, TRANSCRIPT_MAX_ENTRIES } from '../limits.ts';
+import { LARGE_ANSWER_WAIT } from '../transports/http/answer-limits.ts';
 import type { ServerEntry } from '../config/server-config.ts';
 import { timeoutFix } from '../config/timeout-fix.ts';
 import { makeFinding } from '../findings/make-finding.ts';
@@ -18,6 +19,7 @@ import type {
 import { STAGE_NAMES } from '../types.ts';
 import type { CheckOptions, Deps, ServerContext, ServerPlan, StageOutcome, Transcript } from './context.ts';
 import { remainingDelay, setDelay } from '../deadline.ts';
+import { createLargeAnswerGate, largeAnswerSlots } from './large-answers.ts';
 
 /** How long a stage may overrun the deadline before the runner stops waiting for it. */
 const STAGE_GRACE_MS = 1500;
@@ -155,23 +157,52 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
 
   const codexBudgetMs = Math.round(config.startupTimeoutSec * 1000);
   const budgetMs = options.timeoutMs ?? codexBudgetMs;
-  const deadline = clock.now() + budgetMs;
+  let deadline = clock.now() + budgetMs;
   const controller = new AbortController();
-  const timer = setDelay(() => controller.abort(new Error('deadline')), budgetMs);
-  timer.unref?.();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timer = setDelay(() => controller.abort(new Error('deadline')), ms);
+    timer.unref?.();
+  };
+  arm(budgetMs);
+  // While the server waits for a large-answer slot (large-answers.ts) its deadline stands still,
+  // up to its own length in all: other servers' answers must not make it time out, and a run of
+  // hostile servers hogging the slots still ends.
+  let pauses = 0;
+  let pausedAt = 0;
+  let pausedTotal = 0;
+  const pause = {
+    pause() {
+      if (pauses++ > 0 || controller.signal.aborted) return;
+      pausedAt = clock.now();
+      arm(deadline - pausedAt + (budgetMs - pausedTotal));
+    },
+    resume() {
+      if (pauses === 0 || --pauses > 0) return;
+      const credit = Math.max(0, Math.min(clock.now() - pausedAt, budgetMs - pausedTotal));
+      pausedTotal += credit;
+      deadline += credit;
+      if (!controller.signal.aborted) arm(deadline - clock.now());
+    },
+  };
+  const largeAnswer = createLargeAnswerGate(largeAnswerSlots, controller.signal, pause);
   const transcript = createTranscript(redact, () => clock.now(), options.verbose);
   const stderr: string[] = [];
   const ctx: ServerContext = {
     server: config,
     deps,
     options,
-    deadline,
     codexBudgetMs,
     signal: controller.signal,
     redact,
     transcript,
     stderr,
-    remainingMs: () => remainingDelay(deadline, clock.now()),
+    get deadline() {
+      return deadline;
+    },
+    remainingMs: () => remainingDelay(deadline, pauses > 0 ? pausedAt : clock.now()),
+    largeAnswer,
   };
 
   let plan: ServerPlan | undefined;
@@ -193,14 +224,21 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
       }
       // Redaction at capture: whatever a stage took from the wire (a challenge, an error text, a
       // server name echoing the token it was sent) passes the redactor before it is kept.
+      if (largeAnswer.starved && !crashed) outcome = starvedOutcome(outcome, ctx, name);
       const stageFindings = (outcome.findings ?? []).map((f) => redactStrings({ ...f, stage: f.stage === 'file' ? f.stage : f.stage ?? name }, redact));
       for (const f of stageFindings) findings.push(f);
       Object.assign(server, redactStrings(outcome.server ?? {}, redact));
       if (outcome.tools) tools = redactStrings(outcome.tools, redact);
       const status: StageStatus = crashed ? 'crashed' : outcome.skipped ? 'skipped' : stageStatusFromFindings(stageFindings);
       stages.push({ name, status, durationMs: Math.round(clock.now() - started), summary: redact.text(outcome.summary) });
+      // The stage is done with what it read: a large answer no longer counts (large-answers.ts).
+      largeAnswer.release();
       if (status === 'fail' || status === 'crashed') {
         skipRest(i + 2, status === 'crashed' ? `${name} stage crashed` : `${name} stage failed`);
+        break;
+      }
+      if (largeAnswer.starved || outcome.stop) {
+        skipRest(i + 2, outcome.stop ?? 'not verified: an answer was left unread (memory shared with the other servers)');
         break;
       }
     }
@@ -216,6 +254,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
       extras = redactStrings(await boundedExtras(plan, ctx), redact);
       await boundedCleanup(plan, ctx);
     }
+    largeAnswer.releaseAll();
   }
 
   const out = { ...report(), ...extras };
@@ -238,27 +277,34 @@ function summarizeConfig(entry: ServerEntry): string {
 
 async function withGrace(promise: Promise<StageOutcome>, ctx: ServerContext, name: StageName): Promise<StageOutcome> {
   let timer: NodeJS.Timeout | undefined;
+  let onDeadline: (() => void) | undefined;
+  // Counted from the deadline itself, which may move (a paused wait for a large-answer slot).
   const overrun = new Promise<StageOutcome>((resolve) => {
-    timer = setDelay(
-      () =>
-        resolve({
-          summary: 'did not finish before the deadline',
-          findings: [
-            makeFinding('timeout.startup', {
-              message: `The ${name} stage of "${ctx.server.name}" was still waiting when the deadline passed.`,
-              stage: name,
-              fix: timeoutFix(ctx),
-            }),
-          ],
-        }),
-      ctx.remainingMs() + STAGE_GRACE_MS,
-    );
-    timer.unref?.();
+    onDeadline = () => {
+      timer = setDelay(
+        () =>
+          resolve({
+            summary: 'did not finish before the deadline',
+            findings: [
+              makeFinding('timeout.startup', {
+                message: `The ${name} stage of "${ctx.server.name}" was still waiting when the deadline passed.`,
+                stage: name,
+                fix: timeoutFix(ctx),
+              }),
+            ],
+          }),
+        STAGE_GRACE_MS,
+      );
+      timer.unref?.();
+    };
+    if (ctx.signal.aborted) onDeadline();
+    else ctx.signal.addEventListener('abort', onDeadline, { once: true });
   });
   try {
     return await Promise.race([promise, overrun]);
   } finally {
     clearTimeout(timer);
+    if (onDeadline) ctx.signal.removeEventListener('abort', onDeadline);
   }
 }
 
@@ -304,4 +350,26 @@ async function boundedCleanup(plan: ServerPlan, ctx: ServerContext): Promise<voi
     }),
   ]);
   clearTimeout(timer);
+}
+
+/**
+ * The deadline passed while the server's large answer waited for a slot (large-answers.ts): the
+ * timeout is mcp-doctor's, not the server's, so it is no verdict; what was not verified is said.
+ */
+function starvedOutcome(outcome: StageOutcome, ctx: ServerContext, name: StageName): StageOutcome {
+  const findings = outcome.findings ?? [];
+  const timeouts = findings.filter((f) => f.severity === 'error' && (f.code === 'timeout.startup' || f.code === 'net.timeout'));
+  if (timeouts.length === 0) return outcome;
+  return {
+    summary: 'an answer was left unread (not verified)',
+    findings: [
+      ...findings.filter((f) => !timeouts.includes(f)),
+      makeFinding('wire.answer-too-large', {
+        stage: name,
+        severity: 'warning',
+        message: `An answer of "${ctx.server.name}" was not read: ${LARGE_ANSWER_WAIT}. mcp-doctor did not verify this server; Codex reads it alone and may use it.`,
+        evidence: { request: name === 'tools' ? 'tools/list' : 'initialize', reason: 'memory shared with the other servers checked at once', slots: LARGE_ANSWER_SLOTS, largeAnswerBytes: LARGE_ANSWER_BYTES },
+      }),
+    ],
+  };
 }

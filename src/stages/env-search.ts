@@ -1,4 +1,4 @@
-import type { Deps } from '../pipeline/context.ts';
+import type { Deps, LargeAnswerGate } from '../pipeline/context.ts';
 import type { Redactor } from '../redact.ts';
 import { initializeParams } from './initialize-result.ts';
 import { shutdown } from '../transports/stdio/shutdown.ts';
@@ -25,6 +25,8 @@ export interface EnvSearchInput {
   redact: Redactor;
   signal: AbortSignal;
   remainingMs: () => number;
+  /** The check's claim on a large-answer slot: probe runs are bounded like the server's own. */
+  largeAnswer?: LargeAnswerGate;
   /** Spawns allowed in all (the full-environment run included). */
   maxRuns?: number;
   /** Every session started is registered here, so the plan's cleanup can end it even mid-search. */
@@ -115,7 +117,7 @@ export async function searchNeededVariables(input: EnvSearchInput): Promise<EnvS
 
 /** One throw-away start: does the server answer `initialize` (and `tools/list`) with a result under `env`? */
 async function probeWorks(input: EnvSearchInput, env: Record<string, string>, timeoutMs: number): Promise<boolean> {
-  const started = await StdioSession.start(input.deps.spawn, { ...input.spec, env }, { redact: input.redact, clock: input.deps.clock });
+  const started = await StdioSession.start(input.deps.spawn, { ...input.spec, env }, { redact: input.redact, clock: input.deps.clock, ...(input.largeAnswer && { largeAnswer: input.largeAnswer }) });
   if (!started.ok) return false;
   const session = started.session;
   input.sessions.add(session);

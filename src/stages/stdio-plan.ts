@@ -266,6 +266,7 @@ async function discoveryStage(ctx: ServerContext, state: StdioState): Promise<St
     clock: deps.clock,
     transcript: ctx.transcript,
     stderr: ctx.stderr,
+    ...(ctx.largeAnswer && { largeAnswer: ctx.largeAnswer }),
   });
   if (!started.ok) {
     const interpreter = started.error.code === 'ENOENT' ? await shebangInterpreter(resolution.path) : undefined;
@@ -370,6 +371,9 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
     };
   }
 
+  if (outcome.kind === 'unparsed') {
+    return { summary: `an answer to initialize too large to parse (${outcome.values} JSON values or more): not verified`, findings: takeNoise(ctx, state, 'initialize', 'start-up'), stop: 'not verified: an answer was too large to parse' };
+  }
   const elapsed = outcome.at - session.startedAt;
   const verdict = classifyInitializeResponse(outcome.message, server.name, redact);
   const findings: Finding[] = takeNoise(ctx, state, 'initialize', 'start-up');
@@ -424,6 +428,7 @@ async function envFinding(
     redact: ctx.redact,
     signal: ctx.signal,
     remainingMs: () => ctx.remainingMs(),
+    ...(ctx.largeAnswer && { largeAnswer: ctx.largeAnswer }),
     sessions: state.pool,
   });
   ctx.transcript.add(
@@ -483,6 +488,9 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
           hints.map((h) => h.text).join(' '),
         );
       break;
+    }
+    if (outcome.kind === 'unparsed') {
+      return { summary: `an answer to tools/list too large to parse (${outcome.values} JSON values or more): not verified`, findings: [...findings, ...takeNoise(ctx, state, 'tools', 'tools/list')] };
     }
     const message = outcome.message;
     if ('error' in message) {

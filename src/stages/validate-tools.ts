@@ -61,6 +61,11 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
   const entries: ToolEntry[] = [];
   const unnamed: number[] = [];
 
+  // Past Codex's catalog limit Codex fails the server whatever the tools are: that is the finding
+  // (and the per-tool checks of a list of any length would only cost time and memory).
+  const overLimit = catalogLimitFinding(input.tools.length, server.name, stage);
+  if (overLimit) return { findings: [overLimit], names: [], count: 0, codexNames: new Map(), model: modelView({ serverName: server.name, tools: [], kept: [], codexNames: new Map() }) };
+
   input.tools.forEach((tool, index) => {
     if (!isObject(tool) || typeof tool.name !== 'string' || tool.name === '') {
       unnamed.push(index);
@@ -68,11 +73,6 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
     }
     entries.push({ index, name: tool.name, ...schemaProblem(tool) });
   });
-
-  // Past Codex's catalog limit Codex fails the server whatever the tools are: that is the finding
-  // (and the per-tool checks of a list of any length would only cost time).
-  const overLimit = catalogLimitFinding(input.tools.length, server.name, stage);
-  if (overLimit) return { findings: [overLimit], names: [], count: 0, codexNames: new Map(), model: modelView({ serverName: server.name, tools: [], kept: [], codexNames: new Map() }) };
   // What Codex's typed reader refuses beyond name and schema (codex-shape.ts).
   const refused = shapeFinding(toolsShapeProblems(input.tools), 'tools/list', server.name, redact, stage);
   if (refused) findings.push(refused);

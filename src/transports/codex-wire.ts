@@ -155,3 +155,48 @@ export function describeWireProblem(p: WireProblem): string {
       return `the field "${p.field}" appears twice in ${p.path}, and Codex's typed reader refuses a duplicated field ("${p.codexSays}"; Codex then reports "expect initialized result" or "Unexpected response type")`;
   }
 }
+
+/**
+ * How many JSON values a text holds, counted up to `limit + 1` (then it stops), and the top-level
+ * `"id"` of a message, found without parsing. JSON.parse costs 25–50 bytes of memory per value
+ * (measured: 8 M numbers in a 16 MiB line took it to 322 MB), so an answer with more values than
+ * JSON_MAX_VALUES is not parsed at all (docs/limits.md). One pass; strings are skipped.
+ */
+export function countJsonValues(text: string, limit: number): { values: number; id?: number | string } {
+  let values = 1;
+  let depth = 0;
+  let id: number | string | undefined;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x22) break;
+        if (d === 0x5c /* \ */) i++;
+      }
+      // A key "id" of the outermost object: its value is the message's id.
+      if (depth === 1 && id === undefined && i - start === 3 && text.startsWith('"id"', start)) id = readIdValue(text, i + 1);
+    } else if (c === 0x2c /* , */ || c === 0x7b || c === 0x5b) {
+      if (c === 0x2c) values++;
+      else {
+        depth++;
+        // `[]` and `{}` hold no value; `[x` and `{"k":x` hold one more than their commas.
+        values++;
+      }
+      if (values > limit) return { values, ...(id !== undefined && { id }) };
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return { values, ...(id !== undefined && { id }) };
+}
+
+function readIdValue(text: string, from: number): number | string | undefined {
+  const m = /^\s*:\s*(-?\d{1,16}(?![\d.eE])|"(?:[^"\\]|\\.){0,200}")/.exec(text.slice(from, from + 260));
+  if (!m) return undefined;
+  try {
+    return JSON.parse(m[1]!) as number | string;
+  } catch {
+    return undefined;
+  }
+}

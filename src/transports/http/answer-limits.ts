@@ -1,5 +1,8 @@
 import { makeFinding } from '../../findings/make-finding.ts';
-import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, mib, SSE_MAX_EVENTS } from '../../limits.ts';
+import { HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, JSON_MAX_VALUES, LARGE_ANSWER_BYTES, LARGE_ANSWER_SLOTS, mib, SSE_MAX_EVENTS } from '../../limits.ts';
+
+/** Why an answer was left unread when its server waited too long for a large-answer slot (stdio and HTTP). */
+export const LARGE_ANSWER_WAIT = `longer than ${mib(LARGE_ANSWER_BYTES)}, it waited for one of the ${LARGE_ANSWER_SLOTS} servers' worth of memory mcp-doctor gives large answers (other servers checked at once held them) until the deadline passed; check this server alone or with --concurrency 1`;
 import type { ServerContext, StageOutcome } from '../../pipeline/context.ts';
 import { describeWireProblem, wireProblems, type WireProblem } from '../codex-wire.ts';
 import type { StageName } from '../../types.ts';
@@ -30,11 +33,24 @@ export function httpAnswerLimits(ctx: ServerContext, exchange: Exchange, id: Rpc
         ],
       };
     }
+    if (res.cutBy === 'values') {
+      return {
+        summary: `an answer with more than ${JSON_MAX_VALUES} JSON values, too large to parse (not verified)`,
+        findings: [
+          makeFinding('wire.answer-too-large', {
+            stage,
+            severity: 'warning',
+            message: `The answer of "${name}" to ${request} holds more than ${JSON_MAX_VALUES} JSON values (${res.cutAtBytes ?? 0} bytes). mcp-doctor does not parse an answer this large (parsing it alone could take hundreds of MB), so it did not verify it. Codex reads it and may use the server; check it with \`mcp-doctor check --codex\`.`,
+            evidence: { ...evidence, limitValues: JSON_MAX_VALUES, valuesAtLeast: res.values },
+          }),
+        ],
+      };
+    }
     const what =
       res.cutBy === 'events'
         ? `after ${SSE_MAX_EVENTS} events without the answer`
         : res.cutBy === 'budget'
-          ? `at ${mib(res.cutAtBytes ?? 0)}, when the answers held by all the servers checked at once reached mcp-doctor's memory budget (${mib(HTTP_MAX_HELD_BYTES)}; check this server alone or with --concurrency 1 to read up to ${mib(HTTP_MAX_BODY_BYTES)})`
+          ? `at ${mib(res.cutAtBytes ?? 0)}: ${LARGE_ANSWER_WAIT}`
           : `at ${mib(HTTP_MAX_BODY_BYTES)}`;
     return {
       summary: `the answer was cut off ${what} (not verified past it)`,

@@ -1,10 +1,11 @@
 import { getGlobalDispatcher, type Dispatcher } from './undici-core.ts';
-import type { ServerContext } from '../../pipeline/context.ts';
+import type { LargeAnswerGate, ServerContext } from '../../pipeline/context.ts';
 import { classifyNetworkError, RequestTimeout, type NetFailure } from './classify-network-error.ts';
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_HELD_BYTES, HTTP_MAX_REDIRECTS, SSE_MAX_EVENTS } from '../../limits.ts';
+import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_REDIRECTS, JSON_MAX_VALUES, LARGE_ANSWER_BYTES, ownCopy, SSE_MAX_EVENTS } from '../../limits.ts';
+import { countJsonValues } from '../codex-wire.ts';
 import { setDelay } from '../../deadline.ts';
 
 /**
@@ -45,7 +46,9 @@ export interface HttpResponse {
   /** Bytes read when the body was cut off (decoded bytes for a compressed body). */
   cutAtBytes?: number;
   /** Why it was cut off. */
-  cutBy?: 'size' | 'events' | 'compression-bomb' | 'budget';
+  cutBy?: 'size' | 'events' | 'compression-bomb' | 'budget' | 'values';
+  /** cutBy 'values': the JSON values counted (at least JSON_MAX_VALUES + 1). */
+  values?: number;
   /** `Content-Encoding` that was decoded (gzip). */
   decoded?: string;
   /** Another `Content-Encoding` (deflate, br…): left as sent, since Codex does not decode it. */
@@ -130,31 +133,8 @@ function abortWith(abort: Abort, reason: Error): void {
   abort.hook?.(reason);
 }
 
-/** Answer bytes held by every client of this process (HTTP_MAX_HELD_BYTES bounds the sum). */
-let heldByAll = 0;
-
-/** A client's share of HTTP_MAX_HELD_BYTES: reserved as bytes arrive, released at cleanup (abortAll). */
-export interface HeldBytes {
-  reserve(n: number): boolean;
-  release(n: number): void;
-}
-
 export function createHttpClient(ctx: ServerContext): HttpClient {
   const inflight = new Map<Abort, number>();
-  let heldByMe = 0;
-  const held: HeldBytes = {
-    reserve(n) {
-      if (heldByAll + n > HTTP_MAX_HELD_BYTES) return false;
-      heldByAll += n;
-      heldByMe += n;
-      return true;
-    },
-    release(n) {
-      const k = Math.min(n, heldByMe);
-      heldByMe -= k;
-      heldByAll -= k;
-    },
-  };
   // One listener for the server's deadline, whatever the number of requests.
   const onDeadline = () => {
     for (const [abort, limit] of inflight) abortWith(abort, new RequestTimeout(true, limit));
@@ -171,7 +151,9 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     const byDeadline = limit >= remaining;
     const abort: Abort = {};
     inflight.set(abort, limit);
-    const timer = setDelay(() => abortWith(abort, new RequestTimeout(byDeadline, limit)), limit);
+    // A request bounded by the deadline ends with it (onDeadline): the deadline can move while the
+    // server waits for a large-answer slot, a timer set now could not.
+    const timer = byDeadline ? undefined : setDelay(() => abortWith(abort, new RequestTimeout(false, limit)), limit);
     if (ctx.signal.aborted) abortWith(abort, new RequestTimeout(true, limit));
 
     const headers: Record<string, string> = {
@@ -179,7 +161,7 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
       ...(spec.method === 'POST' && { 'Content-Type': 'application/json' }),
     };
     if (ctx.transcript.enabled) recordRequest(ctx, spec, headers);
-    const out = await dispatchExchange(base, spec, headers, abort, now, held, (event) => {
+    const out = await dispatchExchange(base, spec, headers, abort, now, ctx.largeAnswer, (event) => {
       if (ctx.transcript.enabled) ctx.transcript.add('sse-event', `${spec.label}: ${describeSseEvent(event)}`);
     });
     clearTimeout(timer);
@@ -207,8 +189,6 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     abortAll() {
       for (const abort of inflight.keys()) abortWith(abort, new RequestTimeout(true, 0));
       inflight.clear();
-      // The check is over: its answers no longer count against the shared budget.
-      held.release(heldByMe);
     },
   };
 }
@@ -235,7 +215,7 @@ function dispatchExchange(
   headers: Record<string, string>,
   abort: Abort,
   now: () => number,
-  held: HeldBytes,
+  gate: LargeAnswerGate | undefined,
   onEvent: (event: SseEvent) => void,
 ): Promise<Dispatched> {
   const started = now();
@@ -281,11 +261,22 @@ function dispatchExchange(
         const kept = bytes.length > max ? bytes.subarray(0, max) : bytes;
         res.body = kept.toString('utf8');
         if (!res.truncated && !isUtf8(kept)) res.invalidUtf8 = true;
+        // Too many values to parse within the memory bound: cut off like an answer too long.
+        if (!res.truncated && res.body.length > LARGE_ANSWER_BYTES) {
+          const count = countJsonValues(res.body, JSON_MAX_VALUES);
+          if (count.values > JSON_MAX_VALUES) {
+            res.truncated = true;
+            res.cutBy = 'values';
+            res.cutAtBytes = kept.length;
+            res.values = count.values;
+            res.body = ownCopy(res.body.slice(0, HTTP_CUT_PREVIEW_BYTES));
+          }
+        }
       }
       settle();
     };
 
-    const cut = (by: 'size' | 'events' | 'compression-bomb' | 'budget', bytes: number) => {
+    const cut = (by: 'size' | 'events' | 'compression-bomb' | 'budget' | 'values', bytes: number) => {
       response!.truncated = true;
       response!.cutBy = by;
       response!.cutAtBytes = bytes;
@@ -308,17 +299,42 @@ function dispatchExchange(
         const res = response!;
         if (res.body.length > HTTP_CUT_PREVIEW_BYTES) res.body = res.body.slice(0, HTTP_CUT_PREVIEW_BYTES);
         if (res.sse) {
-          res.sse.events = res.sse.events.slice(0, 50).map((e) => (e.data.length > HTTP_CUT_PREVIEW_BYTES ? { ...e, data: e.data.slice(0, HTTP_CUT_PREVIEW_BYTES), message: undefined, invalidJson: true } : e));
+          res.sse.events = res.sse.events.slice(0, 50).map((e) => (e.data.length > HTTP_CUT_PREVIEW_BYTES ? { ...e, data: ownCopy(e.data.slice(0, HTTP_CUT_PREVIEW_BYTES)), message: undefined, invalidJson: true } : e));
         }
-        held.release(Math.max(0, size - HTTP_CUT_PREVIEW_BYTES));
       }
       inflater?.destroy();
       upstream?.abort(new Error('body cut off'));
     };
+    // Past LARGE_ANSWER_BYTES the body is read on only with a large-answer slot: the socket (and
+    // the gunzip stream) is paused and what already came is held until the slot is granted.
+    let held: Buffer[] | undefined;
+    let endWhileHeld = false;
+    /** An event with more than JSON_MAX_VALUES values (not parsed): the stream is cut off. */
+    let unparsable: number | undefined;
+    const waitForSlot = (chunk: Buffer) => {
+      held = [chunk];
+      upstream?.pause();
+      inflater?.pause();
+      void gate!.acquire().then((granted) => {
+        const queued = held!;
+        held = undefined;
+        if (settled) return;
+        if (!granted) return cut('budget', size);
+        for (const part of queued) consume(part);
+        if (settled) return;
+        upstream?.resume();
+        inflater?.resume();
+        if (endWhileHeld) handler.onResponseEnd!(upstream!, {});
+      });
+    };
     // Every byte of the body (decoded, when compressed) passes here, bounded by the limits.
     const consume = (chunk: Buffer) => {
       if (settled) return;
-      if (!held.reserve(chunk.length)) return cut('budget', size);
+      if (held) {
+        held.push(chunk);
+        return;
+      }
+      if (gate && !gate.held && size + chunk.length > LARGE_ANSWER_BYTES) return waitForSlot(chunk);
       size += chunk.length;
       if (reader) {
         if (size > HTTP_MAX_BODY_BYTES) return cut(inflater ? 'compression-bomb' : 'size', size);
@@ -332,7 +348,10 @@ function dispatchExchange(
           }
         }
         reader.feed(decoder.decode(chunk, { stream: true }));
-        if (matched) {
+        if (unparsable !== undefined) {
+          response!.values = unparsable;
+          cut('values', size);
+        } else if (matched) {
           finishBody(false);
           inflater?.destroy();
           upstream?.abort(new Error('answer read'));
@@ -383,6 +402,7 @@ function dispatchExchange(
           response.sse = { events: [], comments: 0, ended: 'closed' };
           reader = createSseReader((event) => {
             progress.eventSeen = true;
+            if (event.tooManyValues !== undefined) unparsable = event.tooManyValues;
             onEvent(event);
             if (!matched && spec.until?.(event)) matched = true;
           }, now);
@@ -396,6 +416,11 @@ function dispatchExchange(
       },
       onResponseEnd() {
         if (settled) return;
+        if (held) {
+          // The end came while the body waits for a slot: it is handled once the wait is over.
+          endWhileHeld = true;
+          return;
+        }
         if (inflater) {
           inflater.end();
           return;
@@ -462,7 +487,7 @@ export function mediaType(value: string | undefined): string | undefined {
 }
 
 function preview(text: string, max = TRANSCRIPT_BODY_CHARS): string {
-  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+  return text.length > max ? `${ownCopy(text.slice(0, max))}… (${text.length - max} more characters)` : text;
 }
 
 function recordRequest(ctx: ServerContext, spec: ExchangeSpec, headers: Record<string, string>): void {

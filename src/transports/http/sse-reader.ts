@@ -1,4 +1,6 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { JSON_MAX_VALUES, LARGE_ANSWER_BYTES, ownCopy } from '../../limits.ts';
+import { countJsonValues } from '../codex-wire.ts';
 
 /**
  * Turns a `text/event-stream` body into classified events. Only events with no `event` field or
@@ -18,6 +20,8 @@ export interface SseEvent {
   message?: unknown;
   /** `jsonrpc` events whose data does not parse as JSON. */
   invalidJson?: boolean;
+  /** Data with more than JSON_MAX_VALUES values: not parsed (the count, at least the limit + 1). */
+  tooManyValues?: number;
   /** Milliseconds after the response headers. */
   atMs: number;
 }
@@ -67,6 +71,11 @@ function classify(event: string | undefined, id: string | undefined, data: strin
   if (event === 'endpoint') return { kind: 'endpoint', ...base };
   if (event !== undefined && event !== 'message') return { kind: 'other', ...base };
   if (data.trim() === '') return { kind: 'priming', ...base };
+  if (data.length > LARGE_ANSWER_BYTES) {
+    // Not parsed past JSON_MAX_VALUES (memory): the exchange cuts the stream off here.
+    const count = countJsonValues(data, JSON_MAX_VALUES);
+    if (count.values > JSON_MAX_VALUES) return { kind: 'jsonrpc', ...base, data: ownCopy(data.slice(0, 65_536)), invalidJson: true, tooManyValues: count.values };
+  }
   try {
     return { kind: 'jsonrpc', ...base, message: JSON.parse(data) as unknown };
   } catch {

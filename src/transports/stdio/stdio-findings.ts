@@ -1,4 +1,4 @@
-import { mib, STDIO_MAX_LINE_BYTES } from '../../limits.ts';
+import { JSON_MAX_VALUES, mib, STDIO_MAX_LINE_BYTES } from '../../limits.ts';
 import { describeWireProblem } from '../codex-wire.ts';
 import type { ServerConfig } from '../../config/server-config.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
@@ -216,6 +216,18 @@ function wireNoiseFindings(ctx: ServerContext, records: NoiseRecord[], stage: St
         stage,
         message: `"${name}" wrote a stdout line of ${bytes} bytes or more during ${phase}; the answer was cut off at ${mib(STDIO_MAX_LINE_BYTES)} and not read. Codex discards lines this long too (rmcp max_line_length ${STDIO_MAX_LINE_BYTES}) and times out waiting for the answer.`,
         evidence: { limitBytes: STDIO_MAX_LINE_BYTES, lineBytesAtLeast: bytes, lines: oversized.length, sample: oversized[0]!.sample.slice(0, 120) },
+      }),
+    );
+  }
+  const unparsed = records.filter((r) => r.kind === 'too-many-values');
+  if (unparsed.length > 0) {
+    const values = Math.max(...unparsed.map((r) => r.values ?? 0));
+    findings.push(
+      makeFinding('wire.answer-too-large', {
+        stage,
+        severity: 'warning',
+        message: `"${name}" wrote a stdout line with more than ${JSON_MAX_VALUES} JSON values during ${phase} (${unparsed[0]!.bytes ?? 0} bytes). mcp-doctor does not parse an answer this large (parsing it alone could take hundreds of MB), so it did not verify it. Codex reads it and may use the server; check it with \`mcp-doctor check --codex\`.`,
+        evidence: { limitValues: JSON_MAX_VALUES, valuesAtLeast: values, lineBytes: unparsed[0]!.bytes, lines: unparsed.length, sample: unparsed[0]!.sample.slice(0, 120) },
       }),
     );
   }

@@ -1,8 +1,8 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Clock, Deps, Transcript } from '../../pipeline/context.ts';
+import type { Clock, Deps, LargeAnswerGate, Transcript } from '../../pipeline/context.ts';
 import type { Redactor } from '../../redact.ts';
 import { trackGroup } from './process-groups.ts';
-import { STDERR_LINE_CHARS, STDERR_TAIL_LINES, STDIO_MAX_NOISE_RECORDS } from '../../limits.ts';
+import { LARGE_ANSWER_BYTES, ownCopy, STDERR_LINE_CHARS, STDERR_TAIL_LINES, STDIO_MAX_NOISE_RECORDS } from '../../limits.ts';
 import type { WireProblem } from '../codex-wire.ts';
 import { StdoutLineReader, type JsonRpcMessage, type NoiseKind, type StdoutEvent } from './stdout-lines.ts';
 import { setDelay } from '../../deadline.ts';
@@ -27,6 +27,8 @@ export interface SessionHooks {
   transcript?: Transcript;
   /** Redacted stderr lines are appended here (the runner keeps the tail); omitted for probe runs. */
   stderr?: string[];
+  /** A line longer than LARGE_ANSWER_BYTES is read on only with a slot (src/pipeline/large-answers.ts). */
+  largeAnswer?: LargeAnswerGate;
 }
 
 export interface ExitInfo {
@@ -45,14 +47,18 @@ export interface NoiseRecord {
   at: number;
   /** codex-unreadable: why Codex's JSON reader refuses the message. */
   wire?: WireProblem[];
-  /** oversized-line: how many bytes the line had when it was cut off. */
+  /** oversized-line: how many bytes the line had when it was cut off; too-many-values: its length. */
   bytes?: number;
+  /** too-many-values: the values counted (at least). */
+  values?: number;
 }
 
 export type RequestOutcome =
   | { kind: 'response'; message: JsonRpcMessage; at: number; recoveredFrom?: NoiseKind }
   | { kind: 'exited'; exit: ExitInfo }
-  | { kind: 'aborted' };
+  | { kind: 'aborted' }
+  /** The answer came but has more than JSON_MAX_VALUES values: not parsed, so not verified. */
+  | { kind: 'unparsed'; values: number; bytes: number; at: number };
 
 export type SpawnResult = { ok: true; session: StdioSession } | { ok: false; error: NodeJS.ErrnoException };
 
@@ -121,9 +127,22 @@ export class StdioSession {
     if (spec.processGroup) trackGroup(this.pid);
     trackTree(this.pid);
 
+    const gate = hooks.largeAnswer;
+    let waiting = false;
     child.stdout.on('data', (chunk: Buffer) => {
       this.stdoutBytes += chunk.length;
       this.onEvents(this.reader.push(chunk));
+      // A line past LARGE_ANSWER_BYTES: stop reading (the server blocks on its write) until this
+      // server holds a large-answer slot. A wait the deadline ends leaves the pipe paused: the
+      // check is over and the process is ended at cleanup.
+      if (gate && !gate.held && !waiting && this.reader.heldBytes > LARGE_ANSWER_BYTES) {
+        waiting = true;
+        child.stdout.pause();
+        void gate.acquire().then((granted) => {
+          waiting = false;
+          if (granted) child.stdout.resume();
+        });
+      }
     });
     child.stdout.on('end', () => {
       this.onEvents(this.reader.end());
@@ -307,23 +326,34 @@ export class StdioSession {
       if (event.crlf) this.crlfLines++;
       // Redact a bounded slice (a line can be megabytes): twice the kept length, so a secret cut
       // at the slice's end lies past what truncate keeps.
-      if (transcript) transcript.add('stdio-out', truncate(redact.text(event.raw.slice(0, 2 * TRANSCRIPT_CHARS)), TRANSCRIPT_CHARS) + (event.kind === 'noise' && event.bytes !== undefined ? ` … [line cut off at ${event.bytes} bytes]` : ''));
+      if (transcript) transcript.add('stdio-out', truncate(redact.text(ownCopy(event.raw.slice(0, 2 * TRANSCRIPT_CHARS))), TRANSCRIPT_CHARS) + (event.kind === 'noise' && event.bytes !== undefined ? ` … [line cut off at ${event.bytes} bytes]` : ''));
       if (event.kind === 'noise') {
         // Pairs that matter (a recovered message, an oversized or unreadable line) are always kept.
-        if (this.noise.length < STDIO_MAX_NOISE_RECORDS || event.message || event.noise === 'oversized-line') {
+        if (this.noise.length < STDIO_MAX_NOISE_RECORDS || event.message || event.noise === 'oversized-line' || event.noise === 'too-many-values') {
           this.noise.push({
             kind: event.noise,
-            sample: truncate(redact.text(event.raw.slice(0, 2 * SAMPLE_CHARS)), SAMPLE_CHARS),
+            sample: truncate(redact.text(ownCopy(event.raw.slice(0, 2 * SAMPLE_CHARS))), SAMPLE_CHARS),
             at: clock.now(),
             ...(event.wire && { wire: event.wire }),
             ...(event.bytes !== undefined && { bytes: event.bytes }),
+            ...(event.values !== undefined && { values: event.values }),
           });
         } else this.noiseDropped++;
         if (event.message) this.dispatch(event.message, event.noise);
+        else if (event.noise === 'too-many-values') this.unparsed(event.id, event.values ?? 0, event.bytes ?? 0);
       } else {
         this.dispatch(event.message);
       }
     }
+  }
+
+  /** An answer too large to parse: the request it answers (by id, else the only one waiting) learns so. */
+  private unparsed(id: number | string | undefined, values: number, bytes: number): void {
+    const key = typeof id === 'number' ? id : typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : this.waiting.size === 1 ? [...this.waiting.keys()][0]! : undefined;
+    const waiter = key === undefined ? undefined : this.waiting.get(key);
+    if (!waiter) return;
+    this.waiting.delete(key!);
+    waiter({ kind: 'unparsed', values, bytes, at: this.hooks.clock.now() });
   }
 
   private dispatch(message: JsonRpcMessage, recoveredFrom?: NoiseKind): void {

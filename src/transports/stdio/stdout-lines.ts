@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { STDIO_MAX_LINE_BYTES } from '../../limits.ts';
-import { wireProblems, type WireProblem } from '../codex-wire.ts';
+import { JSON_MAX_VALUES, LARGE_ANSWER_BYTES, STDIO_MAX_LINE_BYTES } from '../../limits.ts';
+import { countJsonValues, wireProblems, type WireProblem } from '../codex-wire.ts';
 
 export type JsonRpcMessage = Record<string, unknown> & { jsonrpc: '2.0' };
 
@@ -21,11 +21,13 @@ export type NoiseKind =
   /** A JSON-RPC message Codex's JSON reader refuses (too deep, lone surrogate, invalid UTF-8): `wire` says why. */
   | 'codex-unreadable'
   /** A line of STDIO_MAX_LINE_BYTES or more: cut off, never parsed (Codex discards it too). */
-  | 'oversized-line';
+  | 'oversized-line'
+  /** A line with more than JSON_MAX_VALUES values: not parsed (memory), not verified; Codex reads it. */
+  | 'too-many-values';
 
 export type StdoutEvent =
   | { kind: 'message'; message: JsonRpcMessage; raw: string; crlf: boolean }
-  | { kind: 'noise'; noise: NoiseKind; raw: string; crlf: boolean; message?: JsonRpcMessage; wire?: WireProblem[]; bytes?: number };
+  | { kind: 'noise'; noise: NoiseKind; raw: string; crlf: boolean; message?: JsonRpcMessage; wire?: WireProblem[]; bytes?: number; values?: number; id?: number | string };
 
 /** How much of an oversized line is kept as its sample. */
 const OVERSIZED_SAMPLE_BYTES = 200;
@@ -122,6 +124,11 @@ export class StdoutLineReader {
   private discarding: { bytes: number; sample: string } | undefined;
   private pending: { lines: string[]; crlf: boolean; chars: number; depth: DepthTracker } | undefined;
 
+  /** Bytes held for the line (or multi-line value) not yet complete: what a large answer costs while read. */
+  get heldBytes(): number {
+    return this.partBytes + (this.pending?.chars ?? 0);
+  }
+
   push(chunk: Buffer | string): StdoutEvent[] {
     const events: StdoutEvent[] = [];
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -197,6 +204,14 @@ export class StdoutLineReader {
     const crlf = rawLine.endsWith('\r');
     const line = crlf ? rawLine.slice(0, -1) : rawLine;
 
+    if (line.length > LARGE_ANSWER_BYTES) {
+      const count = countJsonValues(line, JSON_MAX_VALUES);
+      if (count.values > JSON_MAX_VALUES) {
+        if (this.pending) this.flushPending(events);
+        events.push({ kind: 'noise', noise: 'too-many-values', raw: line.slice(0, OVERSIZED_SAMPLE_BYTES), crlf, bytes: Buffer.byteLength(line), values: count.values, ...(count.id !== undefined && { id: count.id }) });
+        return;
+      }
+    }
     if (this.pending) {
       const parsedAlone = tryParse(line);
       if (parsedAlone.ok && isJsonRpcMessage(parsedAlone.value)) {
