@@ -8,11 +8,12 @@ import { ROOT } from './cli.ts';
 
 export const WIRE_STDIO_SERVER = join(ROOT, 'fixtures', 'hostile', 'wire-stdio-server.mjs');
 
-export type WireAnswer =
+export type WireAnswer = (
   | { text: string; noNewline?: boolean }
   | { b64: string; noNewline?: boolean }
   | { big: { head: string; unit: string; count: number; tail: string }; noNewline?: boolean }
-  | { flood: number };
+  | { flood: number }
+) & { delayMs?: number };
 
 export interface WireSpec {
   initialize: WireAnswer;
