@@ -21,6 +21,9 @@ import { EXCEPTIONS } from './codex-exceptions.ts';
 import { FLEET_ENV, REFUSED_CONFIGS, killLeftoverPids, startFleet, type Fleet } from './helpers/fixture-fleet.ts';
 import { STDIO_FIXTURE } from './helpers/stdio-check.ts';
 
+/** Fixtures whose Codex verdict depends on timing under load (see the test that uses it). */
+const RETRIED_WHEN_LOADED = ['http_transient_503'];
+
 const skip = codexAvailable() ? false : 'the Codex CLI (@openai/codex devDependency) is not installed';
 
 describe('mcp-doctor fails a server exactly when Codex cannot start it', { skip }, () => {
@@ -58,7 +61,18 @@ describe('mcp-doctor fails a server exactly when Codex cannot start it', { skip 
     assert.equal(doctor.servers.find((s: any) => s.name === 'http_healthy_json')?.status, 'ok');
   });
 
-  test('every server: fail exactly when Codex does not connect (documented exceptions aside)', () => {
+  test('every server: fail exactly when Codex does not connect (documented exceptions aside)', async () => {
+    // Codex's own retries of a 503 are timed: with 80 servers starting at once on a loaded machine
+    // it sometimes gives up before the fixture recovers (seen twice). Such a server is asked again,
+    // alone, before a mismatch is called.
+    for (const name of RETRIED_WHEN_LOADED) {
+      const report = doctor.servers.find((s: any) => s.name === name);
+      if (!report || (report.status === 'fail') !== codex.servers[name]?.connected) continue;
+      await fleet.refresh();
+      const table = new RegExp(`\\[mcp_servers\\.${name}\\]\\n(?:[^\\[\\n].*\\n)*`).exec(fleet.toml)![0];
+      const again = await askCodex(table, { env: FLEET_ENV, timeoutMs: 30_000 });
+      codex.servers[name] = again.servers[name]!;
+    }
     const mismatches: string[] = [];
     for (const name of fleet.names) {
       const verdict = codex.servers[name];

@@ -1,3 +1,4 @@
+import { FloatLiteral } from '../transports/codex-wire.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import { CODEX_MAX_CATALOG_ITEMS } from '../limits.ts';
 import type { Redactor } from '../redact.ts';
@@ -26,6 +27,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
+  if (v instanceof FloatLiteral) return 'a number';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
   return `a ${typeof v}`;
@@ -44,11 +46,12 @@ const EXPECTED: Record<Rule, string> = {
  * Codex also takes a number with a fraction or an exponent: serde_json's `arbitrary_precision`
  * carries such a number as a one-field map, which the struct ignores (measured: `capabilities:
  * 2.5`, `capabilities.tools: 2.5`, `experimental.x: 2.5` connect; `1`, `-1`, strings, booleans,
- * arrays and null do not). JSON.parse turns `1.0` and `1e300` into integers, so such literals are
- * judged integers here (Codex reads them as objects): a known, documented gap.
+ * arrays and null do not). JSON.parse turns `1.0` and `1e300` into integers: callers pass values
+ * read again from the answer's text (codex-wire.ts `withSourceForms`), where such literals are
+ * FloatLiterals.
  */
 export function codexReadsAsObject(v: unknown): boolean {
-  return isObject(v) || (typeof v === 'number' && !Number.isInteger(v));
+  return isObject(v) || v instanceof FloatLiteral || (typeof v === 'number' && !Number.isInteger(v));
 }
 
 function fits(rule: Rule, v: unknown): boolean {

@@ -3,6 +3,7 @@ import type { Redactor } from '../redact.ts';
 import type { Finding, ServerInfo } from '../types.ts';
 import { VERSION } from '../version.ts';
 import { codexReadsAsObject, initializeShapeProblems, shapeFinding } from './codex-shape.ts';
+import { withSourceForms } from '../transports/codex-wire.ts';
 
 /** What Codex sends (`ProtocolVersion::V_2025_06_18`, codex-mcp/src/rmcp_client.rs). */
 export const CODEX_PROTOCOL_VERSION = '2025-06-18';
@@ -116,7 +117,7 @@ export function classifyInitializeResponse(response: unknown, serverName: string
   if (!isObject(result)) missing.push('result (not an object)');
   else {
     if (typeof result.protocolVersion !== 'string') missing.push('protocolVersion');
-    if (!codexReadsAsObject(result.capabilities)) missing.push('capabilities');
+    if (!codexReadsAsObject(withSourceForms(result).capabilities)) missing.push('capabilities');
     if (!isObject(result.serverInfo)) missing.push('serverInfo');
     else {
       if (typeof result.serverInfo.name !== 'string') missing.push('serverInfo.name');
@@ -146,7 +147,8 @@ export function classifyInitializeResponse(response: unknown, serverName: string
     };
   }
 
-  const refused = shapeFinding(initializeShapeProblems(result as Record<string, unknown>), 'initialize', serverName, redact, 'initialize');
+  // Judged on the literals as written: `1.0` is what Codex reads as an object, not the integer 1.
+  const refused = shapeFinding(initializeShapeProblems(withSourceForms(result as Record<string, unknown>)), 'initialize', serverName, redact, 'initialize');
   if (refused) return { proceed: false, server, summary: 'an InitializeResult Codex cannot read (field types)', findings: [refused] };
 
   const findings: Finding[] = [];

@@ -200,3 +200,130 @@ function readIdValue(text: string, from: number): number | string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A number written with a fraction or an exponent (`1.0`, `1e300`, `2.5`), kept apart from
+ * integers: serde_json (`arbitrary_precision`, as Codex builds it) reads such a literal where an
+ * all-optional object goes and Codex connects, while `1` there fails. JSON.parse makes `1.0` the
+ * integer 1, so the literal's form is taken from the text (see `withSourceForms`).
+ */
+export class FloatLiteral {
+  readonly #text: string;
+  constructor(text: string) {
+    this.#text = text;
+  }
+  toString(): string {
+    return this.#text;
+  }
+  toJSON(): number {
+    return Number(this.#text);
+  }
+}
+
+/** The text each parsed message (and its `result`) came from, when it holds such literals. */
+const sources = new WeakMap<object, { text: string; key?: string }>();
+const SOURCE_MAX_CHARS = 1024 * 1024;
+const FRACTION_OR_EXPONENT = /\d[.eE]/;
+
+/** Called where a wire message is parsed: remembers its text when it may hold `1.0`-like literals. */
+export function rememberSource(value: unknown, text: string): void {
+  if (typeof value !== 'object' || value === null || text.length > SOURCE_MAX_CHARS || !FRACTION_OR_EXPONENT.test(text)) return;
+  sources.set(value, { text });
+  const result = (value as Record<string, unknown>).result;
+  if (typeof result === 'object' && result !== null) sources.set(result, { text, key: 'result' });
+}
+
+/**
+ * `value` as parsed again from its text with every fraction/exponent literal a FloatLiteral, or
+ * `value` itself when no such text was remembered (or it does not parse here).
+ */
+export function withSourceForms<T>(value: T): T {
+  const source = typeof value === 'object' && value !== null ? sources.get(value) : undefined;
+  if (!source) return value;
+  try {
+    const whole = new LiteralParser(source.text).parse();
+    const picked = source.key === undefined ? whole : (whole as Record<string, unknown>)[source.key];
+    return (picked ?? value) as T;
+  } catch {
+    return value;
+  }
+}
+
+/** A JSON parser that keeps the form of numbers (only for answers of at most SOURCE_MAX_CHARS). */
+class LiteralParser {
+  private i = 0;
+  constructor(private readonly text: string) {}
+
+  parse(): unknown {
+    const value = this.value(0);
+    this.space();
+    if (this.i !== this.text.length) throw new Error('trailing text');
+    return value;
+  }
+
+  private space(): void {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i]!)) this.i++;
+  }
+
+  private value(depth: number): unknown {
+    if (depth > 512) throw new Error('too deep');
+    this.space();
+    const c = this.text[this.i];
+    if (c === '{') {
+      this.i++;
+      const out: Record<string, unknown> = {};
+      this.space();
+      if (this.text[this.i] === '}') return this.i++, out;
+      for (;;) {
+        this.space();
+        const key = this.string();
+        this.space();
+        if (this.text[this.i++] !== ':') throw new Error('expected :');
+        // As JSON.parse: the last of duplicate keys wins.
+        Object.defineProperty(out, key, { value: this.value(depth + 1), enumerable: true, writable: true, configurable: true });
+        this.space();
+        const next = this.text[this.i++];
+        if (next === '}') return out;
+        if (next !== ',') throw new Error('expected , or }');
+      }
+    }
+    if (c === '[') {
+      this.i++;
+      const out: unknown[] = [];
+      this.space();
+      if (this.text[this.i] === ']') return this.i++, out;
+      for (;;) {
+        out.push(this.value(depth + 1));
+        this.space();
+        const next = this.text[this.i++];
+        if (next === ']') return out;
+        if (next !== ',') throw new Error('expected , or ]');
+      }
+    }
+    if (c === '"') return this.string();
+    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.text.startsWith(word, this.i)) {
+        this.i += word.length;
+        return v;
+      }
+    }
+    const m = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    m.lastIndex = this.i;
+    const found = m.exec(this.text);
+    if (!found) throw new Error('unexpected character');
+    this.i += found[0].length;
+    return found[1] !== undefined || found[2] !== undefined ? new FloatLiteral(found[0]) : Number(found[0]);
+  }
+
+  private string(): string {
+    if (this.text[this.i] !== '"') throw new Error('expected a string');
+    const start = this.i;
+    for (this.i++; this.i < this.text.length; this.i++) {
+      const d = this.text[this.i];
+      if (d === '\\') this.i++;
+      else if (d === '"') break;
+    }
+    this.i++;
+    return JSON.parse(this.text.slice(start, this.i)) as string;
+  }
+}

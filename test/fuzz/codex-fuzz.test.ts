@@ -32,7 +32,7 @@ const END = '<!-- codex-refuses:end -->';
 
 /** What the rules above cannot see, measured by hand with the same fixtures (kept in the docs section). */
 const KNOWN_GAPS =
-  'Known gaps: (1) Codex reads a number with a fraction or an exponent where an all-optional object goes (serde_json `arbitrary_precision`); mcp-doctor judges from the parsed value, so `1.0` and `1e300`, integers to JavaScript, count as integers there. (2) Over HTTP, Codex read a 6 MiB SSE event and failed on 7 and 8 MiB ones (a timeout, then "connection closed"), while a 40 MB JSON body connected; that boundary is not sharp and is not modelled: mcp-doctor reads up to 16 MiB and warns past it. (3) Over HTTP, Codex decodes gzip without a bound; mcp-doctor stops at 16 MiB decoded and warns (`wire.compression-bomb`).';
+  'Numbers: Codex reads a number with a fraction or an exponent where an all-optional object goes (serde_json `arbitrary_precision`), and fails on an integer there. JavaScript reads `1.0` and `1e300` as integers, so mcp-doctor judges the initialize result on the literals as written (the answer\'s text is parsed again, keeping their form). Known gaps: (1) that second reading is done for initialize answers of at most 1 MiB, not for tools/list. (2) Over HTTP, Codex read a 6 MiB SSE event and failed on 7 and 8 MiB ones (a timeout, then "connection closed"), while a 40 MB JSON body connected; that boundary is not sharp and is not modelled: mcp-doctor reads up to 16 MiB and warns past it. (3) Over HTTP, Codex decodes gzip without a bound; mcp-doctor stops at 16 MiB decoded and warns (`wire.compression-bomb`).';
 
 interface Outcome {
   c: FuzzCase;

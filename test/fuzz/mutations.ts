@@ -75,6 +75,17 @@ export function catalogue(): FuzzCase[] {
   r = init();
   r.capabilities = 2.5;
   add('capabilities_float', 'type', 'initialize: `capabilities` is the number 2.5', withResult('initialize', r));
+  // Fractions and exponents that JavaScript reads as integers: Codex reads them as it reads 2.5.
+  r = init();
+  r.capabilities = 'FLOAT';
+  add('capabilities_1_0', 'type', 'initialize: `capabilities` is the literal `1.0`', replaceText('initialize', r, '"FLOAT"', '1.0'));
+  add('capabilities_1e300', 'type', 'initialize: `capabilities` is the literal `1e300`', replaceText('initialize', r, '"FLOAT"', '1e300'));
+  r = init();
+  r.capabilities.tools = 'FLOAT';
+  add('tools_cap_1e3', 'type', 'initialize: `capabilities.tools` is the literal `1E3`', replaceText('initialize', r, '"FLOAT"', '1E3'));
+  r = init();
+  r.capabilities.experimental = { x: 'FLOAT' };
+  add('exp_1_0', 'type', 'initialize: `capabilities.experimental.x` is the literal `1.0`', replaceText('initialize', r, '"FLOAT"', '1.0'));
   r = init();
   r.capabilities = 1;
   add('capabilities_int', 'type', 'initialize: `capabilities` is the number 1', withResult('initialize', r));

@@ -15,6 +15,7 @@ import { getStreamProbe, originProbe, staleSessionProbe } from './handshake-prob
 import { fail } from './stage-outcome.ts';
 import { httpAnswerLimits } from '../../transports/http/answer-limits.ts';
 import { codexReadsAsObject, initializeShapeProblems, shapeFinding } from '../codex-shape.ts';
+import { withSourceForms } from '../../transports/codex-wire.ts';
 import { CODEX } from '../../codex/codex-version.ts';
 
 /**
@@ -99,7 +100,7 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
   if (!isObject(result)) problems.push('the result is not an object');
   const r = isObject(result) ? result : {};
   if (typeof r.protocolVersion !== 'string') problems.push('no protocolVersion');
-  if (!codexReadsAsObject(r.capabilities)) problems.push('no capabilities object');
+  if (!codexReadsAsObject(withSourceForms(r).capabilities)) problems.push('no capabilities object');
   if (!isObject(r.serverInfo)) problems.push('no serverInfo');
   else {
     if (typeof r.serverInfo.name !== 'string') problems.push('serverInfo has no name');
@@ -118,7 +119,8 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
     ]) };
   }
 
-  const refused = shapeFinding(initializeShapeProblems(r), 'initialize', name, ctx.redact, 'initialize');
+  // Judged on the literals as written: `1.0` is what Codex reads as an object, not the integer 1.
+  const refused = shapeFinding(initializeShapeProblems(withSourceForms(r)), 'initialize', name, ctx.redact, 'initialize');
   if (refused) return { outcome: fail('an InitializeResult Codex cannot read (field types)', [refused]) };
 
   const findings: Finding[] = [];

@@ -151,9 +151,17 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
     const byDeadline = limit >= remaining;
     const abort: Abort = {};
     inflight.set(abort, limit);
-    // A request bounded by the deadline ends with it (onDeadline): the deadline can move while the
-    // server waits for a large-answer slot, a timer set now could not.
-    const timer = byDeadline ? undefined : setDelay(() => abortWith(abort, new RequestTimeout(false, limit)), limit);
+    // A request bounded by the deadline ends with it; the deadline can move (a paused wait for a
+    // large-answer slot), so when the timer fires early it is set again for what is left.
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (ms: number) => {
+      timer = setDelay(() => {
+        const left = byDeadline && !ctx.signal.aborted ? ctx.remainingMs() : 0;
+        if (left > 0) arm(left);
+        else abortWith(abort, new RequestTimeout(byDeadline, limit));
+      }, ms);
+    };
+    arm(limit);
     if (ctx.signal.aborted) abortWith(abort, new RequestTimeout(true, limit));
 
     const headers: Record<string, string> = {

@@ -1,4 +1,5 @@
 import type { Exchange } from './http-exchange.ts';
+import { rememberSource } from '../codex-wire.ts';
 
 /** JSON-RPC 2.0 framing for the HTTP probes, and reading an answer out of a JSON or SSE body. */
 
@@ -50,6 +51,7 @@ export function readAnswer(exchange: Exchange, id: RpcId): RpcAnswer {
   let value: unknown;
   try {
     value = JSON.parse(res.body);
+    rememberSource(value, res.body);
   } catch {
     return { kind: 'invalid', problem: `the body is not JSON (${clip(res.body)})` };
   }

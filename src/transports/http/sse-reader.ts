@@ -1,6 +1,6 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { JSON_MAX_VALUES, LARGE_ANSWER_BYTES, ownCopy } from '../../limits.ts';
-import { countJsonValues } from '../codex-wire.ts';
+import { countJsonValues, rememberSource } from '../codex-wire.ts';
 
 /**
  * Turns a `text/event-stream` body into classified events. Only events with no `event` field or
@@ -77,7 +77,9 @@ function classify(event: string | undefined, id: string | undefined, data: strin
     if (count.values > JSON_MAX_VALUES) return { kind: 'jsonrpc', ...base, data: ownCopy(data.slice(0, 65_536)), invalidJson: true, tooManyValues: count.values };
   }
   try {
-    return { kind: 'jsonrpc', ...base, message: JSON.parse(data) as unknown };
+    const message = JSON.parse(data) as unknown;
+    rememberSource(message, data);
+    return { kind: 'jsonrpc', ...base, message };
   } catch {
     return { kind: 'jsonrpc', ...base, invalidJson: true };
   }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { JSON_MAX_VALUES, LARGE_ANSWER_BYTES, STDIO_MAX_LINE_BYTES } from '../../limits.ts';
-import { countJsonValues, wireProblems, type WireProblem } from '../codex-wire.ts';
+import { countJsonValues, rememberSource, wireProblems, type WireProblem } from '../codex-wire.ts';
 
 export type JsonRpcMessage = Record<string, unknown> & { jsonrpc: '2.0' };
 
@@ -226,6 +226,7 @@ export class StdoutLineReader {
     const parsed = tryParse(line);
     if (parsed.ok) {
       if (isJsonRpcMessage(parsed.value)) {
+        rememberSource(parsed.value, line);
         // Codex parses the same line with serde_json, which refuses more than JSON.parse does.
         const wire = wireProblems(line, { invalidUtf8 });
         if (wire.length > 0) events.push({ kind: 'noise', noise: 'codex-unreadable', raw: line, crlf, message: parsed.value, wire });
