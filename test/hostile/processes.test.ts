@@ -3,6 +3,7 @@
 // it. The harness puts a marker into every process's argv and scans /proc for it after the exit.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT } from '../helpers/cli.ts';
@@ -19,6 +20,18 @@ describe('hostile: no process left behind', { timeout: 120_000, skip: linux }, (
     const { report } = await checkAllFormats(['--timeout', '10', '--', process.execPath, HOSTILE, 'setsid-grandchild', marker], { timeoutS: 10 }, { marker });
     assert.equal(report.servers[0].status, 'ok');
   });
+
+  // A double fork whose middle process exits before any scan sees it: the orphan is recognised by
+  // what it inherited (the server's environment, or its pipes), in every format and every run.
+  for (const mode of ['double-fork', 'double-fork-sh', 'double-fork-pipes']) {
+    test(`a double-forked grandchild that ignores SIGTERM (${mode}) is ended too`, { skip: mode !== 'double-fork' && !existsSync('/usr/bin/setsid') && 'no setsid(1) here' }, async () => {
+      for (let run = 0; run < 2; run++) {
+        const marker = hostileMarker();
+        const { report } = await checkAllFormats(['--timeout', '10', '--', process.execPath, HOSTILE, mode, marker], { timeoutS: 10 }, { marker });
+        assert.equal(report.servers[0].status, 'ok');
+      }
+    });
+  }
 
   test('a grandchild that holds the pipes and ignores SIGTERM (fork-stubborn) is ended too', async () => {
     const marker = hostileMarker();
@@ -39,6 +52,40 @@ describe('hostile: no process left behind', { timeout: 120_000, skip: linux }, (
       const ended = await endDescendants(parent.pid!, { termGraceMs: 300, killGraceMs: 500 });
       assert.deepEqual(ended, found);
       assert.deepEqual(processesWithMarker(marker), []);
+    } finally {
+      for (const p of processesWithMarker(marker)) process.kill(p.pid, 'SIGKILL');
+    }
+  });
+
+  test('process-tree: an orphan is taken by its environment only when it is an orphan with the server\'s environment', { skip: !existsSync('/usr/bin/setsid') && 'no setsid(1) here' }, async () => {
+    const marker = hostileMarker();
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', MCP_DOCTOR_TREE_TEST: marker };
+    const sleeper = (tag: string) => `'${process.execPath}' -e 'setTimeout(()=>{},60000)' ${tag} ${marker}`;
+    const server = spawn(process.execPath, ['-e', 'setTimeout(()=>{},60000)', 'server', marker], { env, stdio: 'ignore' });
+    try {
+      await new Promise((r) => server.once('spawn', r));
+      trackTree(server.pid!, env);
+      // Not the server's: the same environment but a living parent (as a Codex session's own
+      // server would be), and an orphan with another environment.
+      const sibling = spawn(process.execPath, ['-e', 'setTimeout(()=>{},60000)', 'sibling', marker], { env, stdio: 'ignore' });
+      spawn('/bin/sh', ['-c', `(setsid ${sleeper('stranger')} </dev/null >/dev/null 2>&1 &)`], { env: { ...env, OTHER: '1' }, stdio: 'ignore' });
+      // The server's: an orphan with its environment (the shell on the way sets _ and SHLVL).
+      spawn('/bin/sh', ['-c', `(setsid ${sleeper('orphan')} </dev/null >/dev/null 2>&1 &)`], { env, stdio: 'ignore' });
+      let found: number[] = [];
+      for (let i = 0; i < 50 && found.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        found = liveDescendants(server.pid!);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      found = liveDescendants(server.pid!);
+      const byTag = (tag: string) => processesWithMarker(marker).filter((p) => p.cmdline.includes(` ${tag} `)).map((p) => p.pid);
+      assert.deepEqual(found, byTag('orphan'));
+      assert.ok(!found.includes(sibling.pid!));
+      assert.equal(byTag('stranger').length, 1);
+      server.kill('SIGKILL');
+      await endDescendants(server.pid!, { termGraceMs: 300, killGraceMs: 500 });
+      assert.deepEqual(byTag('orphan'), []);
+      assert.equal(byTag('sibling').length, 1, 'a process with a living parent is left alone');
     } finally {
       for (const p of processesWithMarker(marker)) process.kill(p.pid, 'SIGKILL');
     }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { PROCESS_TREE_POLL_MS } from '../../limits.ts';
 
 /**
@@ -11,9 +11,18 @@ import { PROCESS_TREE_POLL_MS } from '../../limits.ts';
  * start time, so that a pid reused after the process ended is never signalled. At shutdown the
  * survivors get SIGTERM, then SIGKILL after a grace.
  *
- * Limits: a process that is started and reparented between two scans (a double fork whose middle
- * process exits within POLL_MS) is not seen; elsewhere than Linux this module does nothing and
- * the process group (shutdown.ts) is what is ended.
+ * A process started and reparented between two scans (a double fork whose middle process exits
+ * within POLL_MS: `sh -c '(setsid daemon &)'` takes a millisecond) is never seen as a descendant.
+ * Such an orphan is still recognised by what it inherited from the server, on every scan, if it
+ * started after the server did:
+ * - it holds one of the server's stdio pipes (only the server's own processes can), or
+ * - it is an orphan (its parent is pid 1 or a systemd manager, where orphans are reparented) and
+ *   its environment is the one the server was started with, but for what a shell on the way sets
+ *   (`_`, SHLVL, PWD, OLDPWD): Codex's reduced environment plus `env`, which no unrelated process
+ *   of the user has.
+ * Limits: an orphan that closed the pipes and changed its environment before the next scan is
+ * not recognised; elsewhere than Linux this module does nothing and the process group
+ * (shutdown.ts) is what is ended.
  */
 
 export const POLL_MS = PROCESS_TREE_POLL_MS;
@@ -29,6 +38,12 @@ interface Tree {
   root: number;
   /** pid -> start time of every descendant seen. */
   seen: Map<number, string>;
+  /** The server's start time (clock ticks since boot): an orphan started before it is not its. */
+  start?: number;
+  /** The server's stdio pipes (`pipe:[inode]`). */
+  pipes: Set<string>;
+  /** The environment the server was started with, as /proc/PID/environ shows it (sorted). */
+  env?: string;
 }
 
 const trees = new Map<number, Tree>();
@@ -65,8 +80,88 @@ function snapshot(): Map<number, Proc> {
   return out;
 }
 
+function fdLinks(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+  } catch {
+    return []; // another user's process, or gone
+  }
+}
+
+function environOf(pid: number): string | undefined {
+  try {
+    return envSignature(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Variables a shell on the way (`sh -c '(setsid daemon &)'`) sets for what it starts. */
+const SHELL_SET = /^(?:_|SHLVL|PWD|OLDPWD)=/;
+
+function envSignature(entries: string[]): string {
+  return entries
+    .filter((e) => !SHELL_SET.test(e))
+    .sort()
+    .join('\0');
+}
+
+/** Where orphans are reparented: pid 1, or a systemd (user) manager, a subreaper. */
+function isReaper(pid: number): boolean {
+  if (pid <= 1) return true;
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'systemd';
+  } catch {
+    return false;
+  }
+}
+
+/** What a process inherited, read once per process (fds and environment do not come back). */
+const inherited = new Map<string, { links: string[]; env?: string }>();
+
+/**
+ * Processes a server caused that a double fork hid from the descendant walk (see the header):
+ * each new process that is no tree's yet is matched once, by pipe, else (an orphan) by its
+ * environment, to the latest-started tree with that environment.
+ */
+function adoptOrphans(procs: Map<number, Proc>): void {
+  const watching = [...trees.values()].filter((t) => t.start !== undefined && (t.pipes.size > 0 || t.env !== undefined));
+  if (watching.length === 0) return;
+  const earliest = Math.min(...watching.map((t) => t.start!));
+  const owned = new Set<number>();
+  for (const tree of trees.values()) {
+    owned.add(tree.root);
+    for (const pid of tree.seen.keys()) owned.add(pid);
+  }
+  const live = new Set<string>();
+  for (const [pid, p] of procs) {
+    const start = Number(p.start);
+    if (p.zombie || pid === process.pid || owned.has(pid) || !(start >= earliest)) continue;
+    const key = `${pid}:${p.start}`;
+    live.add(key);
+    let info = inherited.get(key);
+    if (!info) {
+      info = { links: fdLinks(pid) };
+      const env = environOf(pid);
+      if (env !== undefined) info.env = env;
+      inherited.set(key, info);
+    }
+    const byPipe = watching.find((t) => t.start! <= start && info.links.some((link) => t.pipes.has(link)));
+    const byEnv = byPipe ?? (info.env !== undefined && isReaper(p.ppid) ? watching.filter((t) => t.start! <= start && t.env === info.env).sort((a, b) => b.start! - a.start!)[0] : undefined);
+    byEnv?.seen.set(pid, p.start);
+  }
+  for (const key of inherited.keys()) if (!live.has(key)) inherited.delete(key);
+}
+
 /** Adds to each tree the live processes whose parent is its root or a descendant already seen. */
 function update(procs: Map<number, Proc>): void {
+  adoptOrphans(procs);
   const children = new Map<number, number[]>();
   for (const [pid, p] of procs) {
     let list = children.get(p.ppid);
@@ -97,10 +192,29 @@ function tick(): void {
   update(snapshot());
 }
 
-/** Starts recording the descendants of `root` (a server process just spawned). */
-export function trackTree(root: number): void {
+/**
+ * Starts recording the descendants of `root` (a server process just spawned with `env`, its
+ * whole environment).
+ */
+export function trackTree(root: number, env?: Record<string, string>): void {
   if (!supported() || trees.has(root)) return;
-  trees.set(root, { root, seen: new Map() });
+  const self = readProc(String(root));
+  const pipes = new Set<string>();
+  for (const fd of [0, 1, 2]) {
+    try {
+      const link = readlinkSync(`/proc/${root}/fd/${fd}`);
+      if (link.startsWith('pipe:')) pipes.add(link);
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  trees.set(root, {
+    root,
+    seen: new Map(),
+    ...(self && { start: Number(self.start) }),
+    pipes,
+    ...(env && { env: envSignature(Object.entries(env).map(([k, v]) => `${k}=${v}`)) }),
+  });
   if (!timer) {
     timer = setInterval(tick, POLL_MS);
     timer.unref();

@@ -125,7 +125,7 @@ export class StdioSession {
     this.spec = spec;
     this.startedAt = hooks.clock.now();
     if (spec.processGroup) trackGroup(this.pid);
-    trackTree(this.pid);
+    trackTree(this.pid, spec.env);
 
     const gate = hooks.largeAnswer;
     let waiting = false;
