@@ -80,21 +80,26 @@ test('a server waiting behind another server\'s large answer is not timed out fo
   // (Codex times out on it too: fail). The other answers later with a large, valid answer.
   const hog = stdioEntry('hog', { initialize: { text: INIT }, tools: { flood: 2 * MiB } }, marker, 4);
   const late = stdioEntry('late', { initialize: { text: INIT }, tools: { ...padded(3 * MiB), delayMs: 500 } }, marker, 1);
+  const server = await startWireHttp({ initialize: { body: { text: HTTP_INIT } }, tools: { body: padded(3 * MiB), delayMs: 300 } }, join(dir, 'lateweb.http.json'));
+  stops.push(server.stop);
+  const lateweb = `[mcp_servers.lateweb]\nurl = "${server.url}"\nstartup_timeout_sec = 1\n`;
   const config = join(dir, 'hog.toml');
-  writeFileSync(config, `${hog}\n${late}`);
+  writeFileSync(config, `${hog}\n${late}\n${lateweb}`);
   const run = await runHostile(['check', '--json', '--config', config], { marker });
   assertHostileInvariants(run, { timeoutS: 4 });
   const servers = new Map<string, any>(JSON.parse(run.stdout).servers.map((s: any) => [s.name, s]));
   assert.equal(servers.get('hog').status, 'fail');
-  const lateServer = servers.get('late');
-  assert.equal(lateServer.status, 'warn', JSON.stringify(lateServer.findings).slice(0, 1500));
-  const finding = lateServer.findings.find((f: any) => f.code === 'wire.answer-too-large');
-  assert.equal(finding?.severity, 'warning');
-  assert.match(finding.message, /--concurrency 1/);
-  assert.ok(!lateServer.findings.some((f: any) => f.code === 'timeout.startup'));
+  for (const name of ['late', 'lateweb']) {
+    const lateServer = servers.get(name);
+    assert.equal(lateServer.status, 'warn', `${name}: ${JSON.stringify(lateServer.findings).slice(0, 1500)}`);
+    const finding = lateServer.findings.find((f: any) => f.code === 'wire.answer-too-large');
+    assert.equal(finding?.severity, 'warning');
+    assert.match(finding.message, /--concurrency 1/);
+    assert.ok(!lateServer.findings.some((f: any) => f.code === 'timeout.startup' || f.code === 'net.timeout'));
+  }
   // Checked alone, the same server is read and ok: the warning was about the doctor, not the server.
-  const alone = await runHostile(['check', '--json', '--config', config, 'late'], { marker });
-  assert.equal(JSON.parse(alone.stdout).servers.find((s: any) => s.name === 'late').status, 'ok', alone.stdout.slice(0, 1500));
+  const alone = await runHostile(['check', '--json', '--config', config, 'late', 'lateweb'], { marker });
+  for (const name of ['late', 'lateweb']) assert.notEqual(JSON.parse(alone.stdout).servers.find((s: any) => s.name === name).status, 'fail', alone.stdout.slice(0, 1500));
 });
 
 test('HTTP: a body and an SSE event with more JSON values than the doctor parses: not verified (warn), bounded', async () => {
