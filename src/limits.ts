@@ -76,6 +76,16 @@ export const STDERR_LINE_CHARS = 1000;
 /** Stdout noise records kept per stdio server (the rest are counted). */
 export const STDIO_MAX_NOISE_RECORDS = 200;
 
+/** Items named in one finding's message (the rest: "and N more"), and in one evidence list. */
+export const REPORT_LIST_ITEMS = 20;
+export const REPORT_EVIDENCE_ITEMS = 200;
+
+/** Characters of a tool name (or another name from the wire) in a report. */
+export const REPORT_TOOL_NAME_CHARS = 256;
+
+/** Characters of any one string kept in a report (a message, an evidence value, a summary). */
+export const REPORT_STRING_CHARS = 16_384;
+
 /** Transcript (`--verbose`): entries per server, characters per entry, characters per server. */
 export const TRANSCRIPT_MAX_ENTRIES = 2000;
 export const TRANSCRIPT_ENTRY_CHARS = 4000;

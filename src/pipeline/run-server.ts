@@ -3,6 +3,7 @@ import { LARGE_ANSWER_BYTES, LARGE_ANSWER_SLOTS, TRANSCRIPT_ENTRY_CHARS, TRANSCR
 import { LARGE_ANSWER_WAIT } from '../transports/http/answer-limits.ts';
 import type { ServerEntry } from '../config/server-config.ts';
 import { timeoutFix } from '../config/timeout-fix.ts';
+import { boundReportValue } from '../findings/list-text.ts';
 import { makeFinding } from '../findings/make-finding.ts';
 import { redactStrings, type Redactor } from '../redact.ts';
 import type {
@@ -225,12 +226,12 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
       // Redaction at capture: whatever a stage took from the wire (a challenge, an error text, a
       // server name echoing the token it was sent) passes the redactor before it is kept.
       if (largeAnswer.starved && !crashed) outcome = starvedOutcome(outcome, ctx, name);
-      const stageFindings = (outcome.findings ?? []).map((f) => redactStrings({ ...f, stage: f.stage === 'file' ? f.stage : f.stage ?? name }, redact));
+      const stageFindings = (outcome.findings ?? []).map((f) => boundReportValue(redactStrings({ ...f, stage: f.stage === 'file' ? f.stage : f.stage ?? name }, redact)));
       for (const f of stageFindings) findings.push(f);
-      Object.assign(server, redactStrings(outcome.server ?? {}, redact));
-      if (outcome.tools) tools = redactStrings(outcome.tools, redact);
+      Object.assign(server, boundReportValue(redactStrings(outcome.server ?? {}, redact)));
+      if (outcome.tools) tools = boundReportValue(redactStrings(outcome.tools, redact));
       const status: StageStatus = crashed ? 'crashed' : outcome.skipped ? 'skipped' : stageStatusFromFindings(stageFindings);
-      stages.push({ name, status, durationMs: Math.round(clock.now() - started), summary: redact.text(outcome.summary) });
+      stages.push({ name, status, durationMs: Math.round(clock.now() - started), summary: boundReportValue(redact.text(outcome.summary)) });
       // The stage is done with what it read: a large answer no longer counts (large-answers.ts).
       largeAnswer.release();
       if (status === 'fail' || status === 'crashed') {

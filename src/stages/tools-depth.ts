@@ -1,4 +1,5 @@
 import { makeFinding } from '../findings/make-finding.ts';
+import { clipName, listText } from '../findings/list-text.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding, StageName } from '../types.ts';
 
@@ -37,11 +38,11 @@ export function tooDeepFinding(tools: unknown[], serverName: string, redact: Red
     .map((tool, index) => ({ index, name: typeof (tool as any)?.name === 'string' ? String((tool as any).name) : undefined, depth: nestingDepth(tool, limit + 1000) }))
     .filter((t) => t.depth > limit);
   if (deep.length === 0) return undefined;
-  const names = deep.map((t) => (t.name !== undefined ? `\`${t.name}\`` : `tools[${t.index}]`));
+  const names = deep.map((t) => (t.name !== undefined ? `\`${clipName(t.name)}\`` : `tools[${t.index}]`));
   return makeFinding('tools.list-failed', {
     stage,
     message:
-      `${names.join(', ')} of "${serverName}" ${deep.length === 1 ? 'is' : 'are'} nested ${Math.max(...deep.map((t) => t.depth))} levels deep, so the tools/list answer nests deeper than the 127 levels Codex's JSON parser reads. ` +
+      `${listText(names, (n) => n)} of "${serverName}" ${deep.length === 1 ? 'is' : 'are'} nested ${Math.max(...deep.map((t) => t.depth))} levels deep, so the tools/list answer nests deeper than the 127 levels Codex's JSON parser reads. ` +
       'Codex cannot parse the answer and fails to start the server (measured with 0.171.0: over stdio it drops the answer, "MCP startup failed: timed out awaiting tools/list after <startup_timeout_sec>"; over HTTP "MCP startup failed: Transport send error: … Deserialize error: recursion limit exceeded"). disabled_tools cannot help: the whole answer is unreadable.',
     evidence: redact.value({ tools: deep.map((t) => ({ index: t.index, name: t.name, depth: t.depth })), maxToolDepth: limit }),
     fix: { summary: `A server-side fix: flatten the tool's input (or output) schema to at most ${limit} levels of nesting (in practice far fewer). Report it to the server maintainers.` },

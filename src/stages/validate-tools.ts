@@ -7,6 +7,7 @@ import type { Finding, StageName, ToolModelEntry, ToolsSummary } from '../types.
 import { modelFindings } from './model-findings.ts';
 import { modelView, type ModelView } from './model-view.ts';
 import { tooDeepFinding } from './tools-depth.ts';
+import { clipName, listText } from '../findings/list-text.ts';
 import { catalogLimitFinding, shapeFinding, toolsShapeProblems } from './codex-shape.ts';
 
 /**
@@ -118,9 +119,9 @@ const REPORT_SCHEMA_MAX_BYTES = 8 * 1024;
 /** The report's `tools` object for a checked list: count, names and what the model is sent, redacted. */
 export function toolsSummary(checked: ToolCheckResult, redact: Redactor): ToolsSummary {
   const model: ToolModelEntry[] = checked.model.tools.map((t) => ({
-    name: redact.text(t.name),
-    namespace: redact.text(t.namespace),
-    ...(t.modelName !== undefined ? { modelName: redact.text(t.modelName) } : {}),
+    name: redact.text(clipName(t.name)),
+    namespace: redact.text(clipName(t.namespace)),
+    ...(t.modelName !== undefined ? { modelName: redact.text(clipName(t.modelName)) } : {}),
     ...(t.schema !== undefined && (t.schemaBytes ?? 0) <= REPORT_SCHEMA_MAX_BYTES ? { schema: redact.value(t.schema) } : {}),
     ...(t.schemaBytes !== undefined ? { schemaBytes: t.schemaBytes } : {}),
     ...(t.descriptionBytes !== undefined ? { descriptionBytes: t.descriptionBytes } : {}),
@@ -128,7 +129,7 @@ export function toolsSummary(checked: ToolCheckResult, redact: Redactor): ToolsS
     notes: t.notes.map((n) => redact.text(n)),
     ...(t.refusals.length > 0 ? { refusals: t.refusals.map((r) => ({ rule: r.rule, detail: redact.text(r.detail) })) } : {}),
   }));
-  return { count: checked.count, names: checked.names.map((n) => redact.text(n)), model };
+  return { count: checked.count, names: checked.names.map((n) => redact.text(clipName(n))), model };
 }
 
 /** `enabled_tools` first (exact names; `[]` keeps nothing), then `disabled_tools`, as Codex does. */
@@ -225,14 +226,14 @@ function invalidSchemaFinding(entries: ToolEntry[], unnamed: number[], serverNam
   // disabled_tools cannot help: the list is read before the filters apply.
   if (breaking.length > 0 || unnamed.length > 0) {
     const described = [
-      ...breaking.map((e) => `\`${e.name}\` (${e.schemaProblem})`),
+      ...breaking.map((e) => `\`${clipName(e.name)}\` (${e.schemaProblem})`),
       ...unnamed.map((i) => `tools[${i}] (no name)`),
     ];
     findings.push(
       makeFinding('tools.invalid-schema', {
         stage,
         message:
-          `${described.length} tool${described.length === 1 ? '' : 's'} of "${serverName}" cannot be used: ${described.join(', ')}. ` +
+          `${described.length} tool${described.length === 1 ? '' : 's'} of "${serverName}" cannot be used: ${listText(described, (d) => d)}. ` +
           'Codex rejects the whole tools/list answer and fails to start the server ("MCP startup failed: Unexpected response type", measured with 0.169 and 0.171).',
         evidence: redact.value({
           tools: [
@@ -250,7 +251,7 @@ function invalidSchemaFinding(entries: ToolEntry[], unnamed: number[], serverNam
         stage,
         severity: 'warning',
         message:
-          `${tolerated.length} tool${tolerated.length === 1 ? '' : 's'} of "${serverName}" ha${tolerated.length === 1 ? 's' : 've'} an inputSchema without "type": ${tolerated.map((e) => `\`${e.name}\``).join(', ')}. ` +
+          `${tolerated.length} tool${tolerated.length === 1 ? '' : 's'} of "${serverName}" ha${tolerated.length === 1 ? 's' : 've'} an inputSchema without "type": ${listText(tolerated, (e) => `\`${clipName(e.name)}\``)}. ` +
           'Codex adds "type": "object" itself, but the official MCP SDK client rejects the whole tool list.',
         evidence: redact.value({ tools: tolerated.map((e) => ({ index: e.index, name: e.name, problem: e.schemaProblem })) }),
         fix: { summary: 'A server-side fix: declare "type": "object" at the root of every inputSchema.' },
@@ -274,7 +275,7 @@ function invalidNameFinding(
   const invalidSet = new Set(invalid);
   // Valid names can be renamed too, when an invalid one collides with them after sanitizing.
   const renamedValid = kept.filter((n) => !invalidSet.has(n) && codexNames.get(n) !== n);
-  const describe = (n: string) => `\`${n}\` → \`${codexNames.get(n) ?? n}\``;
+  const describe = (n: string) => `\`${clipName(n)}\` → \`${clipName(codexNames.get(n) ?? n)}\``;
   const reasons = (n: string) => [
     ...(VALID_TOOL_NAME.test(n) ? [] : ['characters outside [a-zA-Z0-9_-]']),
     ...(n.length > MAX_TOOL_NAME_CHARS ? [`${n.length} characters (over ${MAX_TOOL_NAME_CHARS})`] : []),
@@ -283,12 +284,12 @@ function invalidNameFinding(
   const keptLong = invalid.filter((n) => codexNames.get(n) === n);
   const parts: string[] = [];
   if (renamed.length > 0) {
-    parts.push(`${renamed.length} tool name${renamed.length === 1 ? '' : 's'} of "${server.name}" ${renamed.length === 1 ? 'is' : 'are'} not valid for the model API, so Codex renames ${renamed.length === 1 ? 'it' : 'them'}: ${renamed.map(describe).join(', ')}.`);
+    parts.push(`${renamed.length} tool name${renamed.length === 1 ? '' : 's'} of "${server.name}" ${renamed.length === 1 ? 'is' : 'are'} not valid for the model API, so Codex renames ${renamed.length === 1 ? 'it' : 'them'}: ${listText(renamed, describe)}.`);
   }
-  if (renamedValid.length > 0) parts.push(`Because of the collision Codex also renames ${renamedValid.map(describe).join(', ')}.`);
+  if (renamedValid.length > 0) parts.push(`Because of the collision Codex also renames ${listText(renamedValid, describe)}.`);
   if (keptLong.length > 0) {
     parts.push(
-      `${keptLong.map((n) => `\`${n}\` (${n.length} characters)`).join(', ')} ${keptLong.length === 1 ? 'is' : 'are'} longer than ${MAX_TOOL_NAME_CHARS} characters: Codex 0.169.0 and 0.171.0 keep ${keptLong.length === 1 ? 'it' : 'them'} (they allow 128 bytes including the mcp__${sanitize(server.name)}__ prefix) and send ${keptLong.length === 1 ? 'it' : 'them'} to the model as ${keptLong.length === 1 ? 'it is' : 'they are'}, but the model API documents at most ${MAX_TOOL_NAME_CHARS} characters for a function name, and older Codex versions and clients following SEP-986 allow ${MAX_TOOL_NAME_CHARS}.`,
+      `${listText(keptLong, (n) => `\`${clipName(n)}\` (${n.length} characters)`)} ${keptLong.length === 1 ? 'is' : 'are'} longer than ${MAX_TOOL_NAME_CHARS} characters: Codex 0.169.0 and 0.171.0 keep ${keptLong.length === 1 ? 'it' : 'them'} (they allow 128 bytes including the mcp__${sanitize(server.name)}__ prefix) and send ${keptLong.length === 1 ? 'it' : 'them'} to the model as ${keptLong.length === 1 ? 'it is' : 'they are'}, but the model API documents at most ${MAX_TOOL_NAME_CHARS} characters for a function name, and older Codex versions and clients following SEP-986 allow ${MAX_TOOL_NAME_CHARS}.`,
     );
   }
   let message = parts.join(' ');
@@ -377,7 +378,7 @@ function levenshtein(a: string, b: string): number {
 }
 
 function list(names: string[]): string {
-  return names.map((n) => `"${n}"`).join(', ');
+  return listText(names, (n) => `"${clipName(n)}"`);
 }
 
 function unique<T>(items: T[]): T[] {

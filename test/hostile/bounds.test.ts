@@ -129,3 +129,17 @@ test('HTTP: control characters in a header value are named (Codex: "error sendin
     assert.match(run.stdout, /wire\.invalid-header/);
   }
 });
+
+test('2000 tools with 7000-character names: every format stays small (names cut, lists end in "and N more")', async () => {
+  const marker = hostileMarker();
+  const tools = Array.from({ length: 2000 }, (_, i) => ({ name: `t${i}_${'n'.repeat(7000)}`, inputSchema: { type: 'object' } }));
+  const config = stdioConfig('longnames', { ...validSpec(), tools: { text: `{"jsonrpc":"2.0","id":__ID__,"result":${JSON.stringify({ tools })}}` } }, marker);
+  for (const format of [[], ['--json'], ['--verbose'], ['--format', 'markdown']]) {
+    const run = await runHostile(['check', '--config', config, ...format], { marker });
+    assertHostileInvariants(run, { timeoutS: TIMEOUT_S });
+    assert.match(run.stdout, /tools\.invalid-name/);
+    assert.match(run.stdout, /and 1980 more/);
+    // 2000 × 7 KB names were 28–73 MB of report before; names are cut at 256 characters now.
+    assert.ok(run.stdout.length < 6_000_000, `${format.join(' ') || 'text'}: report of ${run.stdout.length} bytes`);
+  }
+});
