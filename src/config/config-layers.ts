@@ -138,8 +138,15 @@ export function serverOrder(text: string, document: Record<string, unknown>): st
   for (const name of names) {
     const spellings = [JSON.stringify(name), `'${name}'`];
     if (/^[A-Za-z0-9_-]+$/.test(name)) spellings.push(name);
-    const pattern = new RegExp(`(?:^|[\\[\\s])mcp_servers\\s*\\.\\s*(?:${spellings.map(escapeRegExp).join('|')})\\s*[.\\]=]`, 'm');
-    const match = pattern.exec(text);
+    // A name too long for a regular expression (a hostile config: V8 refuses a pattern of a few
+    // MB) keeps the document's order, as an unmatched spelling does.
+    if (name.length > 64 * 1024) return names;
+    let match: RegExpExecArray | null;
+    try {
+      match = new RegExp(`(?:^|[\\[\\s])mcp_servers\\s*\\.\\s*(?:${spellings.map(escapeRegExp).join('|')})\\s*[.\\]=]`, 'm').exec(text);
+    } catch {
+      return names;
+    }
     if (!match) return names;
     positions.set(name, match.index);
   }

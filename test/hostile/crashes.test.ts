@@ -95,6 +95,15 @@ describe('hostile: no crash on ordinary input', { timeout: 300_000 }, () => {
     assert.ok(out.stdout.length < 100_000, `text report of ${out.stdout.length} bytes`);
   });
 
+  test('a config whose server name, command and args are megabytes long: every format renders, no crash', async () => {
+    const name = 's'.repeat(3_000_000);
+    const config = writeConfig('longname.toml', `[mcp_servers.${name}]\ncommand = "/nonexistent/${'c'.repeat(300_000)}"\nargs = ["${'a'.repeat(300_000)}"]\n\n[mcp_servers.second]\ncommand = "/nonexistent/two"\n`);
+    const { report } = await checkAllFormats(['--config', config, '--timeout', '5'], { timeoutS: 5 }, { env: { CODEX_HOME: dir } });
+    assert.equal(report.servers.length, 2);
+    assert.equal(report.servers[1].name, 'second');
+    assert.ok(report.servers.every((s: any) => s.status === 'fail'));
+  });
+
   test('the renderers take a report with 100 000 findings without recursion or argument spreading', () => {
     const report = sampleReport();
     const finding = report.servers[0]!.findings[0] ?? { code: 'config.unknown-field', severity: 'warning', stage: 'config', message: 'x' };
