@@ -176,7 +176,7 @@ export const STDIO_CODES = {
       'The server answered `initialize` or `tools/list` with an `id` other than the request\'s. JSON-RPC matches answers to requests by id: Codex rejects a wrong id on `initialize` at once and drops one on `tools/list`, waiting until startup_timeout_sec passes, so the server fails to start. The request\'s number sent back as a string is accepted by Codex, but not by stricter clients.',
     detection: 'A JSON-RPC response on stdout whose id matches no request in flight; the check then waits 1 s for a matching one instead of the whole timeout.',
     fix: 'Fix the server to echo the request\'s `id` unchanged, with its type (a number stays a number).',
-    codexSays: ['handshaking with MCP server failed: conflict initialized response id: expected 0, got …', 'timed out awaiting tools/list after …'],
+    codexSays: ['handshaking with MCP server failed: conflict initialized response id: expected 0, got …', 'timed out awaiting tools/list after …', 'tools/list pagination timed out after …'],
   },
   'stdio.command-is-directory': {
     title: '`command` is a directory',
