@@ -66,6 +66,17 @@ export const CODEX_MAX_CATALOG_ITEMS = 2048;
 /** Longest `nextCursor` Codex 0.171.0 accepts (codex-mcp pagination.rs `MAX_MCP_PAGINATION_CURSOR_BYTES`). */
 export const CODEX_MAX_CURSOR_BYTES = 64 * 1024;
 
+/**
+ * Bytes of one HTTP response's header names and values (undici's maxHeaderSize). Codex 0.171.0
+ * (hyper) read a 504 000-byte header and refused 508 000 and more ("error sending request");
+ * between the two its verdict varied from run to run (measured), so the doctor's bound sits in
+ * that band. Past it: `wire.headers-too-large`.
+ */
+export const HTTP_MAX_HEADER_BYTES = 506_000;
+
+/** Response header lines Codex 0.171.0 (hyper) reads: 100 connect, 101 fail (measured). */
+export const HTTP_MAX_RESPONSE_HEADERS = 100;
+
 /** Redirect hops followed, as reqwest (which Codex uses) does: the 11th is refused. */
 export const HTTP_MAX_REDIRECTS = 10;
 

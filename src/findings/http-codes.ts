@@ -343,6 +343,16 @@ export const HTTP_CODES = {
     detection: 'The HTTP parser rejects the response head; the parser\'s error code names the cause.',
     fix: 'A server-side fix: never put raw control characters (CR, LF, NUL, ESC…) into a header value; encode them.',
   },
+  'wire.headers-too-large': {
+    title: 'Response headers Codex refuses for their size or number',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'Codex\'s HTTP client (hyper, through reqwest) reads at most 100 response header lines and a response head of about half a megabyte; past either it fails the request ("error sending request for url"). A server (or a proxy in front of it) that sends more, for example a huge cookie or a header repeated for every item, cannot be used by Codex. Measured with Codex 0.171.0: 100 header lines connect, 101 fail; a 504 000-byte header connects, 508 000 bytes and more fail.',
+    detection: 'The response head has more than 100 header lines, or its header names and values pass 506 000 bytes (undici stops reading it).',
+    fix: 'A server-side fix: send fewer and smaller response headers (check proxies and cookies in front of the server).',
+    codexSays: ['handshaking with MCP server failed: … error sending request for url (…), when send initialize request'],
+  },
   'wire.type-refused': {
     title: 'An answer whose field types Codex refuses',
     severity: 'error',

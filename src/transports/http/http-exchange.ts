@@ -4,7 +4,7 @@ import { classifyNetworkError, RequestTimeout, type NetFailure } from './classif
 import { createSseReader, describeSseEvent, type SseEvent } from './sse-reader.ts';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_REDIRECTS, JSON_MAX_VALUES, LARGE_ANSWER_BYTES, ownCopy, SSE_MAX_EVENTS } from '../../limits.ts';
+import { HTTP_CUT_PREVIEW_BYTES, HTTP_MAX_BODY_BYTES, HTTP_MAX_DECODED_BYTES, HTTP_MAX_REDIRECTS, HTTP_MAX_RESPONSE_HEADERS, JSON_MAX_VALUES, LARGE_ANSWER_BYTES, ownCopy, SSE_MAX_EVENTS } from '../../limits.ts';
 import { countJsonValues } from '../codex-wire.ts';
 import { setDelay } from '../../deadline.ts';
 
@@ -379,6 +379,16 @@ function dispatchExchange(
         if (abort.reason !== undefined) controller.abort(abort.reason);
       },
       onResponseStart(controller, statusCode, resHeaders) {
+        // hyper (Codex) reads at most HTTP_MAX_RESPONSE_HEADERS header lines and fails the
+        // request past them; undici has no such bound.
+        let lines = 0;
+        for (const value of Object.values(resHeaders as Record<string, string | string[] | undefined>)) lines += Array.isArray(value) ? value.length : value === undefined ? 0 : 1;
+        if (lines > HTTP_MAX_RESPONSE_HEADERS) {
+          const error = Object.assign(new Error(`${lines} response header lines (Codex's HTTP client reads at most ${HTTP_MAX_RESPONSE_HEADERS})`), { code: 'MCP_DOCTOR_TOO_MANY_HEADERS' });
+          settle(error);
+          controller.abort(error);
+          return;
+        }
         progress.headersReceived = true;
         const flat = flattenHeaders(resHeaders as Record<string, string | string[] | undefined>);
         const contentType = mediaType(flat['content-type']);

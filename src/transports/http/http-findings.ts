@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../../config/server-config.ts';
+import { HTTP_MAX_HEADER_BYTES, HTTP_MAX_RESPONSE_HEADERS } from '../../limits.ts';
 import { makeFinding } from '../../findings/make-finding.ts';
 import type { ServerContext } from '../../pipeline/context.ts';
 import { timeoutFix } from '../../config/timeout-fix.ts';
@@ -116,6 +117,16 @@ export function networkFinding(ctx: ServerContext, failure: NetFailure, url: str
     case 'other':
       // undici (llhttp) refuses a response head with bytes HTTP forbids; hyper (Codex) does too
       // ("error sending request", measured with 0.171.0): name the header, not a reset.
+      if (failure.code === 'UND_ERR_HEADERS_OVERFLOW' || failure.code === 'MCP_DOCTOR_TOO_MANY_HEADERS') {
+        const many = failure.code === 'MCP_DOCTOR_TOO_MANY_HEADERS';
+        return makeFinding('wire.headers-too-large', {
+          stage,
+          message: many
+            ? `The answer of ${hostPort} to ${what} has ${failure.detail}. Codex's HTTP client (hyper) refuses such a response: Codex fails ("error sending request for url", measured with 0.171.0: 100 header lines connect, 101 fail).`
+            : `The response headers of ${hostPort} to ${what} are larger than ${HTTP_MAX_HEADER_BYTES} bytes. Codex's HTTP client (hyper) refuses a response head this large: Codex fails ("error sending request for url", measured with 0.171.0: about 504 KB connects, 508 KB and more fail).`,
+          evidence: { ...evidence, ...(many ? { limitLines: HTTP_MAX_RESPONSE_HEADERS } : { limitBytes: HTTP_MAX_HEADER_BYTES }) },
+        });
+      }
       if (/Invalid header (value char|token)|HPE_INVALID_HEADER|Invalid character in header/i.test(failure.detail)) {
         return makeFinding('wire.invalid-header', {
           stage,

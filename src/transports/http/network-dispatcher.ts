@@ -2,6 +2,7 @@ import { checkServerIdentity, rootCertificates, type PeerCertificate } from 'nod
 import { loadPem, proxyRoute, readCaBundle, readProxyEnv, type CaBundle, type Env, type NetworkEnv, type ProxyEnv, type ReadFile } from '../../config/network-env.ts';
 import { certFacts, webpkiRefusals } from './tls-inspect.ts';
 import { Agent, Pool, ProxyAgent, type Dispatcher } from './undici-core.ts';
+import { HTTP_MAX_HEADER_BYTES } from '../../limits.ts';
 
 /**
  * An undici dispatcher that applies the proxy and CA settings Codex reads from its environment
@@ -39,6 +40,7 @@ function refuseLikeWebpki(host: string, cert: PeerCertificate): Error | undefine
 export function createNetworkDispatcher(proxy: ProxyEnv, ca?: string[]): Dispatcher {
   const tls = ca ? { ca, checkServerIdentity: refuseLikeWebpki } : undefined;
   return new Agent({
+    maxHeaderSize: HTTP_MAX_HEADER_BYTES,
     ...(tls && { connect: tls }),
     factory: (origin, opts) => {
       const route = proxyRoute(new URL(String(origin)), proxy);
@@ -47,6 +49,7 @@ export function createNetworkDispatcher(proxy: ProxyEnv, ca?: string[]): Dispatc
         uri: route.proxy.url,
         // reqwest sends http:// requests to the proxy in absolute form, and tunnels only https://.
         proxyTunnel: false,
+        maxHeaderSize: HTTP_MAX_HEADER_BYTES,
         ...(tls && { requestTls: tls, proxyTls: tls }),
       });
     },

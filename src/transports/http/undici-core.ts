@@ -12,6 +12,7 @@ import ProxyAgentImpl from 'undici/lib/dispatcher/proxy-agent.js';
 import api from 'undici/lib/api/index.js';
 import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js';
 import globalDispatcher from 'undici/lib/global.js';
+import { HTTP_MAX_HEADER_BYTES } from '../../limits.ts';
 
 // What undici's index does first: every dispatcher gets request(), connect()... as methods.
 // ProxyAgent opens its CONNECT tunnels with `client.connect()`, so without this https through a
@@ -22,7 +23,26 @@ export type { Dispatcher } from 'undici';
 export const Agent = AgentImpl as unknown as typeof Undici.Agent;
 export const Pool = PoolImpl as unknown as typeof Undici.Pool;
 export const ProxyAgent = ProxyAgentImpl as unknown as typeof Undici.ProxyAgent;
-export const getGlobalDispatcher = (globalDispatcher as { getGlobalDispatcher: () => Dispatcher }).getGlobalDispatcher;
+const globalOf = (globalDispatcher as { getGlobalDispatcher: () => Dispatcher }).getGlobalDispatcher;
+let own: Dispatcher | undefined;
+
+/**
+ * The dispatcher for requests that name none: undici's global one, as long as nothing replaced
+ * it, with Codex's header bound (HTTP_MAX_HEADER_BYTES) instead of Node's 16 KiB. Codex read a
+ * 500 KB header where undici's default refused it (a verdict Codex contradicted).
+ */
+export function getGlobalDispatcher(): Dispatcher {
+  const current = globalOf();
+  if (!isDefault(current)) return current;
+  own ??= new Agent({ maxHeaderSize: HTTP_MAX_HEADER_BYTES });
+  return own;
+}
+
+let firstGlobal: Dispatcher | undefined;
+function isDefault(current: Dispatcher): boolean {
+  firstGlobal ??= current;
+  return current === firstGlobal;
+}
 
 type RequestOptions = { dispatcher?: Dispatcher } & Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> & { method?: Dispatcher.HttpMethod };
 
