@@ -94,6 +94,10 @@ export const REPORT_EVIDENCE_ITEMS = 200;
 /** Characters of a tool name (or another name from the wire) in a report. */
 export const REPORT_TOOL_NAME_CHARS = 256;
 
+/** Bytes of one tool's schema shown in the report's model view, and of all of one server's schemas. */
+export const REPORT_SCHEMA_BYTES = 8 * 1024;
+export const REPORT_SCHEMAS_BYTES = 1024 * 1024;
+
 /** Characters of any one string kept in a report (a message, an evidence value, a summary). */
 export const REPORT_STRING_CHARS = 16_384;
 

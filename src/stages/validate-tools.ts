@@ -8,6 +8,7 @@ import { modelFindings } from './model-findings.ts';
 import { modelView, type ModelView } from './model-view.ts';
 import { tooDeepFinding } from './tools-depth.ts';
 import { clipName, listText } from '../findings/list-text.ts';
+import { REPORT_SCHEMA_BYTES, REPORT_SCHEMAS_BYTES } from '../limits.ts';
 import { catalogLimitFinding, shapeFinding, toolsShapeProblems } from './codex-shape.ts';
 
 /**
@@ -114,15 +115,22 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
 }
 
 /** Schemas above this size are left out of the report (their size is given): output stays bounded. */
-const REPORT_SCHEMA_MAX_BYTES = 8 * 1024;
 
 /** The report's `tools` object for a checked list: count, names and what the model is sent, redacted. */
 export function toolsSummary(checked: ToolCheckResult, redact: Redactor): ToolsSummary {
+  // Schemas are shown up to REPORT_SCHEMA_BYTES each and REPORT_SCHEMAS_BYTES in all (2048 tools
+  // with 8 KB schemas would be 16 MB of report); past that only their size is given.
+  let shown = 0;
+  const showSchema = (bytes: number | undefined) => {
+    if ((bytes ?? 0) > REPORT_SCHEMA_BYTES || shown + (bytes ?? 0) > REPORT_SCHEMAS_BYTES) return false;
+    shown += bytes ?? 0;
+    return true;
+  };
   const model: ToolModelEntry[] = checked.model.tools.map((t) => ({
     name: redact.text(clipName(t.name)),
     namespace: redact.text(clipName(t.namespace)),
     ...(t.modelName !== undefined ? { modelName: redact.text(clipName(t.modelName)) } : {}),
-    ...(t.schema !== undefined && (t.schemaBytes ?? 0) <= REPORT_SCHEMA_MAX_BYTES ? { schema: redact.value(t.schema) } : {}),
+    ...(t.schema !== undefined && showSchema(t.schemaBytes) ? { schema: redact.value(t.schema) } : {}),
     ...(t.schemaBytes !== undefined ? { schemaBytes: t.schemaBytes } : {}),
     ...(t.descriptionBytes !== undefined ? { descriptionBytes: t.descriptionBytes } : {}),
     ...(t.dropped !== undefined ? { dropped: redact.text(t.dropped) } : {}),
