@@ -9,6 +9,16 @@ import { VERSION } from './version.ts';
 
 const io = { stdout: process.stdout, stderr: process.stderr };
 
+// A reader that stops early (`mcp-doctor check | head`) closes the pipe: the rest of the output
+// is not wanted, and the exit code already decided stands. Unhandled, EPIPE crashed the process
+// with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 /** The one place that decides the process exit code (contract §2). */
 function finish(code: number): void {
   process.exitCode = code;

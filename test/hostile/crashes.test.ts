@@ -7,7 +7,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, symlinkSync, writeSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT } from '../helpers/cli.ts';
+import { CLI, ROOT } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
 import { assertHostileInvariants, checkAllFormats, hostileMarker, runHostile } from '../helpers/hostile.ts';
 import { startFixtureServer, type FixtureServer } from '../../fixtures/http/scenarios.ts';
 import { renderText } from '../../src/report/render-text.ts';
@@ -102,6 +103,30 @@ describe('hostile: no crash on ordinary input', { timeout: 300_000 }, () => {
     assert.equal(report.servers.length, 2);
     assert.equal(report.servers[1].name, 'second');
     assert.ok(report.servers.every((s: any) => s.status === 'fail'));
+  });
+
+  test('a config nested 100 000 levels deep (inline tables, arrays): config.parse-error at once, a short excerpt, exit 2', async () => {
+    for (const [name, value] of [['tables', `${'{a = '.repeat(100_000)}1${'}'.repeat(100_000)}`], ['arrays', `${'['.repeat(100_000)}${']'.repeat(100_000)}`]] as const) {
+      const config = writeConfig(`deep-${name}.toml`, `[mcp_servers.s]\ncommand = "node"\nbearer_token = "deep-secret-${name}"\nx = ${value}\n`);
+      // The excerpt's secret-key blanking backtracked for 57 s on such a line before.
+      const { report, text } = await checkAllFormats(['--config', config], { timeoutS: 5 }, { env: { CODEX_HOME: dir } });
+      assert.equal(text.code, 2);
+      const finding = report.findings.find((f: any) => f.code === 'config.parse-error');
+      assert.ok(finding, name);
+      assert.ok(JSON.stringify(report).length < 20_000, `${name}: report of ${JSON.stringify(report).length} bytes`);
+      assert.ok(!text.stdout.includes(`deep-secret-${name}`));
+    }
+  });
+
+  test('a reader that closes the pipe early (check | head): no crash, the exit code stands', async () => {
+    const config = writeConfig('pipe.toml', `[mcp_servers.s]\ncommand = "/nonexistent/server"\n${Array.from({ length: 200 }, (_, i) => `[mcp_servers.s${i}]\ncommand = "/nonexistent/server${i}"\n`).join('')}`);
+    const child = spawn(process.execPath, [CLI, 'check', '--config', config, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODEX_HOME: dir } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 1, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled|crashed/);
   });
 
   test('the renderers take a report with 100 000 findings without recursion or argument spreading', () => {
