@@ -153,8 +153,9 @@ function adoptOrphans(procs: Map<number, Proc>): void {
       inherited.set(key, info);
     }
     const byPipe = watching.find((t) => t.start! <= start && info.links.some((link) => t.pipes.has(link)));
-    const byEnv = byPipe ?? (info.env !== undefined && isReaper(p.ppid) ? watching.filter((t) => t.start! <= start && t.env === info.env).sort((a, b) => b.start! - a.start!)[0] : undefined);
-    byEnv?.seen.set(pid, p.start);
+    const byEnv = byPipe ?? (info.env === undefined ? undefined : watching.filter((t) => t.start! <= start && t.env === info.env).sort((a, b) => b.start! - a.start!)[0]);
+    // Only an orphan is taken by its environment: a process whose parent lives is someone's.
+    if (byEnv && (byPipe || isReaper(p.ppid))) byEnv.seen.set(pid, p.start);
   }
   for (const key of inherited.keys()) if (!live.has(key)) inherited.delete(key);
 }
