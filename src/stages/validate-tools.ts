@@ -69,7 +69,9 @@ export function checkTools(input: ToolCheckInput): ToolCheckResult {
   if (overLimit) return { findings: [overLimit], names: [], count: 0, codexNames: new Map(), model: modelView({ serverName: server.name, tools: [], kept: [], codexNames: new Map() }) };
 
   input.tools.forEach((tool, index) => {
-    if (!isObject(tool) || typeof tool.name !== 'string' || tool.name === '') {
+    // An empty name is still a name to Codex 0.171.0 (it connects, measured): only a missing or
+    // non-string one makes the list unreadable.
+    if (!isObject(tool) || typeof tool.name !== 'string') {
       unnamed.push(index);
       return;
     }

@@ -76,6 +76,8 @@ export function wireProblems(text: string, opts: { invalidUtf8?: boolean } = {})
  * JSON.parse keeps the last. Duplicates elsewhere (free-form maps such as input schemas) are read.
  */
 const TYPED_FIELDS: Record<string, string[]> = {
+  // The message itself (measured with 0.171.0: a second "id" or "result" and Codex drops it).
+  '': ['jsonrpc', 'id', 'result', 'error'],
   result: ['protocolVersion', 'capabilities', 'serverInfo', 'instructions', 'tools', 'nextCursor'],
   'result.capabilities': ['experimental', 'logging', 'completions', 'prompts', 'resources', 'tools'],
   'result.capabilities.prompts': ['listChanged'],

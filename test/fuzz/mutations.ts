@@ -146,6 +146,20 @@ export function catalogue(): FuzzCase[] {
   add('tools_depth_127', 'depth', 'tools/list: an input schema nested to 127 levels', withResult('tools', t));
   t.tools[0].inputSchema.properties.text = nest(121, {});
   add('tools_depth_128', 'depth', 'tools/list: an input schema nested to 128 levels', withResult('tools', t));
+  // The message itself (found by blind testing, measured with Codex 0.171.0).
+  const initText = JSON.stringify(VALID_INIT_RESULT);
+  add('dup_message_id', 'duplicate', 'initialize: the answer holds `"id"` twice', spec('initialize', text(`{"jsonrpc":"2.0","id":99,"id":__ID__,"result":${initText}}`)));
+  add('dup_message_result', 'duplicate', 'initialize: the answer holds `"result"` twice', spec('initialize', text(`{"jsonrpc":"2.0","id":__ID__,"result":{"bogus":1},"result":${initText}}`)));
+  add('bom_first_line', 'encoding', 'initialize: a byte order mark before the answer', spec('initialize', text(`\ufeff${envelope(initText)}`)));
+  add('bom_later_line', 'encoding', 'tools/list: a byte order mark before the answer', spec('tools', text(`\ufeff${envelope(JSON.stringify(VALID_TOOLS_RESULT))}`)));
+  add('ids_from_zero', 'id', 'answers carry the literal ids 0 (initialize) and 1 (tools/list), as Codex numbers them', {
+    initialize: text(envelope(initText, '0')),
+    tools: text(envelope(JSON.stringify(VALID_TOOLS_RESULT), '1')),
+  });
+  add('null_id_error', 'id', 'initialize: an error with `"id": null` comes before the answer', spec('initialize', text(`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}\n${envelope(initText)}`)));
+  t = tools();
+  t.tools[0].name = '';
+  add('tool_name_empty', 'value', 'tools/list: a tool whose name is the empty string', withResult('tools', t));
   return c;
 }
 

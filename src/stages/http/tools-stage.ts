@@ -45,7 +45,8 @@ export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, inpu
       method: 'POST' as const,
       url,
       headers: sessionHeaders(st),
-      body: rpcRequest(id, 'tools/list', cursor !== undefined ? { cursor } : undefined),
+      // As Codex 0.171.0 sends it: ids from 1 after initialize's 0, a progressToken from 0.
+      body: rpcRequest(id, 'tools/list', { ...(cursor !== undefined && { cursor }), _meta: { progressToken: page - 1 } }),
       label: `tools/list${page > 1 ? ` page ${page}` : ''}`,
       until: (event: { message?: unknown }) => isObject(event.message) && event.message.id === id,
     });

@@ -65,6 +65,8 @@ export type SpawnResult = { ok: true; session: StdioSession } | { ok: false; err
 const STDERR_KEEP_LINES = STDERR_TAIL_LINES;
 const SAMPLE_CHARS = 300;
 const TRANSCRIPT_CHARS = 4000;
+/** Bytes written to the server's stdin and not yet read by it, past which replies are dropped. */
+const STDIN_BACKLOG_BYTES = 1024 * 1024;
 /** After 'exit', how long stdout/stderr may take to drain before the exit is reported. */
 const DRAIN_MS = 300;
 
@@ -110,7 +112,12 @@ export class StdioSession {
   stdinClosedAt: number | undefined;
 
   private stdoutClosed: ExitInfo | undefined;
-  private nextId = 1;
+  /** Codex numbers its requests from 0 (initialize is 0, tools/list 1: measured with 0.171.0). */
+  private nextId = 0;
+  /** Codex puts a `progressToken` counted from 0 into every request after initialize. */
+  private nextProgressToken = 0;
+  /** Replies to the server's own requests not written: its stdin was full (it does not read). */
+  repliesDropped = 0;
   private readonly waiting = new Map<number, (outcome: RequestOutcome) => void>();
   private readonly reader = new StdoutLineReader();
   private stderrPartial = '';
@@ -228,6 +235,9 @@ export class StdioSession {
   /** Sends a request and waits for its response, the process's exit, or the signal. */
   request(method: string, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<RequestOutcome> {
     const id = this.nextId++;
+    // Codex 0.171.0 sends `"params":{"_meta":{"progressToken":N}}` with every request but
+    // initialize (a server reading `params.cursor` without a check works with it, not without).
+    const sent = method === 'initialize' ? params : { ...params, _meta: { progressToken: this.nextProgressToken++ } };
     return new Promise<RequestOutcome>((resolve) => {
       if (this.exitInfo) {
         void this.exited.then((exit) => resolve({ kind: 'exited', exit }));
@@ -250,7 +260,7 @@ export class StdioSession {
         signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       });
-      this.write({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
+      this.write({ jsonrpc: '2.0', id, method, ...(sent ? { params: sent } : {}) });
     });
   }
 
@@ -320,6 +330,19 @@ export class StdioSession {
     this.child.stdin.write(`${line}\n`);
   }
 
+  /**
+   * A reply to the server's own request (a ping). A server that floods requests without reading
+   * its stdin made these pile up in memory (300 000 pings: 1.2 GB); past STDIN_BACKLOG_BYTES
+   * unread, replies are dropped (the server is not reading them anyway).
+   */
+  private reply(message: Record<string, unknown>): void {
+    if (this.child.stdin.writableLength > STDIN_BACKLOG_BYTES) {
+      this.repliesDropped++;
+      return;
+    }
+    this.write(message);
+  }
+
   private onEvents(events: StdoutEvent[]): void {
     const { redact, clock, transcript } = this.hooks;
     for (const event of events) {
@@ -366,7 +389,7 @@ export class StdioSession {
         // waits until Codex's startup deadline.
         if (!this.handshakeDone && message.method === 'ping') {
           this.hooks.transcript?.add('note', "answered the server's ping before the handshake completed, as Codex does");
-          this.write({ jsonrpc: '2.0', id, result: {} });
+          this.reply({ jsonrpc: '2.0', id, result: {} });
           return;
         }
         if (!this.handshakeDone) {
@@ -374,8 +397,8 @@ export class StdioSession {
           this.hooks.transcript?.add('note', `left the server's ${message.method} request unanswered: the handshake is not complete`);
           return;
         }
-        if (message.method === 'ping') this.write({ jsonrpc: '2.0', id, result: {} });
-        else this.write({ jsonrpc: '2.0', id, error: { code: -32601, message: 'Method not found' } });
+        if (message.method === 'ping') this.reply({ jsonrpc: '2.0', id, result: {} });
+        else this.reply({ jsonrpc: '2.0', id, error: { code: -32601, message: 'Method not found' } });
       }
       return;
     }
@@ -383,7 +406,11 @@ export class StdioSession {
     // with Codex 0.171, such a server connects. So does the session, noting the deviation.
     const numeric = typeof id === 'string' && /^(?:0|[1-9]\d{0,15})$/.test(id) && this.waiting.has(Number(id)) ? Number(id) : undefined;
     if (numeric !== undefined) this.idsAsStrings.push(id as string);
-    const key = typeof id === 'number' ? id : numeric;
+    // An error with a null id (the server could not read a request) fails the oldest request
+    // waiting, as rmcp does: Codex reports it as the answer ("JSON-RPC error: -32700: parse
+    // error", measured with 0.171.0).
+    const nullError = id === null && 'error' in message && this.waiting.size > 0 ? Math.min(...this.waiting.keys()) : undefined;
+    const key = typeof id === 'number' ? id : (numeric ?? nullError);
     const waiter = key !== undefined ? this.waiting.get(key) : undefined;
     if (!waiter) {
       if (this.waiting.size > 0 && ('result' in message || 'error' in message) && this.unmatched.length < 5) {

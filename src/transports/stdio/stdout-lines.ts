@@ -202,7 +202,10 @@ export class StdoutLineReader {
 
   private line(rawLine: string, events: StdoutEvent[], invalidUtf8 = false): void {
     const crlf = rawLine.endsWith('\r');
-    const line = crlf ? rawLine.slice(0, -1) : rawLine;
+    // A byte order mark before a message is read by Codex 0.171.0 as if absent (measured on the
+    // first line and on a later one), so it is dropped here.
+    const unmarked = rawLine.charCodeAt(0) === 0xfeff ? rawLine.slice(1) : rawLine;
+    const line = crlf ? unmarked.slice(0, -1) : unmarked;
 
     if (line.length > LARGE_ANSWER_BYTES) {
       const count = countJsonValues(line, JSON_MAX_VALUES);
