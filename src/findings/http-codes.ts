@@ -343,6 +343,16 @@ export const HTTP_CODES = {
     detection: 'The HTTP parser rejects the response head; the parser\'s error code names the cause.',
     fix: 'A server-side fix: never put raw control characters (CR, LF, NUL, ESC…) into a header value; encode them.',
   },
+  'wire.content-type-case': {
+    title: 'Content-Type in capitals, which Codex does not read',
+    severity: 'error',
+    stage: 'initialize',
+    explanation:
+      'HTTP media types are case-insensitive, but Codex\'s MCP client (rmcp) checks that the Content-Type header starts with "application/json" or "text/event-stream" exactly as written. A server answering "Application/JSON" or "TEXT/EVENT-STREAM" is refused: "Unexpected content type: Some(…)" (measured with Codex 0.171.0, for initialize and tools/list).',
+    detection: 'The answer\'s Content-Type is application/json or text/event-stream in another letter case.',
+    fix: 'A server-side fix: send the media type in lower case ("application/json", "text/event-stream").',
+    codexSays: ['handshaking with MCP server failed: … Unexpected content type: Some("Application/JSON")'],
+  },
   'wire.headers-too-large': {
     title: 'Response headers Codex refuses for their size or number',
     severity: 'error',

@@ -4,7 +4,7 @@ import { makeFinding } from '../../findings/make-finding.ts';
 import type { Finding, StageName } from '../../types.ts';
 import { CODEX_ACCEPT, initializeParams } from '../../transports/http/codex-headers.ts';
 import { exchangeFollowingRedirects, type FollowedExchange, type HttpClient } from '../../transports/http/http-exchange.ts';
-import { isObject, rpcRequest } from '../../transports/http/jsonrpc.ts';
+import { isObject, rpcRequest, sameId } from '../../transports/http/jsonrpc.ts';
 import type { HttpExchangeState } from './exchange-state.ts';
 
 /** Codex retries initialize, notifications/initialized and tools/list on these, after 250 and 1000 ms. */
@@ -21,7 +21,7 @@ export function initializeSpec(st: HttpExchangeState, url: string) {
     headers: { ...st.codex.headers, Accept: CODEX_ACCEPT },
     body: rpcRequest(INIT_ID, 'initialize', initializeParams()),
     label: 'initialize',
-    until: (event: { message?: unknown; kind: string }) => event.kind === 'endpoint' || (isObject(event.message) && event.message.id === INIT_ID),
+    until: (event: { message?: unknown; kind: string }) => event.kind === 'endpoint' || (isObject(event.message) && sameId(event.message.id, INIT_ID)),
   };
 }
 

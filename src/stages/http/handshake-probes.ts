@@ -4,7 +4,7 @@ import type { ServerContext } from '../../pipeline/context.ts';
 import type { Finding } from '../../types.ts';
 import { CODEX_ACCEPT } from '../../transports/http/codex-headers.ts';
 import { bodyPreview, isLoopback } from '../../transports/http/http-findings.ts';
-import { isObject, readAnswer, rpcRequest } from '../../transports/http/jsonrpc.ts';
+import { isObject, readAnswer, rpcRequest, sameId } from '../../transports/http/jsonrpc.ts';
 import { describeSseEvent } from '../../transports/http/sse-reader.ts';
 import { withDeviation } from '../../transports/http/protocol-deviation.ts';
 import { initializeSpec } from './codex-requests.ts';
@@ -92,7 +92,7 @@ export async function staleSessionProbe(ctx: ServerContext, st: HttpExchangeStat
     body: rpcRequest(id, 'tools/list'),
     label: 'unknown-session probe',
     timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
-    until: (event) => isObject(event.message) && event.message.id === id,
+    until: (event) => isObject(event.message) && sameId(event.message.id, id),
     maxBodyBytes: 64 * 1024,
   });
   const res = ex.response;

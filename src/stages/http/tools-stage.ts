@@ -4,7 +4,7 @@ import type { ServerContext, StageOutcome } from '../../pipeline/context.ts';
 import type { Finding } from '../../types.ts';
 import type { Exchange } from '../../transports/http/http-exchange.ts';
 import { bodyPreview, networkFinding } from '../../transports/http/http-findings.ts';
-import { isObject, readAnswer, rpcRequest } from '../../transports/http/jsonrpc.ts';
+import { isObject, readAnswer, rpcRequest, sameId } from '../../transports/http/jsonrpc.ts';
 import { framingFinding, framingProblem } from '../../transports/http/answer-framing.ts';
 import { closeSessionChecked } from '../../transports/http/session-probes.ts';
 import { checkTools, toolsSummary } from '../validate-tools.ts';
@@ -48,7 +48,7 @@ export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, inpu
       // As Codex 0.171.0 sends it: ids from 1 after initialize's 0, a progressToken from 0.
       body: rpcRequest(id, 'tools/list', { ...(cursor !== undefined && { cursor }), _meta: { progressToken: page - 1 } }),
       label: `tools/list${page > 1 ? ` page ${page}` : ''}`,
-      until: (event: { message?: unknown }) => isObject(event.message) && event.message.id === id,
+      until: (event: { message?: unknown }) => isObject(event.message) && sameId(event.message.id, id),
     });
     let ex = (await sendWithRetries(ctx, st, listSpec)).followed.exchange;
     if (st.login && (ex.response?.status === 401 || ex.response?.status === 403)) {
@@ -154,7 +154,7 @@ async function callToolProbe(ctx: ServerContext, st: HttpExchangeState, login: L
         headers: sessionHeaders(st),
         body: rpcRequest(id, 'tools/call', { name: tool, arguments: {} }),
         label: `tools/call ${tool}`,
-        until: (event: { message?: unknown }) => isObject(event.message) && event.message.id === id,
+        until: (event: { message?: unknown }) => isObject(event.message) && sameId(event.message.id, id),
       }))
     ).followed.exchange;
     return ex.response ?? NO_ANSWER;

@@ -3,7 +3,7 @@ import type { ServerContext } from '../../pipeline/context.ts';
 import type { Finding, StageName } from '../../types.ts';
 import type { Exchange } from './http-exchange.ts';
 import { bodyPreview } from './http-findings.ts';
-import { isObject, type RpcId } from './jsonrpc.ts';
+import { isObject, type RpcId, sameId } from './jsonrpc.ts';
 import { withDeviation } from './protocol-deviation.ts';
 import { describeSseEvent } from './sse-reader.ts';
 import { CODEX } from '../../codex/codex-version.ts';
@@ -28,7 +28,7 @@ export function framingProblem(exchange: Exchange, id: RpcId): FramingProblem | 
   if (res.sse) {
     const events = res.sse.events;
     const messages = events.filter((e) => e.kind === 'jsonrpc');
-    if (messages.some((e) => isObject(e.message) && e.message.id === id)) return undefined;
+    if (messages.some((e) => isObject(e.message) && sameId(e.message.id, id))) return undefined;
     const notJson = messages.find((e) => e.invalidJson);
     if (notJson) return { kind: 'sse-invalid', reason: 'not-json', event: describeSseEvent(notJson) };
     const notRpc = messages.find((e) => !isObject(e.message) || e.message.jsonrpc !== '2.0');

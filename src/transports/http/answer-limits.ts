@@ -7,7 +7,7 @@ import type { ServerContext, StageOutcome } from '../../pipeline/context.ts';
 import { describeWireProblem, wireProblems, type WireProblem } from '../codex-wire.ts';
 import type { StageName } from '../../types.ts';
 import type { Exchange } from './http-exchange.ts';
-import { isObject, type RpcId } from './jsonrpc.ts';
+import { isObject, type RpcId, sameId } from './jsonrpc.ts';
 
 /**
  * An HTTP answer checked against the doctor's bounds and Codex's JSON reader, before anything
@@ -64,6 +64,23 @@ export function httpAnswerLimits(ctx: ServerContext, exchange: Exchange, id: Rpc
       ],
     };
   }
+  // rmcp (Codex 0.171.0) compares the Content-Type as written, case included: "Application/JSON"
+  // or "TEXT/EVENT-STREAM" fail ("Unexpected content type: Some(…)", measured); undici and the
+  // doctor's own reading compare media types without case, as HTTP says.
+  const written = res.headers['content-type'];
+  const essence = written?.split(';')[0]!.trim().toLowerCase();
+  if (written !== undefined && res.status < 300 && (essence === 'application/json' || essence === 'text/event-stream') && !written.trimStart().startsWith(essence)) {
+    return {
+      summary: `Content-Type "${ctx.redact.text(written)}", which Codex does not read`,
+      findings: [
+        makeFinding('wire.content-type-case', {
+          stage,
+          message: `The answer of "${name}" to ${request} has Content-Type "${ctx.redact.text(written)}". Media types are case-insensitive in HTTP, but Codex compares the header as written and fails ("Unexpected content type: Some(\"${ctx.redact.text(written)}\")").`,
+          evidence: { request, status: res.status, contentType: ctx.redact.text(written) },
+        }),
+      ],
+    };
+  }
   if (res.contentEncoding !== undefined) {
     return {
       summary: `an answer with Content-Encoding ${res.contentEncoding}, which Codex does not decode`,
@@ -78,7 +95,7 @@ export function httpAnswerLimits(ctx: ServerContext, exchange: Exchange, id: Rpc
   }
   let problems: WireProblem[] = [];
   if (res.sse) {
-    const event = res.sse.events.find((e) => e.kind === 'jsonrpc' && isObject(e.message) && e.message.id === id);
+    const event = res.sse.events.find((e) => e.kind === 'jsonrpc' && isObject(e.message) && sameId(e.message.id, id));
     if (event) problems = wireProblems(event.data, { invalidUtf8: res.invalidUtf8 && event.data.includes('\uFFFD') });
   } else if (res.body !== '') {
     problems = wireProblems(res.body, { invalidUtf8: res.invalidUtf8 });

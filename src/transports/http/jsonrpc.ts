@@ -81,7 +81,7 @@ export function errorBody(text: string): RpcError | undefined {
 }
 
 function asAnswer(value: unknown, id: RpcId): RpcAnswer | undefined {
-  if (!isObject(value) || value.id !== id) return undefined;
+  if (!isObject(value) || !sameId(value.id, id)) return undefined;
   if ('error' in value && isObject(value.error)) {
     const e = value.error;
     return {
@@ -101,6 +101,14 @@ function describeNonAnswer(value: unknown, id: RpcId): string {
   if (!isObject(value)) return `the body is JSON but not a JSON-RPC object (${clip(JSON.stringify(value))})`;
   if (!('jsonrpc' in value) && !('result' in value) && !('error' in value)) return `the body is JSON but not JSON-RPC (${clip(JSON.stringify(value))})`;
   return `the answer's id is ${JSON.stringify(value.id)}, not ${JSON.stringify(id)}`;
+}
+
+/**
+ * A response's id matches the request's: the same value, or the request's number sent back as a
+ * string ("0" for 0), which Codex 0.171.0 (rmcp) accepts over HTTP as over stdio (measured).
+ */
+export function sameId(answer: unknown, request: RpcId): boolean {
+  return answer === request || (typeof answer === 'string' && typeof request === 'number' && answer === String(request));
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { Finding, StageName } from '../../types.ts';
 import { CODEX_ACCEPT } from './codex-headers.ts';
 import type { Exchange, HttpClient } from './http-exchange.ts';
 import { bodyPreview } from './http-findings.ts';
-import { isObject, readAnswer, rpcRequest } from './jsonrpc.ts';
+import { isObject, readAnswer, rpcRequest, sameId } from './jsonrpc.ts';
 import { withDeviation } from './protocol-deviation.ts';
 import { describeSseEvent } from './sse-reader.ts';
 import { CODEX } from '../../codex/codex-version.ts';
@@ -56,7 +56,7 @@ async function ping(ctx: ServerContext, client: HttpClient, headers: Record<stri
     body: rpcRequest(id, 'ping'),
     label,
     timeoutMs: budget,
-    until: (event) => isObject(event.message) && event.message.id === id,
+    until: (event) => isObject(event.message) && sameId(event.message.id, id),
     maxBodyBytes: 64 * 1024,
   });
   const res = exchange.response;

@@ -2,7 +2,7 @@ import type { ServerContext } from '../../pipeline/context.ts';
 import { VERSION } from '../../version.ts';
 import { CODEX_ACCEPT, initializeParams } from './codex-headers.ts';
 import { exchangeFollowingRedirects, type Exchange, type HttpClient } from './http-exchange.ts';
-import { isObject, readAnswer, rpcRequest } from './jsonrpc.ts';
+import { isObject, readAnswer, rpcRequest, sameId } from './jsonrpc.ts';
 import type { SseEvent } from './sse-reader.ts';
 
 /**
@@ -61,7 +61,7 @@ export async function probeModern(ctx: ServerContext, client: HttpClient, url: s
     }),
     label: 'modern-era probe (server/discover)',
     timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
-    until: (event) => isObject(event.message) && event.message.id === id,
+    until: (event) => isObject(event.message) && sameId(event.message.id, id),
     maxBodyBytes: 256 * 1024,
   });
   if (!exchange.response || exchange.failure) return { exchange };
@@ -128,7 +128,7 @@ export async function probeSiblings(ctx: ServerContext, client: HttpClient, url:
       body: rpcRequest(0, 'initialize', initializeParams()),
       label: 'sibling endpoint probe',
       timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
-      until: (event) => isObject(event.message) && event.message.id === 0,
+      until: (event) => isObject(event.message) && sameId(event.message.id, 0),
       maxBodyBytes: 256 * 1024,
     });
     const ex = followed.exchange;

@@ -1,0 +1,77 @@
+// Streamable HTTP answers that Codex 0.171.0 reads differently from HTTP's letter (found by blind
+// testing, each asked of the oracle): a Content-Type in capitals is refused, an id sent back as
+// the string of the request's number is accepted.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, describe, it } from 'node:test';
+import { askCodex, codexAvailable } from './helpers/codex-oracle.ts';
+import { checkJson, tempConfig } from './helpers/cli.ts';
+
+const INIT = (id: unknown) => ({ jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'w', version: '1' } } });
+const TOOLS = (id: unknown) => ({ jsonrpc: '2.0', id, result: { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] } });
+
+interface Case {
+  name: string;
+  /** Content-Type and id of the answers to initialize and tools/list. */
+  init: { type: string; stringId?: boolean };
+  tools: { type: string; stringId?: boolean };
+  codexConnects: boolean;
+  code?: string;
+}
+
+const CASES: Case[] = [
+  { name: 'ct_init_caps', init: { type: 'Application/JSON' }, tools: { type: 'application/json' }, codexConnects: false, code: 'wire.content-type-case' },
+  { name: 'ct_init_sse_caps', init: { type: 'TEXT/EVENT-STREAM' }, tools: { type: 'application/json' }, codexConnects: false, code: 'wire.content-type-case' },
+  { name: 'ct_tools_caps', init: { type: 'application/json' }, tools: { type: 'APPLICATION/JSON' }, codexConnects: false, code: 'wire.content-type-case' },
+  { name: 'ct_charset', init: { type: 'application/json; charset=utf-8' }, tools: { type: 'text/event-stream; charset=utf-8' }, codexConnects: true },
+  { name: 'id_string_init', init: { type: 'application/json', stringId: true }, tools: { type: 'application/json' }, codexConnects: true },
+  { name: 'id_string_tools', init: { type: 'application/json' }, tools: { type: 'application/json', stringId: true }, codexConnects: true },
+];
+
+const servers: Server[] = [];
+after(() => {
+  for (const s of servers) s.close();
+});
+
+function serve(c: Case): Promise<string> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      const msg = JSON.parse(body);
+      if (msg.id === undefined) return void res.writeHead(202).end();
+      const answer = msg.method === 'initialize' ? c.init : msg.method === 'tools/list' ? c.tools : undefined;
+      if (!answer) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: msg.method === 'resources/list' ? { resources: [] } : { resourceTemplates: [] } }));
+      const id = answer.stringId ? String(msg.id) : msg.id;
+      const json = JSON.stringify(msg.method === 'initialize' ? INIT(id) : TOOLS(id));
+      const sse = answer.type.toLowerCase().startsWith('text/event-stream');
+      res.writeHead(200, { 'content-type': answer.type, 'mcp-session-id': 's1' });
+      res.end(sse ? `event: message\ndata: ${json}\n\n` : json);
+    });
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`)));
+}
+
+describe('HTTP answers as Codex reads them', () => {
+  it('Content-Type case and string ids: the doctor fails exactly where Codex does, and names it', { timeout: 120_000 }, async () => {
+    let toml = '';
+    for (const c of CASES) toml += `[mcp_servers.${c.name}]\nurl = "${await serve(c)}"\nstartup_timeout_sec = 8\n\n`;
+    const cfg = tempConfig(toml);
+    try {
+      const { report } = await checkJson(['--config', cfg.path], { timeoutMs: 60_000 });
+      for (const c of CASES) {
+        const server = report.servers.find((s: any) => s.name === c.name);
+        const codes = server.findings.map((f: any) => f.code);
+        assert.equal(server.status === 'fail', !c.codexConnects, `${c.name}: ${server.status} ${codes.join(' ')}`);
+        if (c.code) assert.ok(codes.includes(c.code), `${c.name}: ${codes.join(' ')}`);
+      }
+    } finally {
+      cfg.cleanup();
+    }
+    if (!codexAvailable()) return;
+    const codex = await askCodex(toml, { timeoutMs: 60_000 });
+    for (const c of CASES) assert.equal(codex.servers[c.name]?.connected, c.codexConnects, `${c.name}: Codex ${codex.servers[c.name]?.error ?? 'connected'}`);
+  });
+});
