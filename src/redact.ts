@@ -70,9 +70,9 @@ export function createRedactor(secrets: Iterable<string | undefined> = []): Reda
     // argument that holds only references stays readable, and the values are registered themselves.
     if (/^(?:(?:Bearer|Basic|Token)\s+)?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)+$/i.test(trimmed)) return;
     // Very short values would redact ordinary words; they are not meaningful secrets either.
-    if (trimmed.length >= 4) known.add(trimmed);
+    if (trimmed.length >= 4) for (const form of secretForms(trimmed)) known.add(form);
     const bearer = /^(?:Bearer|Basic|Token)\s+(.+)$/i.exec(trimmed);
-    if (bearer?.[1] && bearer[1].length >= 4) known.add(bearer[1]);
+    if (bearer?.[1] && bearer[1].length >= 4) for (const form of secretForms(bearer[1])) known.add(form);
     if (known.size !== before) longestFirst = [...known].sort((a, b) => b.length - a.length);
   };
   for (const s of secrets) add(s);
@@ -172,13 +172,45 @@ export function decodeJwtClaims(token: string): Record<string, unknown> | undefi
 
 const SECRET_KEY_NAMES = /^(?:authorization|cookie|access_token|refresh_token|id_token|client_secret|password|token|api_key|apikey|secret|bearer_token)$/i;
 
+/**
+ * A secret and the forms a server may echo it in: the value itself; base64 and base64url at each
+ * of the three alignments it can take inside a longer encoded text (`user:secret` in a Basic
+ * header), less the characters its neighbours share; percent-encoding; hex; and a tool name made
+ * of it as Codex makes one (`use sk-live-…` → `use_sk_live_…`). Found by blind testing: a server
+ * echoing the token base64- or URL-encoded, or inside a tool name, had it printed.
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set<string>([secret]);
+  if (secret.length >= 6) {
+    const bytes = Buffer.from(secret, 'utf8');
+    for (let shift = 0; shift < 3; shift++) {
+      const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+      // Characters 4 on (past the group the neighbour shares) to the last group of the secret alone.
+      const core = encoded.slice(shift === 0 ? 0 : 4, Math.floor((shift + bytes.length) / 3) * 4);
+      if (core.length >= 8) {
+        forms.add(core);
+        forms.add(core.replaceAll('+', '-').replaceAll('/', '_'));
+      }
+    }
+    forms.add(bytes.toString('base64'));
+    forms.add(bytes.toString('base64url'));
+    forms.add(encodeURIComponent(secret));
+    forms.add(bytes.toString('hex'));
+    forms.add(bytes.toString('hex').toUpperCase());
+    forms.add(secret.replace(/[^A-Za-z0-9_-]/g, '_'));
+    forms.add(secret.replace(/[^A-Za-z0-9_]/g, '_'));
+  }
+  return [...forms].filter((f) => f.length >= 4);
+}
+
 function deepRedact(input: unknown, text: (s: string) => string): unknown {
   if (typeof input === 'string') return text(input);
   if (Array.isArray(input)) return input.map((item) => deepRedact(item, text));
   if (input && typeof input === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, val] of Object.entries(input)) {
-      out[key] = SECRET_KEY_NAMES.test(key) && typeof val === 'string' && val !== '' ? REDACTED : deepRedact(val, text);
+      // Keys come from the wire too (a schema's property names): a secret there is redacted.
+      out[text(key)] = SECRET_KEY_NAMES.test(key) && typeof val === 'string' && val !== '' ? REDACTED : deepRedact(val, text);
     }
     return out;
   }
@@ -189,7 +221,7 @@ function deepRedact(input: unknown, text: (s: string) => string): unknown {
 const MAX_WALK_DEPTH = 100;
 
 /**
- * Every string in `input` (keys kept, values only) through `redact.text`: the last pass over a
+ * Every string in `input` (keys and values) through `redact.text`: the last pass over a
  * whole report before it is rendered, so a wire string that a finding builder forgot to redact
  * (a server echoing the token it was sent, in a challenge, an error or a server name) is still
  * caught by the secrets registered before the first request. Strings are otherwise unchanged.
@@ -205,7 +237,7 @@ export function redactStrings<T>(input: T, redact: Pick<Redactor, 'text'>): T {
       return out;
     }
     const out: Record<string, unknown> = {};
-    for (const [key, val] of Object.entries(value)) out[key] = walk(val, depth + 1);
+    for (const [key, val] of Object.entries(value)) out[redact.text(key)] = walk(val, depth + 1);
     return out;
   };
   return walk(input, 0) as T;

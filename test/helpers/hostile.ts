@@ -138,6 +138,9 @@ export function secretForms(secret: string): string[] {
     encodeURIComponent(secret),
     Buffer.from(secret).toString('base64').replace(/=+$/, ''),
     Buffer.from(secret).toString('base64url'),
+    Buffer.from(secret).toString('hex'),
+    // As a tool name Codex makes of it (`use <secret>` → `use_<secret with _>`).
+    secret.replace(/[^A-Za-z0-9_]/g, '_'),
   ]);
   return [...forms].filter((f) => f.length >= 8);
 }
