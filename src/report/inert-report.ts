@@ -15,10 +15,13 @@
  */
 import type { Report } from '../types.ts';
 
+// Controls, the line and paragraph separators, and the bidirectional marks, embeddings, overrides
+// and isolates (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069): a server name holding
+// U+202E reorders what a terminal shows after it ("Trojan Source"), found by blind testing.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 // eslint-disable-next-line no-control-regex
-const CONTROL_OR_NEWLINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL_OR_NEWLINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\t' };
 
@@ -60,7 +63,8 @@ export function inertReport(report: Report): Report {
     if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
     if (Array.isArray(value)) return value.map((v) => walk(v, key, depth + 1, inEvidence));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[inEvidence ? inertLine(k) : k] = walk(v, k, depth + 1, inEvidence || k === 'evidence');
+    // Keys too: a schema's property names come from the wire.
+    for (const [k, v] of Object.entries(value)) out[inertLine(k)] = walk(v, k, depth + 1, inEvidence || k === 'evidence');
     return out;
   };
   return walk(report, undefined, 0, false) as Report;

@@ -10,7 +10,7 @@ export function renderJson(report: Report, options: { verbose: boolean }): strin
   // JSON.stringify escapes C0 controls but leaves DEL, the C1 controls (U+009B is a terminal's
   // CSI) and the JS line separators raw: escaped too, the document is the same JSON and a report
   // printed to a terminal stays inert. They can only occur inside strings.
-  return `${JSON.stringify(jsonReport(report, options), null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  return `${JSON.stringify(jsonReport(report, options), null, 2).replace(/[\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
 export function jsonReport(report: Report, options: { verbose: boolean }): Record<string, unknown> {

@@ -158,9 +158,12 @@ export interface HostileExpectations {
   maxRssMb?: number;
 }
 
-/** Raw C0 controls other than \n and \t, DEL and C1 controls (ESC, BEL, NUL, CR included). */
+/**
+ * Raw C0 controls other than \n and \t, DEL and C1 controls (ESC, BEL, NUL, CR included), the
+ * line and paragraph separators, and the bidirectional controls (U+202E reorders a line).
+ */
 // eslint-disable-next-line no-control-regex
-const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /** The invariants every hostile case must keep, whatever the case's own finding is. */
 export function assertHostileInvariants(run: HostileRun, expect: HostileExpectations): void {
