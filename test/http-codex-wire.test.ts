@@ -74,4 +74,35 @@ describe('HTTP answers as Codex reads them', () => {
     const codex = await askCodex(toml, { timeoutMs: 60_000 });
     for (const c of CASES) assert.equal(codex.servers[c.name]?.connected, c.codexConnects, `${c.name}: Codex ${codex.servers[c.name]?.error ?? 'connected'}`);
   });
+
+  it('a bearer token with a line break or another control character: Codex fails before sending anything, so does the doctor (a tab is fine)', { timeout: 120_000 }, async () => {
+    const url = await serve({ name: 'tok', init: { type: 'application/json' }, tools: { type: 'application/json' }, codexConnects: true });
+    const cases: Record<string, [token: string, connects: boolean]> = {
+      trailing_newline: ['tok-SECRET-value\n', false],
+      embedded_crlf: ['tok-SECRET-value\r\nX-Injected: 1', false],
+      control: ['tok-SECRET\u0001value', false],
+      tab: ['tok-SECRET\tvalue', true],
+    };
+    let toml = '';
+    const env: Record<string, string> = {};
+    for (const [name, [token]] of Object.entries(cases)) {
+      toml += `[mcp_servers.${name}]\nurl = "${url}"\nbearer_token_env_var = "TOK_${name.toUpperCase()}"\nstartup_timeout_sec = 8\n\n`;
+      env[`TOK_${name.toUpperCase()}`] = token;
+    }
+    const cfg = tempConfig(toml);
+    try {
+      const { report, stdout } = await checkJson(['--config', cfg.path], { env, timeoutMs: 60_000 });
+      for (const [name, [, connects]] of Object.entries(cases)) {
+        const server = report.servers.find((s: any) => s.name === name);
+        assert.equal(server.status === 'fail', !connects, `${name}: ${server.status}`);
+        if (!connects) assert.ok(server.findings.some((f: any) => f.code === 'config.invalid-value'), name);
+      }
+      assert.doesNotMatch(stdout, /SECRET/);
+    } finally {
+      cfg.cleanup();
+    }
+    if (!codexAvailable()) return;
+    const codex = await askCodex(toml, { timeoutMs: 60_000, env: { ...process.env, ...env } as Record<string, string> });
+    for (const [name, [, connects]] of Object.entries(cases)) assert.equal(codex.servers[name]?.connected, connects, `${name}: Codex ${codex.servers[name]?.error ?? 'connected'}`);
+  });
 });

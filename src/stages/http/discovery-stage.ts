@@ -110,6 +110,17 @@ async function discoverEndpoint(ctx: ServerContext, st: HttpExchangeState, found
       }),
     ]);
   }
+  if (st.codex.invalidBearerVar) {
+    const { variable } = st.codex.invalidBearerVar;
+    return fail(`$${variable} holds characters a header cannot`, [
+      makeFinding('config.invalid-value', {
+        stage: 'discovery',
+        message: `bearer_token_env_var names $${variable}, whose value holds a character an HTTP header cannot carry (a line break or another control character), so Codex fails to start "${name}" before sending anything ("invalid HTTP header: failed to parse header value").`,
+        evidence: { variable },
+        fix: { summary: `Set $${variable} to the token alone, without line breaks (a token read from a file often ends with one).`, command: `export ${variable}="$(printf %s "$${variable}" | tr -d '\r\n')"` },
+      }),
+    ]);
+  }
   const bundle = ctx.deps.network?.ca;
   if (bundle?.error) {
     return fail(`$${bundle.variable} names an unusable CA file`, [

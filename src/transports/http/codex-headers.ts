@@ -27,6 +27,12 @@ export interface CodexHeaders {
   auth?: AuthSource;
   /** `bearer_token_env_var` names a variable that is unset or blank: Codex refuses to start. */
   missingBearerVar?: { variable: string; reason: 'unset' | 'empty' };
+  /**
+   * Its value holds characters a header cannot (CR, LF, other controls): unlike a bad
+   * `http_headers` value, Codex does not skip it but fails to start the server ("invalid HTTP
+   * header: failed to parse header value", measured with 0.171.0; no request is sent).
+   */
+  invalidBearerVar?: { variable: string };
   /** Headers Codex skips (a blank env variable, an invalid name or value), with the reason. */
   skipped: Array<{ header: string; reason: string }>;
 }
@@ -66,15 +72,17 @@ export function codexHeaders(server: Pick<ServerConfig, 'bearerTokenEnvVar' | 'h
   }
 
   let missingBearerVar: CodexHeaders['missingBearerVar'];
+  let invalidBearerVar: CodexHeaders['invalidBearerVar'];
   if (server.bearerTokenEnvVar !== undefined) {
     const value = env[server.bearerTokenEnvVar];
     if (value === undefined) missingBearerVar = { variable: server.bearerTokenEnvVar, reason: 'unset' };
     else if (value.trim() === '') missingBearerVar = { variable: server.bearerTokenEnvVar, reason: 'empty' };
+    else if (!HEADER_VALUE.test(value)) invalidBearerVar = { variable: server.bearerTokenEnvVar };
     else put('Authorization', `Bearer ${value}`, { kind: 'bearer_token_env_var', variable: server.bearerTokenEnvVar });
   }
 
   headers['User-Agent'] = `mcp-doctor/${VERSION} (codex-mcp-client compatible)`;
-  return { headers, auth, missingBearerVar, skipped };
+  return { headers, auth, missingBearerVar, ...(invalidBearerVar && { invalidBearerVar }), skipped };
 }
 
 /** "bearer token from $GITHUB_PAT", "Authorization from http_headers"... */
