@@ -91,6 +91,14 @@ export interface ServerContext {
    * (src/pipeline/large-answers.ts); absent in tests that build a context by hand (no bound).
    */
   largeAnswer?: LargeAnswerGate;
+  /**
+   * Stops the deadline while the doctor does something Codex does not (its own probes) or waits
+   * on itself (a large-answer slot); returns the resume. The pause counts at most the server's
+   * own budget in all. Absent in hand-made contexts (then nothing pauses).
+   */
+  pauseDeadline?(): () => void;
+  /** Milliseconds the deadline has stood still so far: not the server's time. */
+  pausedMs?(): number;
 }
 
 /** See src/pipeline/large-answers.ts. */

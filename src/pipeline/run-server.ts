@@ -204,6 +204,16 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
     },
     remainingMs: () => remainingDelay(deadline, pauses > 0 ? pausedAt : clock.now()),
     largeAnswer,
+    pauseDeadline() {
+      pause.pause();
+      let resumed = false;
+      return () => {
+        if (resumed) return;
+        resumed = true;
+        pause.resume();
+      };
+    },
+    pausedMs: () => pausedTotal + (pauses > 0 ? Math.max(0, Math.min(clock.now() - pausedAt, budgetMs - pausedTotal)) : 0),
   };
 
   let plan: ServerPlan | undefined;
@@ -214,6 +224,13 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       input.onStage?.(config.name, name);
+      // Codex 0.171.0 gives tools/list startup_timeout_sec of its own, after the handshake's
+      // (measured: initialize 3 s + tools/list 3 s connects with 5 s; tools/list 6 s fails "timed
+      // out awaiting tools/list after 5s"). A --timeout bounds the whole check instead.
+      if (name === 'tools' && options.timeoutMs === undefined && pauses === 0 && !controller.signal.aborted) {
+        deadline = clock.now() + budgetMs;
+        arm(budgetMs);
+      }
       const started = clock.now();
       let outcome: StageOutcome;
       let crashed = false;

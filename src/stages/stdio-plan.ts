@@ -374,7 +374,7 @@ async function initializeStage(ctx: ServerContext, state: StdioState): Promise<S
   if (outcome.kind === 'unparsed') {
     return { summary: `an answer to initialize too large to parse (${outcome.values} JSON values or more): not verified`, findings: takeNoise(ctx, state, 'initialize', 'start-up'), stop: 'not verified: an answer was too large to parse' };
   }
-  const elapsed = outcome.at - session.startedAt;
+  const elapsed = outcome.at - session.startedAt - (ctx.pausedMs?.() ?? 0);
   const verdict = classifyInitializeResponse(outcome.message, server.name, redact);
   const findings: Finding[] = takeNoise(ctx, state, 'initialize', 'start-up');
 
@@ -464,6 +464,9 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
   let cursor: string | undefined;
   let failure: Finding | undefined;
 
+  // tools/list has startup_timeout_sec of its own in Codex 0.171.0 (see run-server.ts).
+  const askedAt = ctx.deps.clock.now();
+  const pausedBefore = ctx.pausedMs?.() ?? 0;
   for (let page = 0; page < MAX_TOOL_PAGES; page++) {
     const listWatch = untilIdMismatch(session, ctx.signal);
     const outcome = await session.request('tools/list', cursor !== undefined ? { cursor } : undefined, listWatch.signal).finally(listWatch.done);
@@ -551,7 +554,8 @@ async function toolsStage(ctx: ServerContext, state: StdioState): Promise<StageO
     return { summary, findings };
   }
 
-  const total = listedAt - session.startedAt;
+  // Time the doctor kept the answer waiting (a large-answer slot) is not the server's.
+  const total = listedAt - askedAt - ((ctx.pausedMs?.() ?? 0) - pausedBefore);
   if (total > ctx.codexBudgetMs) {
     findings.push(startupTimeoutFinding(ctx, { phase: 'tools/list', stage: 'tools', measuredMs: total, waitedMs: total, launcher: state.launcher }));
   }

@@ -62,8 +62,8 @@ export function startupTimeout(ctx: ServerContext, st: HttpExchangeState, stage:
   return makeFinding('timeout.startup', {
     stage,
     message:
-      `Starting "${ctx.server.name}" as Codex does (${stage === 'initialize' ? 'initialize and notifications/initialized' : 'initialize through tools/list'}) took ${took} s, ` +
-      `but startup_timeout_sec is ${ctx.server.startupTimeoutSec} s: Codex gives up ("timed out handshaking with MCP server").`,
+      `${stage === 'initialize' ? `Starting "${ctx.server.name}" as Codex does (initialize and notifications/initialized)` : `Listing the tools of "${ctx.server.name}" (tools/list, every page)`} took ${took} s, ` +
+      `but startup_timeout_sec is ${ctx.server.startupTimeoutSec} s, which Codex allows for the handshake and again for tools/list: Codex gives up (${stage === 'initialize' ? '"timed out handshaking with MCP server"' : '"timed out awaiting tools/list"'}).`,
     evidence: { measuredMs: Math.round(st.codexMs), startupTimeoutSec: ctx.server.startupTimeoutSec },
     fix: timeoutFix(ctx, st.codexMs),
   });

@@ -17,7 +17,8 @@ import { CODEX } from '../../codex/codex-version.ts';
  * session id. The stateless probes that need no plan state live in transports/http/session-probes.ts.
  */
 
-const PROBE_MS = 3000;
+/** Each probe's own bound (they run at once, the deadline paused: see initialize-stage.ts). */
+const PROBE_MS = 2000;
 
 /**
  * The GET stream Codex opens after the handshake (seen on the wire): an event stream or 405 is
@@ -29,7 +30,8 @@ export async function getStreamProbe(ctx: ServerContext, st: HttpExchangeState):
     url: st.url,
     headers: { ...sessionHeaders(st), Accept: 'text/event-stream' },
     label: 'GET stream probe',
-    timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
+    timeoutMs: PROBE_MS,
+    ownTimeout: true,
     headersOnly: true,
   });
   const res = ex.response;
@@ -57,7 +59,8 @@ export async function originProbe(ctx: ServerContext, st: HttpExchangeState): Pr
     ...initializeSpec(st, st.url),
     headers: { ...st.codex.headers, Accept: CODEX_ACCEPT, Origin: evil },
     label: 'foreign-Origin probe',
-    timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
+    timeoutMs: PROBE_MS,
+    ownTimeout: true,
   });
   const res = ex.response;
   if (!res) return undefined;
@@ -68,7 +71,8 @@ export async function originProbe(ctx: ServerContext, st: HttpExchangeState): Pr
       url: st.url,
       headers: { ...st.codex.headers, 'Mcp-Session-Id': session, Origin: evil },
       label: 'close foreign-Origin probe session',
-      timeoutMs: Math.min(1000, ctx.remainingMs()),
+      timeoutMs: 1000,
+      ownTimeout: true,
     });
   }
   if (res.status >= 300 || ex.failure) return undefined;
@@ -91,7 +95,8 @@ export async function staleSessionProbe(ctx: ServerContext, st: HttpExchangeStat
     headers: { ...sessionHeaders(st), 'Mcp-Session-Id': randomUUID() },
     body: rpcRequest(id, 'tools/list'),
     label: 'unknown-session probe',
-    timeoutMs: Math.min(PROBE_MS, ctx.remainingMs()),
+    timeoutMs: PROBE_MS,
+    ownTimeout: true,
     until: (event) => isObject(event.message) && sameId(event.message.id, id),
     maxBodyBytes: 64 * 1024,
   });

@@ -216,20 +216,28 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
   // (their findings say "Codex works"), so they wait for --deep.
   const deep = ctx.options.deep === true;
   let staleStatus: number | undefined;
-  if (st.sessionId) {
-    const stream = await getStreamProbe(ctx, st);
+  // The probes run at once, with the deadline paused: they are the doctor's, not Codex's, so a
+  // slow server must not run out of time for tools/list because of them (blind testing: a server
+  // taking 2.6 s per initialize failed here, with Codex connecting in 3.2 s). Each is bounded.
+  const resume = ctx.pauseDeadline?.() ?? (() => undefined);
+  try {
+    if (!st.sessionId) ctx.transcript.add('note', 'no Mcp-Session-Id issued (stateless server): session checks skipped');
+    const [stream, stale, missing, versions, origin] = await Promise.all([
+      st.sessionId ? getStreamProbe(ctx, st) : undefined,
+      st.sessionId ? staleSessionProbe(ctx, st) : undefined,
+      st.sessionId && deep ? missingSessionProbe(ctx, st.client, sessionTarget(st)) : undefined,
+      deep ? protocolVersionProbes(ctx, st.client, sessionTarget(st)) : [],
+      originProbe(ctx, st),
+    ]);
     if (stream) findings.push(stream);
-    const stale = await staleSessionProbe(ctx, st);
-    if (stale.finding) findings.push(stale.finding);
-    staleStatus = stale.staleStatus;
-    const missing = deep ? await missingSessionProbe(ctx, st.client, sessionTarget(st)) : undefined;
+    if (stale?.finding) findings.push(stale.finding);
+    staleStatus = stale?.staleStatus;
     if (missing) findings.push(missing);
-  } else {
-    ctx.transcript.add('note', 'no Mcp-Session-Id issued (stateless server): session checks skipped');
+    findings.push(...versions);
+    if (origin) findings.push(origin);
+  } finally {
+    resume();
   }
-  if (deep) findings.push(...(await protocolVersionProbes(ctx, st.client, sessionTarget(st))));
-  const origin = await originProbe(ctx, st);
-  if (origin) findings.push(origin);
   return {
     outcome: {
       summary: `protocol ${version}, server ${info.name} ${info.version}${st.sessionId ? ', session issued' : ', stateless'}`,

@@ -33,6 +33,8 @@ export interface ToolsInput {
 export async function toolsStage(ctx: ServerContext, st: HttpExchangeState, input: ToolsInput): Promise<StageOutcome> {
   const name = ctx.server.name;
   if (!input.initialized) return { summary: 'initialize did not complete', skipped: true };
+  // tools/list has startup_timeout_sec of its own in Codex 0.171.0 (see run-server.ts).
+  st.codexMs = 0;
   const all: unknown[] = [];
   const seenCursors = new Set<string>();
   const sessionNotes: Finding[] = [];

@@ -31,6 +31,8 @@ export interface ExchangeSpec {
   maxBodyBytes?: number;
   /** Read only the status and headers, then close (a stream that may stay open). */
   headersOnly?: boolean;
+  /** `timeoutMs` alone bounds the request, not the server's deadline (probes run with it paused). */
+  ownTimeout?: boolean;
 }
 
 export interface HttpResponse {
@@ -147,8 +149,9 @@ export function createHttpClient(ctx: ServerContext): HttpClient {
   const exchange = async (spec: ExchangeSpec): Promise<Exchange> => {
     const started = now();
     const remaining = ctx.remainingMs();
-    const limit = Math.max(0, Math.min(spec.timeoutMs ?? remaining, remaining));
-    const byDeadline = limit >= remaining;
+    // A probe of the doctor's own is bounded by its timeout alone (it runs with the deadline paused).
+    const limit = spec.ownTimeout && spec.timeoutMs !== undefined ? spec.timeoutMs : Math.max(0, Math.min(spec.timeoutMs ?? remaining, remaining));
+    const byDeadline = !spec.ownTimeout && limit >= remaining;
     const abort: Abort = {};
     inflight.set(abort, limit);
     // A request bounded by the deadline ends with it; the deadline can move (a paused wait for a

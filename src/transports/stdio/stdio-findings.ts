@@ -267,7 +267,10 @@ export function startupTimeoutFinding(
   const cutShort = !input.measuredMs && timeoutMs !== undefined && timeoutMs < budgetMs;
   let message: string;
   if (input.measuredMs) {
-    message = `"${server.name}" answered ${input.phase} only after ${seconds(input.measuredMs)} from start, but Codex allows ${budget} for initialize and tools/list together, so Codex gives up on it.`;
+    message =
+      input.phase === 'initialize'
+        ? `"${server.name}" answered initialize only after ${seconds(input.measuredMs)} from start, but Codex allows ${budget} for the handshake, so Codex gives up on it ("timed out handshaking with MCP server").`
+        : `"${server.name}" answered tools/list only ${seconds(input.measuredMs)} after it was asked, but Codex allows ${budget} for tools/list (and as much again for the handshake before it), so Codex gives up on it ("timed out awaiting tools/list").`;
   } else if (cutShort) {
     message = `"${server.name}" did not answer ${input.phase} within the --timeout of ${seconds(timeoutMs)}, which is shorter than the ${budget} Codex allows: run the check without --timeout to see whether it starts in time for Codex.`;
   } else {
