@@ -40,7 +40,9 @@ async function countingRelay(target: URL): Promise<{ url: string; connections: (
 
 describe('connection reuse', () => {
   for (const deep of [false, true]) {
-    test(`a healthy JSON server is checked over one connection${deep ? ' (--deep, 12 requests)' : ' (7 requests)'}`, { timeout: 60_000 }, async () => {
+    // Codex's requests share one connection; the doctor's three probes run at once (with the
+    // deadline paused, see initialize-stage.ts), so two of them may open one more each.
+    test(`a healthy JSON server is checked over one connection, and at most two more for the probes that run at once${deep ? ' (--deep, 12 requests)' : ' (7 requests)'}`, { timeout: 60_000 }, async () => {
       const server = await startFixtureServer('healthy-json');
       const relay = await countingRelay(new URL(server.url));
       try {
@@ -48,7 +50,7 @@ describe('connection reuse', () => {
         assert.equal(code, 0);
         assert.equal(report.servers[0]!.status, 'ok');
         assert.equal(server.requests.length, deep ? 12 : 7);
-        assert.equal(relay.connections(), 1, `${relay.connections()} connections for ${server.requests.length} requests`);
+        assert.ok(relay.connections() <= 3, `${relay.connections()} connections for ${server.requests.length} requests`);
       } finally {
         await relay.close();
         await server.close();

@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { isTable } from './check-context.ts';
+import { carryFloatMarks } from './float-literals.ts';
 
 /**
  * How Codex composes its config from layers (Codex 0.171.0, `codex-rs/config/src/loader/mod.rs`;
@@ -45,6 +46,7 @@ export function mergeToml(base: Record<string, unknown>, overlay: Record<string,
     const existing = Object.hasOwn(out, key) ? out[key] : undefined;
     setOwn(out, key, isTable(existing) && isTable(value) ? mergeToml(existing, value) : value);
   }
+  carryFloatMarks(out, base, overlay);
   return out;
 }
 

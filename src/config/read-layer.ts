@@ -3,6 +3,7 @@ import { makeFinding } from '../findings/make-finding.ts';
 import type { Redactor } from '../redact.ts';
 import type { Finding } from '../types.ts';
 import { CONFIG_MAX_BYTES } from '../limits.ts';
+import { markFloatLiterals } from './float-literals.ts';
 import { CODEX } from '../codex/codex-version.ts';
 
 /** Reads one TOML file of the config: its document, or why it is missing, or a parse-error finding. */
@@ -75,7 +76,9 @@ export async function readLayer(path: string, deps: LayerReader, redact: Redacto
   }
   if (text.length > MAX_CONFIG_BYTES) return { ok: false, finding: unreadableFinding(path, `is larger than the ${formatMiB(MAX_CONFIG_BYTES)} mcp-doctor reads`, 'too-large') };
   try {
-    return { ok: true, document: parse(text, PARSE_OPTIONS) as Record<string, unknown>, text };
+    const document = parse(text, PARSE_OPTIONS) as Record<string, unknown>;
+    markFloatLiterals(document, text);
+    return { ok: true, document, text };
   } catch (error) {
     const line = error instanceof TomlError ? error.line : undefined;
     const column = error instanceof TomlError ? error.column : undefined;

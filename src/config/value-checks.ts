@@ -1,6 +1,7 @@
 import { addFinding, isTable, typeName, where, type ServerCheckContext } from './check-context.ts';
 import { APPROVAL_MODES, AUTH_MODES, ENV_VAR_SOURCES, TOOL_SURFACES } from './codex-keys.ts';
 import { serverSnippet } from './toml-snippet.ts';
+import { isFloatLiteral } from './float-literals.ts';
 
 /**
  * Type checks of known keys, as Codex deserializes them (`RawMcpServerConfig`). A value serde
@@ -9,6 +10,7 @@ import { serverSnippet } from './toml-snippet.ts';
 type Kind =
   | 'string'
   | 'command'
+  | 'cwd'
   | 'url'
   | 'bool'
   | 'seconds'
@@ -29,7 +31,7 @@ const KINDS: Record<string, Kind> = {
   args: 'args',
   env: 'string-table',
   env_vars: 'env-vars',
-  cwd: 'string',
+  cwd: 'cwd',
   url: 'url',
   bearer_token_env_var: 'string',
   http_headers: 'string-table',
@@ -117,6 +119,12 @@ function checkKind(kind: Kind, value: unknown, ctx: ServerCheckContext): Problem
   switch (kind) {
     case 'string':
       return typeof value === 'string' ? undefined : { expected: 'a string', suggestion: typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined };
+    case 'cwd':
+      if (typeof value !== 'string') return { expected: 'a string (a directory)' };
+      // Codex starts the server in "" as given, and the start fails (measured with 0.171.0:
+      // "No such file or directory (os error 2)"; found by blind testing).
+      if (value === '') return { expected: 'a directory', detail: 'is empty: Codex starts the server in no directory at all and the start fails ("No such file or directory (os error 2)")', refusesConfig: false };
+      return undefined;
     case 'command':
       if (typeof value !== 'string') return { expected: 'a string (the program to run)' };
       if (value.trim() === '') return { expected: 'a program name or path', detail: 'is empty, so Codex has nothing to start', refusesConfig: false };
@@ -149,12 +157,18 @@ function checkKind(kind: Kind, value: unknown, ctx: ServerCheckContext): Problem
       if (typeof value === 'number') {
         if (Number.isNaN(value) || !Number.isFinite(value)) return { expected: 'a finite number of seconds', detail: `is ${value}; Codex expects a finite, non-negative number of seconds` };
         if (value < 0) return { expected: 'a non-negative number of seconds', detail: 'is negative; Codex expects a non-negative number of seconds' };
+        // Codex makes a Duration of it, which holds at most 2^64 − 1 seconds ("cannot convert float
+        // seconds to Duration", measured with 0.171.0 for 2e19 and 1e300; found by blind testing).
+        if (value >= 2 ** 64) return { expected: 'a number of seconds below 2^64', detail: `is ${value}, more seconds than Codex can hold ("cannot convert float seconds to Duration: value is either too big or NaN")` };
         return undefined;
       }
       return { expected: 'a number of seconds (e.g. 60)', suggestion: typeof value === 'string' ? numberFromText(value) : undefined };
     }
     case 'millis': {
-      if (isInteger(value) && value >= 0) return undefined;
+      if (isInteger(value) && value >= 0 && !isFloatLiteral(ctx.table, 'startup_timeout_ms')) return undefined;
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 0) {
+        return { expected: 'a whole number of milliseconds', detail: `is written as a float (${String(value)}.0 or with an exponent); Codex reads startup_timeout_ms as a whole number and refuses a float ("invalid type: floating point, expected u64")`, suggestion: value <= Number.MAX_SAFE_INTEGER ? value : undefined };
+      }
       if (typeof value === 'number' && Number.isFinite(value) && value >= 0) {
         return { expected: 'a whole number of milliseconds', detail: 'is a float; Codex expects a whole number of milliseconds', suggestion: Math.round(value) };
       }

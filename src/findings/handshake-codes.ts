@@ -50,7 +50,7 @@ export const HANDSHAKE_CODES = {
     title: 'Startup took longer than `startup_timeout_sec`',
     severity: 'error',
     stage: 'initialize',
-    explanation: 'Codex allows `startup_timeout_sec` (10 s by default) for the `initialize` handshake, and as much again for `tools/list` (Codex 0.171.0, measured: initialize 3 s and tools/list 3 s connect with 5 s; tools/list alone taking 6 s fails, "timed out awaiting tools/list after 5s"). First runs of `npx`/`uvx`/`docker` download packages and often exceed it.',
+    explanation: `Codex allows \`startup_timeout_sec\` (10 s by default) for the \`initialize\` handshake, and as much again for \`tools/list\` (${CODEX}, measured: initialize 3 s and tools/list 3 s connect with 5 s; tools/list alone taking 6 s fails, "timed out awaiting tools/list after 5s"). First runs of \`npx\`/\`uvx\`/\`docker\` download packages and often exceed it.`,
     detection: 'The stage deadline expired; where the server answers later, the time it really took is measured.',
     fix: 'Raise `startup_timeout_sec` to the measured value, or pre-install the package and point `command` at it.',
     codexSays: ['MCP client for `NAME` timed out after 30 seconds. Add or adjust `startup_timeout_sec` in your config.toml'],

@@ -348,7 +348,7 @@ export const HTTP_CODES = {
     severity: 'error',
     stage: 'initialize',
     explanation:
-      'HTTP media types are case-insensitive, but Codex\'s MCP client (rmcp) checks that the Content-Type header starts with "application/json" or "text/event-stream" exactly as written. A server answering "Application/JSON" or "TEXT/EVENT-STREAM" is refused: "Unexpected content type: Some(…)" (measured with Codex 0.171.0, for initialize and tools/list).',
+      `HTTP media types are case-insensitive, but Codex's MCP client (rmcp) checks that the Content-Type header starts with "application/json" or "text/event-stream" exactly as written. A server answering "Application/JSON" or "TEXT/EVENT-STREAM" is refused: "Unexpected content type: Some(…)" (measured with ${CODEX}, for initialize and tools/list).`,
     detection: 'The answer\'s Content-Type is application/json or text/event-stream in another letter case.',
     fix: 'A server-side fix: send the media type in lower case ("application/json", "text/event-stream").',
     codexSays: ['handshaking with MCP server failed: … Unexpected content type: Some("Application/JSON")'],
@@ -358,7 +358,7 @@ export const HTTP_CODES = {
     severity: 'error',
     stage: 'initialize',
     explanation:
-      'Codex\'s HTTP client (hyper, through reqwest) reads at most 100 response header lines and a response head of about half a megabyte; past either it fails the request ("error sending request for url"). A server (or a proxy in front of it) that sends more, for example a huge cookie or a header repeated for every item, cannot be used by Codex. Measured with Codex 0.171.0: 100 header lines connect, 101 fail; a 504 000-byte header connects, 508 000 bytes and more fail.',
+      `Codex's HTTP client (hyper, through reqwest) reads at most 100 response header lines and a response head of about half a megabyte; past either it fails the request ("error sending request for url"). A server (or a proxy in front of it) that sends more, for example a huge cookie or a header repeated for every item, cannot be used by Codex. Measured with ${CODEX}: 100 header lines connect, 101 fail; a 504 000-byte header connects, 508 000 bytes and more fail.`,
     detection: 'The response head has more than 100 header lines, or its header names and values pass 506 000 bytes (undici stops reading it).',
     fix: 'A server-side fix: send fewer and smaller response headers (check proxies and cookies in front of the server).',
     codexSays: ['handshaking with MCP server failed: … error sending request for url (…), when send initialize request'],

@@ -222,19 +222,21 @@ export async function initializeStage(ctx: ServerContext, st: HttpExchangeState,
   const resume = ctx.pauseDeadline?.() ?? (() => undefined);
   try {
     if (!st.sessionId) ctx.transcript.add('note', 'no Mcp-Session-Id issued (stateless server): session checks skipped');
-    const [stream, stale, missing, versions, origin] = await Promise.all([
+    const [stream, stale, origin] = await Promise.all([
       st.sessionId ? getStreamProbe(ctx, st) : undefined,
       st.sessionId ? staleSessionProbe(ctx, st) : undefined,
-      st.sessionId && deep ? missingSessionProbe(ctx, st.client, sessionTarget(st)) : undefined,
-      deep ? protocolVersionProbes(ctx, st.client, sessionTarget(st)) : [],
       originProbe(ctx, st),
     ]);
     if (stream) findings.push(stream);
     if (stale?.finding) findings.push(stale.finding);
     staleStatus = stale?.staleStatus;
-    if (missing) findings.push(missing);
-    findings.push(...versions);
     if (origin) findings.push(origin);
+    // --deep's probes one after the other: their answers depend on the session's state.
+    if (deep && st.sessionId) {
+      const missing = await missingSessionProbe(ctx, st.client, sessionTarget(st));
+      if (missing) findings.push(missing);
+    }
+    if (deep) findings.push(...(await protocolVersionProbes(ctx, st.client, sessionTarget(st))));
   } finally {
     resume();
   }
