@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/server-config.ts';
+import { startMemoryGuard } from './large-answers.ts';
 import type { Redactor } from '../redact.ts';
 import type { ServerReport, StageName } from '../types.ts';
 import type { CheckOptions, Deps } from './context.ts';
@@ -50,6 +51,11 @@ export async function runChecks(input: RunChecksInput): Promise<ServerReport[]> 
     }
   };
   const width = Math.max(1, Math.min(input.options.concurrency, entries.length));
-  await Promise.all(Array.from({ length: width }, worker));
+  const stopGuard = startMemoryGuard();
+  try {
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    stopGuard();
+  }
   return results;
 }

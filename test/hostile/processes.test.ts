@@ -23,7 +23,7 @@ describe('hostile: no process left behind', { timeout: 120_000, skip: linux }, (
 
   // A double fork whose middle process exits before any scan sees it: the orphan is recognised by
   // what it inherited (the server's environment, or its pipes), in every format and every run.
-  for (const mode of ['double-fork', 'double-fork-sh', 'double-fork-pipes']) {
+  for (const mode of ['double-fork', 'double-fork-sh', 'double-fork-pipes', 'fork-chain']) {
     test(`a double-forked grandchild that ignores SIGTERM (${mode}) is ended too`, { skip: mode !== 'double-fork' && !existsSync('/usr/bin/setsid') && 'no setsid(1) here' }, async () => {
       for (let run = 0; run < 2; run++) {
         const marker = hostileMarker();

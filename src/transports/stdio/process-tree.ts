@@ -42,8 +42,12 @@ interface Tree {
   start?: number;
   /** The server's stdio pipes (`pipe:[inode]`). */
   pipes: Set<string>;
-  /** The environment the server was started with, as /proc/PID/environ shows it (sorted). */
-  env?: string;
+  /**
+   * The environments of the server and its known descendants, as /proc/PID/environ shows them
+   * (sorted; at most MAX_ENVS): the one it was started with, and those a wrapper on the way set
+   * (a pyenv or asdf shim execs the real program with variables of its own).
+   */
+  envs: Set<string>;
 }
 
 const trees = new Map<number, Tree>();
@@ -131,7 +135,7 @@ const inherited = new Map<string, { links: string[]; env?: string }>();
  * environment, to the latest-started tree with that environment.
  */
 function adoptOrphans(procs: Map<number, Proc>): void {
-  const watching = [...trees.values()].filter((t) => t.start !== undefined && (t.pipes.size > 0 || t.env !== undefined));
+  const watching = [...trees.values()].filter((t) => t.start !== undefined && (t.pipes.size > 0 || t.envs.size > 0));
   if (watching.length === 0) return;
   const earliest = Math.min(...watching.map((t) => t.start!));
   const owned = new Set<number>();
@@ -153,15 +157,30 @@ function adoptOrphans(procs: Map<number, Proc>): void {
       inherited.set(key, info);
     }
     const byPipe = watching.find((t) => t.start! <= start && info.links.some((link) => t.pipes.has(link)));
-    const byEnv = byPipe ?? (info.env === undefined ? undefined : watching.filter((t) => t.start! <= start && t.env === info.env).sort((a, b) => b.start! - a.start!)[0]);
+    const byEnv = byPipe ?? (info.env === undefined ? undefined : watching.filter((t) => t.start! <= start && t.envs.has(info.env!)).sort((a, b) => b.start! - a.start!)[0]);
     // Only an orphan is taken by its environment: a process whose parent lives is someone's.
     if (byEnv && (byPipe || isReaper(p.ppid))) byEnv.seen.set(pid, p.start);
   }
   for (const key of inherited.keys()) if (!live.has(key)) inherited.delete(key);
 }
 
+/** At most this many environments are remembered per server (a process tree rarely has two). */
+const MAX_ENVS = 8;
+
+/** The environments the server and its live descendants run with now (see Tree.envs). */
+function learnEnvironments(tree: Tree, procs: Map<number, Proc>): void {
+  for (const [pid, start] of [[tree.root, undefined] as const, ...tree.seen]) {
+    if (tree.envs.size >= MAX_ENVS) return;
+    if (start !== undefined && procs.get(pid)?.start !== start) continue;
+    if (!procs.has(pid)) continue;
+    const env = environOf(pid);
+    if (env !== undefined) tree.envs.add(env);
+  }
+}
+
 /** Adds to each tree the live processes whose parent is its root or a descendant already seen. */
 function update(procs: Map<number, Proc>): void {
+  for (const tree of trees.values()) learnEnvironments(tree, procs);
   adoptOrphans(procs);
   const children = new Map<number, number[]>();
   for (const [pid, p] of procs) {
@@ -214,7 +233,7 @@ export function trackTree(root: number, env?: Record<string, string>): void {
     seen: new Map(),
     ...(self && { start: Number(self.start) }),
     pipes,
-    ...(env && { env: envSignature(Object.entries(env).map(([k, v]) => `${k}=${v}`)) }),
+    envs: new Set(env ? [envSignature(Object.entries(env).map(([k, v]) => `${k}=${v}`))] : []),
   });
   if (!timer) {
     timer = setInterval(tick, POLL_MS);
@@ -290,6 +309,22 @@ export async function endDescendants(root: number, timings: { termGraceMs: numbe
       const killUntil = performance.now() + timings.killGraceMs;
       while (liveDescendants(root).length > 0 && performance.now() < killUntil) await sleep(10);
     }
+  }
+  // A process that forks a successor and exits (every few ms, a "fork loop") outruns one round:
+  // scan and SIGKILL until two scans in a row find nothing, within the kill grace.
+  const loopUntil = performance.now() + timings.killGraceMs;
+  const hadDescendants = trees.get(root)!.seen.size > 0;
+  let quiet = 0;
+  while (hadDescendants && quiet < 2 && performance.now() < loopUntil) {
+    update(snapshot());
+    const live = liveDescendants(root);
+    if (live.length === 0) quiet++;
+    else {
+      quiet = 0;
+      for (const pid of live) if (!ended.includes(pid)) ended.push(pid);
+      signal(live, 'SIGKILL');
+    }
+    await sleep(5);
   }
   stopTracking(root);
   return ended;
