@@ -13,7 +13,7 @@ const TOOLS = (id: unknown) => ({ jsonrpc: '2.0', id, result: { tools: [{ name: 
 interface Case {
   name: string;
   /** Content-Type and id of the answers to initialize and tools/list. */
-  init: { type: string; stringId?: boolean };
+  init: { type: string; stringId?: boolean; /** The event stream as sent, around the answer's JSON. */ frame?: (json: string) => string };
   tools: { type: string; stringId?: boolean };
   codexConnects: boolean;
   code?: string;
@@ -26,6 +26,11 @@ const CASES: Case[] = [
   { name: 'ct_charset', init: { type: 'application/json; charset=utf-8' }, tools: { type: 'text/event-stream; charset=utf-8' }, codexConnects: true },
   { name: 'id_string_init', init: { type: 'application/json', stringId: true }, tools: { type: 'application/json' }, codexConnects: true },
   { name: 'id_string_tools', init: { type: 'application/json' }, tools: { type: 'application/json', stringId: true }, codexConnects: true },
+  // Event streams (blind testing): lone CR line endings and events of another name are read; an
+  // event that is not JSON before the answer ends Codex's stream.
+  { name: 'sse_cr_only', init: { type: 'text/event-stream', frame: (json) => `event: message\rdata: ${json}\r\r` }, tools: { type: 'application/json' }, codexConnects: true },
+  { name: 'sse_other_event', init: { type: 'text/event-stream', frame: (json) => `event: foo\ndata: ${json}\n\n` }, tools: { type: 'application/json' }, codexConnects: true },
+  { name: 'sse_garbage_first', init: { type: 'text/event-stream', frame: (json) => `event: message\ndata: not json\n\nevent: message\ndata: ${json}\n\n` }, tools: { type: 'application/json' }, codexConnects: false, code: 'http.sse-invalid-message' },
 ];
 
 const servers: Server[] = [];
@@ -47,7 +52,8 @@ function serve(c: Case): Promise<string> {
       const json = JSON.stringify(msg.method === 'initialize' ? INIT(id) : TOOLS(id));
       const sse = answer.type.toLowerCase().startsWith('text/event-stream');
       res.writeHead(200, { 'content-type': answer.type, 'mcp-session-id': 's1' });
-      res.end(sse ? `event: message\ndata: ${json}\n\n` : json);
+      const frame = msg.method === 'initialize' ? c.init.frame : undefined;
+      res.end(frame ? frame(json) : sse ? `event: message\ndata: ${json}\n\n` : json);
     });
   });
   servers.push(server);
@@ -55,7 +61,7 @@ function serve(c: Case): Promise<string> {
 }
 
 describe('HTTP answers as Codex reads them', () => {
-  it('Content-Type case and string ids: the doctor fails exactly where Codex does, and names it', { timeout: 120_000 }, async () => {
+  it('Content-Type case, string ids and event-stream framing: the doctor fails exactly where Codex does, and names it', { timeout: 120_000 }, async () => {
     let toml = '';
     for (const c of CASES) toml += `[mcp_servers.${c.name}]\nurl = "${await serve(c)}"\nstartup_timeout_sec = 8\n\n`;
     const cfg = tempConfig(toml);

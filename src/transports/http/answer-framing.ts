@@ -28,7 +28,12 @@ export function framingProblem(exchange: Exchange, id: RpcId): FramingProblem | 
   if (res.sse) {
     const events = res.sse.events;
     const messages = events.filter((e) => e.kind === 'jsonrpc');
-    if (messages.some((e) => isObject(e.message) && sameId(e.message.id, id))) return undefined;
+    const answer = messages.findIndex((e) => isObject(e.message) && sameId(e.message.id, id));
+    // An event that is not JSON before the answer ends Codex's stream (0.171.0: "connection
+    // closed: initialize response", measured); one after it is never read.
+    const garbled = messages.findIndex((e) => e.invalidJson);
+    if (garbled >= 0 && (answer < 0 || garbled < answer)) return { kind: 'sse-invalid', reason: 'not-json', event: describeSseEvent(messages[garbled]!) };
+    if (answer >= 0) return undefined;
     const notJson = messages.find((e) => e.invalidJson);
     if (notJson) return { kind: 'sse-invalid', reason: 'not-json', event: describeSseEvent(notJson) };
     const notRpc = messages.find((e) => !isObject(e.message) || e.message.jsonrpc !== '2.0');

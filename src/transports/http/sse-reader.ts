@@ -53,9 +53,23 @@ export function createSseReader(onEvent: (event: SseEvent) => void, now: () => n
       retryMs = ms;
     },
   });
+  // Lines may end in a lone CR, which Codex reads (measured with 0.171.0) but the parser holds
+  // back, waiting for an LF that never comes: every line ending becomes LF first. A CR at the end
+  // of a chunk waits for the next one (it may be the first half of a CRLF).
+  let heldCR = false;
+  const normalise = (chunk: string): string => {
+    let text = heldCR ? `\r${chunk}` : chunk;
+    heldCR = text.endsWith('\r');
+    if (heldCR) text = text.slice(0, -1);
+    return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  };
   return {
-    feed: (chunk) => parser.feed(chunk),
-    end: () => parser.reset({ consume: true }),
+    feed: (chunk) => parser.feed(normalise(chunk)),
+    end: () => {
+      if (heldCR) parser.feed('\n');
+      heldCR = false;
+      parser.reset({ consume: true });
+    },
     events,
     get comments() {
       return comments;
@@ -69,7 +83,9 @@ export function createSseReader(onEvent: (event: SseEvent) => void, now: () => n
 function classify(event: string | undefined, id: string | undefined, data: string, atMs: number): SseEvent {
   const base = { ...(event !== undefined && { event }), ...(id !== undefined && { id }), data, atMs };
   if (event === 'endpoint') return { kind: 'endpoint', ...base };
-  if (event !== undefined && event !== 'message') return { kind: 'other', ...base };
+  // Codex 0.171.0 reads the data of an event of any other name as a message (`event: foo`
+  // connects, measured); only an event without data is no message.
+  if (event !== undefined && event !== 'message' && data.trim() === '') return { kind: 'other', ...base };
   if (data.trim() === '') return { kind: 'priming', ...base };
   if (data.length > LARGE_ANSWER_BYTES) {
     // Not parsed past JSON_MAX_VALUES (memory): the exchange cuts the stream off here.
