@@ -262,7 +262,9 @@ export async function discoverAuthorizationServer(input: DiscoverAsInput): Promi
     makeFinding('auth.metadata-invalid', {
       message: urlsTried.every((u) => u.error?.startsWith('not fetched'))
         ? `The protected resource metadata of "${serverName}" names the authorization server ${redact.url(issuer)}, an address mcp-doctor does not fetch (see auth.metadata-address-refused), so its metadata was not looked at and the login cannot be checked.`
-        : `The protected resource metadata of "${serverName}" names the authorization server ${redact.url(issuer)}, but it publishes no metadata at any of the ${urlsTried.length} well-known URLs (RFC 8414 or OpenID), so no client can log in.`,
+        : urlsTried.length > 0 && urlsTried.every((u) => u.status === null)
+          ? `The protected resource metadata of "${serverName}" names the authorization server ${redact.url(issuer)}, but none of its ${urlsTried.length} well-known metadata URLs answered before the deadline, so the login cannot be checked (Codex's login waits on the same URLs).`
+          : `The protected resource metadata of "${serverName}" names the authorization server ${redact.url(issuer)}, but it publishes no metadata at any of the ${urlsTried.length} well-known URLs (RFC 8414 or OpenID), so no client can log in.`,
       evidence: { issuer: redact.url(issuer), urlsTried },
       fix: { summary: 'A server-side fix: publish RFC 8414 metadata for the authorization server, or list the right issuer in `authorization_servers`.' },
     }),

@@ -270,7 +270,7 @@ export async function diagnoseAuth(input: AuthDiagnosisInput): Promise<AuthDiagn
     }
     primary.push(...blockers);
   } else if (!oauthDiscoverable && !prm.found && !prm.invalid) {
-    primary.push(oauthUnsupportedFinding(server, challenge, urlLines(evidence.urlsTried)));
+    primary.push(oauthUnsupportedFinding(server, challenge, urlLines(evidence.urlsTried), unanswered(evidence.urlsTried)));
     summary = '401 and no OAuth metadata: a token must be configured';
   } else {
     // The login itself would fail: that is what to fix first.
@@ -453,8 +453,22 @@ function tokenExpiredFinding(server: ServerConfig, creds: CredentialInspection, 
   });
 }
 
-function oauthUnsupportedFinding(server: ServerConfig, challenge: ChallengeAnalysis, urlsTried: string[]): Finding {
+/** Every metadata URL tried went unanswered (timeouts, resets): nothing is known about OAuth. */
+function unanswered(urls: UrlTried[]): boolean {
+  return urls.length > 0 && urls.every((u) => u.status === null && !u.error?.startsWith('not fetched'));
+}
+
+function oauthUnsupportedFinding(server: ServerConfig, challenge: ChallengeAnalysis, urlsTried: string[], noAnswer = false): Finding {
   const name = server.name;
+  if (noAnswer) {
+    // Not "publishes no metadata": none of its URLs answered in time (blind testing: a hanging
+    // metadata endpoint was reported as a server without OAuth).
+    return makeFinding('auth.oauth-unsupported', {
+      message: `"${name}" answered 401, and none of the ${urlsTried.length} OAuth metadata URLs tried answered before the deadline, so whether it supports \`codex mcp login\` is unknown. Codex's login waits on the same URLs.`,
+      evidence: { schemes: challenge.parsed.challenges.map((c) => c.scheme), urlsTried, unanswered: true },
+      fix: { summary: 'Check that the server (or its authorization server) answers its /.well-known/oauth-protected-resource and /.well-known/oauth-authorization-server URLs; if it has no OAuth, use a token (bearer_token_env_var).' },
+    });
+  }
   const basic = challenge.parsed.challenges.some((c) => c.scheme.toLowerCase() === 'basic') && !challenge.bearer;
   const evidence = { schemes: challenge.parsed.challenges.map((c) => c.scheme), urlsTried };
   if (basic) {
