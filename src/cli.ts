@@ -102,7 +102,7 @@ const buildParser = ({ default: yargs }: typeof import('yargs'), { hideBin }: ty
         .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'As `codex --profile NAME`: layer $CODEX_HOME/NAME.config.toml on top of config.toml' })
         .option('format', { choices: FORMATS, default: 'text' as Format, describe: 'Output format' })
         .option('json', { type: 'boolean', describe: 'Short for --format json' })
-        .option('timeout', { type: 'number', describe: "Upper bound in seconds for one server's whole check (default: its startup_timeout_sec)" })
+        .option('timeout', { type: 'number', describe: "Upper bound in seconds for one server's whole check (default: its startup_timeout_sec for the handshake and again for tools/list, as Codex applies it)" })
         .option('verbose', { alias: 'v', type: 'boolean', describe: 'Also print the wire transcript (redacted)' })
         .option('deep', { type: 'boolean', describe: 'Also run the spec-conformance probes Codex does not depend on (missing session id, MCP-Protocol-Version, ended session, server/discover): for server authors' })
         .option('strict', { type: 'boolean', describe: 'Warnings count as failures for the exit code' })
