@@ -2,10 +2,10 @@
 // testing, each asked of the oracle): a Content-Type in capitals is refused, an id sent back as
 // the string of the request's number is accepted.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { askCodex, codexAvailable } from './helpers/codex-oracle.ts';
 import { checkJson, tempConfig } from './helpers/cli.ts';
+import { serveJsonRpc, type JsonRpcHttp } from './helpers/jsonrpc-http.ts';
 
 const INIT = (id: unknown) => ({ jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'w', version: '1' } } });
 const TOOLS = (id: unknown) => ({ jsonrpc: '2.0', id, result: { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] } });
@@ -33,31 +33,24 @@ const CASES: Case[] = [
   { name: 'sse_garbage_first', init: { type: 'text/event-stream', frame: (json) => `event: message\ndata: not json\n\nevent: message\ndata: ${json}\n\n` }, tools: { type: 'application/json' }, codexConnects: false, code: 'http.sse-invalid-message' },
 ];
 
-const servers: Server[] = [];
+const servers: JsonRpcHttp[] = [];
 after(() => {
   for (const s of servers) s.close();
 });
 
-function serve(c: Case): Promise<string> {
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      if (req.method !== 'POST') return void res.writeHead(405).end();
-      const msg = JSON.parse(body);
-      if (msg.id === undefined) return void res.writeHead(202).end();
-      const answer = msg.method === 'initialize' ? c.init : msg.method === 'tools/list' ? c.tools : undefined;
-      if (!answer) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: msg.method === 'resources/list' ? { resources: [] } : { resourceTemplates: [] } }));
-      const id = answer.stringId ? String(msg.id) : msg.id;
-      const json = JSON.stringify(msg.method === 'initialize' ? INIT(id) : TOOLS(id));
-      const sse = answer.type.toLowerCase().startsWith('text/event-stream');
-      res.writeHead(200, { 'content-type': answer.type, 'mcp-session-id': 's1' });
-      const frame = msg.method === 'initialize' ? c.init.frame : undefined;
-      res.end(frame ? frame(json) : sse ? `event: message\ndata: ${json}\n\n` : json);
-    });
+async function serve(c: Case): Promise<string> {
+  const server = await serveJsonRpc((msg, _req, res) => {
+    const answer = msg.method === 'initialize' ? c.init : msg.method === 'tools/list' ? c.tools : undefined;
+    if (!answer) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: msg.method === 'resources/list' ? { resources: [] } : { resourceTemplates: [] } }));
+    const id = answer.stringId ? String(msg.id) : msg.id;
+    const json = JSON.stringify(msg.method === 'initialize' ? INIT(id) : TOOLS(id));
+    const sse = answer.type.toLowerCase().startsWith('text/event-stream');
+    res.writeHead(200, { 'content-type': answer.type, 'mcp-session-id': 's1' });
+    const frame = msg.method === 'initialize' ? c.init.frame : undefined;
+    res.end(frame ? frame(json) : sse ? `event: message\ndata: ${json}\n\n` : json);
   });
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`)));
+  return server.url;
 }
 
 describe('HTTP answers as Codex reads them', () => {

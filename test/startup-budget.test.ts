@@ -3,16 +3,16 @@
 // not count. A slow but healthy server connects in Codex, so it must not fail here.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { askCodex, codexAvailable } from './helpers/codex-oracle.ts';
 import { checkJson } from './helpers/cli.ts';
+import { serveJsonRpc, type JsonRpcHttp } from './helpers/jsonrpc-http.ts';
 import { response, VALID_INIT_RESULT, VALID_TOOLS_RESULT, WIRE_STDIO_SERVER } from './helpers/wire-spec.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-doctor-budget-'));
-const servers: Server[] = [];
+const servers: JsonRpcHttp[] = [];
 after(() => {
   for (const s of servers) s.close();
   rmSync(dir, { recursive: true, force: true });
@@ -26,22 +26,15 @@ const CASES: Record<string, [number, number, boolean]> = {
   init_over: [3800, 0, false],
 };
 
-function httpServer(initMs: number, toolsMs: number): Promise<string> {
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', async () => {
-      if (req.method !== 'POST') return void res.writeHead(405).end();
-      const msg = JSON.parse(body);
-      if (msg.id === undefined) return void res.writeHead(202).end();
-      const wait = msg.method === 'initialize' ? initMs : msg.method === 'tools/list' ? toolsMs : 0;
-      await new Promise((r) => setTimeout(r, wait));
-      const result = msg.method === 'initialize' ? VALID_INIT_RESULT : msg.method === 'tools/list' ? VALID_TOOLS_RESULT : {};
-      if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-    });
+async function httpServer(initMs: number, toolsMs: number): Promise<string> {
+  const server = await serveJsonRpc(async (msg, _req, res) => {
+    const wait = msg.method === 'initialize' ? initMs : msg.method === 'tools/list' ? toolsMs : 0;
+    await new Promise((r) => setTimeout(r, wait));
+    const result = msg.method === 'initialize' ? VALID_INIT_RESULT : msg.method === 'tools/list' ? VALID_TOOLS_RESULT : {};
+    if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
   });
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`)));
+  return server.url;
 }
 
 test('the handshake and tools/list each get startup_timeout_sec, over stdio and HTTP, as in Codex', { timeout: 180_000 }, async () => {

@@ -92,7 +92,7 @@ export interface DeadlinePause {
  * see run-server.ts), so waiting behind other servers' large answers is never taken for the
  * server being slow; a wait the deadline still ends marks the check `starved` (not verified).
  */
-export function createLargeAnswerGate(pool: SlotPool, signal: AbortSignal, deadline: DeadlinePause): LargeAnswerGate & { releaseAll(): void } {
+export function createLargeAnswerGate(pool: SlotPool, signal: AbortSignal, deadline: DeadlinePause): LargeAnswerGate {
   let held = false;
   let starved = false;
   let pending: Promise<boolean> | undefined;
@@ -125,9 +125,6 @@ export function createLargeAnswerGate(pool: SlotPool, signal: AbortSignal, deadl
       if (!held) return;
       held = false;
       pool.release();
-    },
-    releaseAll() {
-      gate.release();
     },
   };
   return gate;

@@ -272,7 +272,7 @@ export async function runServer(input: RunServerInput): Promise<ServerReport> {
       extras = redactStrings(await boundedExtras(plan, ctx), redact);
       await boundedCleanup(plan, ctx);
     }
-    largeAnswer.releaseAll();
+    largeAnswer.release();
   }
 
   const out = { ...report(), ...extras };

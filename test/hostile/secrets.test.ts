@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createServer } from 'node:http';
 import { checkAllFormats } from '../helpers/hostile.ts';
+import { serveJsonRpc } from '../helpers/jsonrpc-http.ts';
 import { askCodex, codexAvailable } from '../helpers/codex-oracle.ts';
 import { FOREIGN_SECRET, startHostileHttp } from '../../fixtures/hostile/http-hostile.mjs';
 
@@ -72,29 +72,20 @@ describe('hostile: secrets never leave', { timeout: 180_000 }, () => {
   }
 
   test('a server echoing the token encoded (base64, base64url, URL, hex, inside Basic), as a tool name and as a schema key: in no format', async () => {
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        if (req.method !== 'POST') return void res.writeHead(405).end();
-        const msg = JSON.parse(body);
-        if (msg.id === undefined) return void res.writeHead(202).end();
-        const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
-        const b = Buffer.from(token);
-        const echoed = [b.toString('base64'), b.toString('base64url'), encodeURIComponent(token), b.toString('hex'), Buffer.from(`user:${token}`).toString('base64')].join(' | ');
-        const result =
-          msg.method === 'initialize'
-            ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: `srv ${echoed}`, version: '1' }, instructions: echoed }
-            : msg.method === 'tools/list'
-              ? { tools: [{ name: `use ${token}`, description: echoed, inputSchema: { type: 'object', properties: { [token]: { type: 'string', description: echoed } } } }] }
-              : {};
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-      });
+    const server = await serveJsonRpc((msg, req, res) => {
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      const b = Buffer.from(token);
+      const echoed = [b.toString('base64'), b.toString('base64url'), encodeURIComponent(token), b.toString('hex'), Buffer.from(`user:${token}`).toString('base64')].join(' | ');
+      const result =
+        msg.method === 'initialize'
+          ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: `srv ${echoed}`, version: '1' }, instructions: echoed }
+          : msg.method === 'tools/list'
+            ? { tools: [{ name: `use ${token}`, description: echoed, inputSchema: { type: 'object', properties: { [token]: { type: 'string', description: echoed } } } }] }
+            : {};
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     try {
-      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`;
-      const { report } = await checkAllFormats(args(url), { timeoutS: TIMEOUT_S, secrets: [TOKEN] }, { env: env() });
+      const { report } = await checkAllFormats(args(server.url), { timeoutS: TIMEOUT_S, secrets: [TOKEN] }, { env: env() });
       assert.equal(report.servers[0].tools?.count, 1);
     } finally {
       server.close();
